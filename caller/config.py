@@ -8,6 +8,7 @@ data; nothing in it does I/O, so the engine can hold it.
 from __future__ import annotations
 
 import difflib
+import itertools
 import os
 import re
 import tomllib
@@ -177,10 +178,7 @@ class _Checker:
                 return None
             return default
         value = table[name]
-        if isinstance(value, bool) and kind in (int, float):
-            ok = False
-        else:
-            ok = isinstance(value, kind)
+        ok = False if isinstance(value, bool) and kind in (int, float) else isinstance(value, kind)
         if not ok:
             self.fail(f"{key}.{name}", f"expected {what or _kind_name(kind)}, got {value!r}")
             return None if default is ... else default
@@ -216,7 +214,7 @@ class _Checker:
                 continue
             spans.append(Span(start, end))
         spans.sort(key=lambda s: s.start)
-        for a, b in zip(spans, spans[1:], strict=False):
+        for a, b in itertools.pairwise(spans):
             if b.start < a.end:
                 self.fail(key, f"spans {a} and {b} overlap")
         return tuple(spans)

@@ -389,7 +389,7 @@ class Engine:
             if required:
                 raise Refused("bad_request", f"缺少参数 {name}")
             return None
-        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
             raise Refused("bad_request", f"参数 {name} 类型不对")
         return value
 

@@ -1,0 +1,24 @@
+# The two commands of the README: `make demo` runs the hall, `make test` runs every test.
+VENV := .venv
+STAMP := $(VENV)/.hallq-installed
+
+.PHONY: setup demo test lint bench
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/setup.sh
+	bash scripts/setup.sh
+	touch $@
+
+demo: setup
+	$(VENV)/bin/hallq demo $(ARGS)
+
+test: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/python -m pytest $(ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+bench: setup
+	$(VENV)/bin/hallq bench $(ARGS)

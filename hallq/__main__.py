@@ -1,0 +1,5 @@
+import sys
+
+from hallq.cli import main
+
+sys.exit(main())
