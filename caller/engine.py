@@ -24,6 +24,7 @@ from caller.schedule import business_day, open_status
 
 ACTIVE_STATES = ("waiting", "called", "held")
 BAD_LEVELS = ("dissatisfied", "very_dissatisfied")
+DEVICE_ALERTS = ("printer_fault", "printer_ok", "device_offline", "device_online")
 
 
 @dataclass
@@ -143,6 +144,7 @@ class Engine:
             "rate": self._rate,
             "login": self._login,
             "logout": self._logout,
+            "report_alert": self._report_alert,
         }
 
     # ------------------------------------------------------------------ entry points
@@ -779,6 +781,18 @@ class Engine:
         self._touch_window(ws)
         self._emit("window_logout", window=ws.id, staff=staff)
         return {"window": ws.id}
+
+    def _report_alert(self, cmd: dict, local: datetime) -> dict:
+        """A device reports its own hardware (printer out of paper, serial line unplugged)."""
+        kind = self._arg(cmd, "kind")
+        if kind not in DEVICE_ALERTS:
+            raise Refused("bad_request", f"kind 只能是 {', '.join(DEVICE_ALERTS)}")
+        window = self._arg(cmd, "window", required=False)
+        if window is not None and window not in self.windows:
+            raise Refused("unknown_window", window)
+        self._emit("alert", kind=kind, device=cmd.get("device"), window=window,
+                   message=self._arg(cmd, "message")[:500])
+        return {}
 
 
 TICKET_FIELDS = tuple(f.name for f in fields(Ticket))

@@ -85,6 +85,9 @@ class Store:
         self.conn.execute(f"PRAGMA synchronous={synchronous}")
         self.conn.execute("PRAGMA busy_timeout=5000")
         self._migrate()
+        # Lookups from the event loop read through their own connection: in WAL mode it
+        # sees only committed data, never a batch the writer is still committing.
+        self.reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.last_seq = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
         self._ticket_sql = (f"INSERT OR REPLACE INTO tickets ({', '.join(_q(TICKET_FIELDS))}) "
                             f"VALUES ({', '.join('?' * len(TICKET_FIELDS))})")
@@ -159,7 +162,7 @@ class Store:
     # ------------------------------------------------------------------ reading
 
     def lookup_reply(self, device: str, request_id: str) -> dict | None:
-        row = self.conn.execute("SELECT reply FROM requests WHERE device = ? AND request_id = ?",
+        row = self.reader.execute("SELECT reply FROM requests WHERE device = ? AND request_id = ?",
                                 (device, request_id)).fetchone()
         return json.loads(row[0]) if row else None
 
@@ -167,10 +170,10 @@ class Store:
         """Events after `since`, or None when some of them are no longer kept."""
         if since >= self.last_seq:
             return []
-        first = self.conn.execute("SELECT MIN(seq) FROM events").fetchone()[0]
+        first = self.reader.execute("SELECT MIN(seq) FROM events").fetchone()[0]
         if first is None or first > since + 1 or self.last_seq - since > limit:
             return None
-        rows = self.conn.execute("SELECT body FROM events WHERE seq > ? ORDER BY seq",
+        rows = self.reader.execute("SELECT body FROM events WHERE seq > ? ORDER BY seq",
                                  (since,)).fetchall()
         return [json.loads(r[0]) for r in rows]
 
@@ -238,6 +241,7 @@ class Store:
         dest.close()
 
     def close(self) -> None:
+        self.reader.close()
         self.conn.close()
 
 

@@ -12,6 +12,8 @@ import sys
 # name -> (module, one-line help); each module has `add_arguments(parser)` and `run(args)`.
 COMMANDS = {
     "check-config": ("hallq.check_config", "validate a hall config and print a summary"),
+    "hub": ("caller.hub_main", "run the hall's websocket hub"),
+    "send": ("caller.send", "send one command to the hub and print the reply and events"),
 
 
 }
