@@ -1,6 +1,8 @@
 """The `hallq` command: one entry point, one sub-command per program.
 
-Sub-commands import their program lazily so that, say, the hub never loads Kivy.
+Only the chosen sub-command's module is imported, so the hub never loads Kivy and a
+broken optional part never stops the others. Each module has `add_arguments(parser)`
+and `run(args) -> int`.
 """
 
 from __future__ import annotations
@@ -9,29 +11,50 @@ import argparse
 import importlib
 import sys
 
-# name -> (module, one-line help); each module has `add_arguments(parser)` and `run(args)`.
 COMMANDS = {
     "check-config": ("hallq.check_config", "validate a hall config and print a summary"),
     "hub": ("caller.hub_main", "run the hall's websocket hub"),
     "send": ("caller.send", "send one command to the hub and print the reply and events"),
-
-
+    "kiosk": ("kiosk.main", "the touchscreen where citizens take a number"),
+    "terminal": ("caller.terminal.main", "the clerk's window terminal"),
+    "display": ("display.wall_main", "the TV wall with voice announcements"),
+    "counter": ("caller.counter_main", "bridge for caller keypads and evaluators on RS-485"),
+    "led": ("display.led_main", "bridge for the LED strips over the windows"),
+    "sim": ("drivers.sim.cli", "device simulators: bus (keypads/evaluators), led strips"),
+    "report": ("caller.report_main", "statistics for managers: xlsx, csv, json, charts"),
+    "demo": ("hallq.demo", "run the whole hall on one machine"),
+    "bench": ("hallq.bench", "measure the hub against its goals"),
+    "backup": ("caller.backup", "copy the hub's database safely while it runs"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hallq", description="Queue calling for service halls")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (module, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        p.set_defaults(_module=module)
-        importlib.import_module(module).add_arguments(p)
-    return parser
+def _usage() -> str:
+    lines = ["usage: hallq COMMAND [options]   (hallq COMMAND --help for its options)", "",
+             "commands:"]
+    lines += [f"  {name:<13} {help_text}" for name, (_, help_text) in COMMANDS.items()]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return importlib.import_module(args._module).run(args) or 0
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_usage())
+        return 0 if argv else 2
+    name = argv[0]
+    if name not in COMMANDS:
+        print(f"hallq: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module_name, help_text = COMMANDS[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if e.name and module_name.startswith(e.name):
+            print(f"hallq: '{name}' is not available in this build", file=sys.stderr)
+            return 2
+        raise
+    parser = argparse.ArgumentParser(prog=f"hallq {name}", description=help_text)
+    module.add_arguments(parser)
+    return module.run(parser.parse_args(argv[1:])) or 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,217 @@
+"""Lay a ticket out on a strip of paper: stacked blocks, each as wide as the paper."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import qrcode
+from PIL import Image, ImageDraw, ImageFont
+
+from drivers.fonts import find_cjk_font
+
+if TYPE_CHECKING:
+    from drivers.printer.ticket import TicketPrint
+
+BLACK, WHITE = 0, 255
+BASE_WIDTH = 576  # sizes below are for 80 mm paper and scale down for 58 mm
+NO_LINE_START = set("，。、；：？！）》」』”’%·")
+
+
+@lru_cache(maxsize=32)
+def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size)
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
+def _tokens(text: str) -> list[str]:
+    """Words of ASCII letters/digits stay whole; every other character stands alone."""
+    tokens: list[str] = []
+    for char in text:
+        if tokens and _is_word_char(char) and _is_word_char(tokens[-1][-1]):
+            tokens[-1] += char
+        else:
+            tokens.append(char)
+    return tokens
+
+
+class TicketLayout:
+    """Draws tickets for one paper width and font."""
+
+    def __init__(self, width: int, font_path: str | None = None) -> None:
+        self.width = width
+        self.scale = width / BASE_WIDTH
+        # Text shrinks less than the paper: 58 mm tickets must stay readable.
+        self.text_scale = min(1.0, self.scale * 1.25)
+        self.margin = self.px(16)
+        self.font_file = find_cjk_font(font_path)
+
+    def px(self, size: float) -> int:
+        return max(1, round(size * self.scale))
+
+    def font(self, size: float) -> ImageFont.FreeTypeFont:
+        return _font(self.font_file, max(8, round(size * self.text_scale)))
+
+    # -- the ticket ------------------------------------------------------------------
+
+    def draw(self, ticket: TicketPrint, text: dict[str, str]) -> Image.Image:
+        ahead = text["ahead"].format(n=ticket.ahead) if ticket.ahead else text["ahead_none"]
+        blocks = [
+            self.gap(12),
+            self.text(ticket.hall_name, 28, align="center"),
+            self.gap(4),
+            self.text(ticket.service_name, 40, align="center", bold=True),
+            self.gap(12),
+            self.rule(thick=True),
+        ]
+        if ticket.priority:
+            blocks += [self.gap(14), self.banner(text["priority"], 30)]
+        blocks += [
+            self.gap(14),
+            self.number(ticket.number),
+            self.gap(14),
+            self.text(ahead, 30, align="center", bold=True),
+            self.gap(12),
+            self.rule(),
+            self.gap(10),
+            self.text(text["issued_at"].format(time=ticket.issued_at), 24),
+        ]
+        if ticket.windows:
+            windows = text["window_separator"].join(ticket.windows)
+            label = text["windows"].format(windows=windows)
+            blocks.append(self.text(label, 24, hanging=label[: label.find("：") + 1]))
+        blocks += [self.gap(10), self.rule(), self.gap(10)]
+        if ticket.materials:
+            blocks.append(self.text(text["materials_title"], 26, bold=True))
+            blocks += [
+                self.text(f"{i}. {item}", 24, hanging=f"{i}. ")
+                for i, item in enumerate(ticket.materials, start=1)
+            ]
+        else:
+            blocks.append(self.text(text["no_materials"], 24))
+        blocks += [self.gap(10), self.rule()]
+        if ticket.qr_data:
+            blocks += [
+                self.gap(16),
+                self.qr(ticket.qr_data),
+                self.gap(6),
+                self.text(text["qr_caption"], 22, align="center"),
+            ]
+        if ticket.notice:
+            blocks += [self.gap(12), self.text(ticket.notice, 24, align="center", bold=True)]
+        blocks.append(self.gap(24))
+        return self.stack(blocks)
+
+    # -- blocks ----------------------------------------------------------------------
+
+    def stack(self, blocks: Iterable[Image.Image]) -> Image.Image:
+        blocks = list(blocks)
+        paper = Image.new("L", (self.width, sum(b.height for b in blocks)), WHITE)
+        y = 0
+        for block in blocks:
+            paper.paste(block, (0, y))
+            y += block.height
+        # Threshold, never dither: a thermal head prints dots, and text must stay crisp.
+        return paper.point(lambda v: BLACK if v < 128 else WHITE, mode="1")
+
+    def blank(self, dots: int) -> Image.Image:
+        return Image.new("L", (self.width, dots), WHITE)
+
+    def gap(self, height: float) -> Image.Image:
+        return self.blank(self.px(height))
+
+    def rule(self, thick: bool = False) -> Image.Image:
+        """A solid rule under the heading, dashed rules between the other sections."""
+        height = self.px(4 if thick else 2)
+        block = self.blank(height)
+        draw = ImageDraw.Draw(block)
+        left, right = self.margin, self.width - self.margin
+        if thick:
+            draw.rectangle((left, 0, right, height - 1), fill=BLACK)
+            return block
+        dash, space = self.px(10), self.px(6)
+        for x in range(left, right, dash + space):
+            draw.rectangle((x, 0, min(x + dash, right) - 1, height - 1), fill=BLACK)
+        return block
+
+    def wrap(self, text: str, font: ImageFont.FreeTypeFont, width: int, indent: int) -> list[str]:
+        """Greedy line breaking by pixel width; closing punctuation never starts a line."""
+        lines, current = [], ""
+        for token in _tokens(text):
+            limit = width - (indent if lines else 0)
+            if current and font.getlength(current + token) > limit and token not in NO_LINE_START:
+                lines.append(current)
+                current = ""
+            current += token
+        lines.append(current)
+        return lines
+
+    def text(
+        self, text: str, size: float, align: str = "left", bold: bool = False, hanging: str = ""
+    ) -> Image.Image:
+        """Wrapped text; continuation lines start after `hanging` (e.g. a list number)."""
+        font = self.font(size)
+        usable = self.width - 2 * self.margin
+        indent = round(font.getlength(hanging)) if hanging else 0
+        lines = self.wrap(text, font, usable, indent)
+        line_height = round(font.size * 1.3)
+        block = self.blank(line_height * len(lines))
+        draw = ImageDraw.Draw(block)
+        for row, line in enumerate(lines):
+            x = self.margin + (indent if row else 0)
+            if align == "center":
+                x = (self.width - round(font.getlength(line))) // 2
+            y = row * line_height + (line_height - font.size) // 2
+            # Bold by a second pass one dot right: strokes blur small characters.
+            for dx in (0, 1) if bold else (0,):
+                draw.text((x + dx, y), line, font=font, fill=BLACK)
+        return block
+
+    def banner(self, text: str, size: float) -> Image.Image:
+        """White text on a black bar, for priority (green-channel) tickets."""
+        font = self.font(size)
+        height = round(font.size * 1.6)
+        block = self.blank(height)
+        draw = ImageDraw.Draw(block)
+        draw.rectangle((self.margin, 0, self.width - self.margin - 1, height - 1), fill=BLACK)
+        x = (self.width - round(font.getlength(text))) // 2
+        draw.text((x, (height - font.size) // 2), text, font=font, fill=WHITE)
+        return block
+
+    def number(self, number: str) -> Image.Image:
+        """The ticket number as large as the paper allows, centred, cropped to its ink."""
+        usable = self.width - 4 * self.margin
+        size = self.px(200)
+        while size > 12 and _font(self.font_file, size).getlength(number) > usable:
+            size -= 4
+        font = _font(self.font_file, size)
+        stroke = max(1, size // 40)
+        _, _, right, bottom = font.getbbox(number, stroke_width=stroke)
+        glyphs = Image.new("L", (right + stroke, bottom + stroke), WHITE)
+        ImageDraw.Draw(glyphs).text(
+            (0, 0), number, font=font, fill=BLACK, stroke_width=stroke, stroke_fill=BLACK
+        )
+        # Centre the ink itself: font metrics include side bearings the eye does not see.
+        ink = glyphs.crop(glyphs.point(lambda v: 255 if v < 128 else 0).getbbox())
+        block = self.blank(ink.height)
+        block.paste(ink, ((self.width - ink.width) // 2, 0))
+        return block
+
+    def qr(self, data: str) -> Image.Image:
+        """The QR code with whole-dot modules (no blur), centred, with its quiet zone."""
+        code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
+        code.add_data(data)
+        code.make(fit=True)
+        matrix = code.get_matrix()
+        module = max(2, self.px(220) // len(matrix))
+        small = Image.new("L", (len(matrix), len(matrix)), WHITE)
+        small.putdata([BLACK if dark else WHITE for row in matrix for dark in row])
+        side = len(matrix) * module
+        block = self.blank(side)
+        block.paste(small.resize((side, side), Image.Resampling.NEAREST),
+                    ((self.width - side) // 2, 0))
+        return block
