@@ -84,6 +84,7 @@ class Meta:
     day: str
     next_ticket_id: int = 1
     next_order: float = 1.0
+    notice: str | None = None  # set at run time by an admin; None: the config's notice
 
 
 @dataclass
@@ -145,6 +146,7 @@ class Engine:
             "login": self._login,
             "logout": self._logout,
             "report_alert": self._report_alert,
+            "set_notice": self._set_notice,
         }
 
     # ------------------------------------------------------------------ entry points
@@ -256,6 +258,10 @@ class Engine:
             "recalls": t.recalls,
         }
 
+    @property
+    def notice(self) -> str:
+        return self.meta.notice if self.meta.notice is not None else self.config.hall.notice
+
     def waiting_counts(self) -> dict[str, int]:
         return {s: len(q) for s, q in self._waiting.items()}
 
@@ -299,7 +305,7 @@ class Engine:
                 "rating_pending": ws.rating_ticket is not None,
             })
         return {
-            "hall": {"name": self.config.hall.name, "notice": self.config.hall.notice},
+            "hall": {"name": self.config.hall.name, "notice": self.notice},
             "day": self.meta.day,
             "services": services,
             "windows": windows,
@@ -793,6 +799,14 @@ class Engine:
         self._emit("alert", kind=kind, device=cmd.get("device"), window=window,
                    message=self._arg(cmd, "message")[:500])
         return {}
+
+    def _set_notice(self, cmd: dict, local: datetime) -> dict:
+        """The TV wall's rolling notice; an empty text goes back to the config's."""
+        text = self._arg(cmd, "text").strip()[:500]
+        self.meta.notice = text or None
+        self._dirty_meta = True
+        self._emit("notice_changed", text=self.notice)
+        return {"text": self.notice}
 
 
 TICKET_FIELDS = tuple(f.name for f in fields(Ticket))

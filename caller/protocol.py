@@ -46,6 +46,7 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "login": {"window": (_S, True), "staff": (_S, True)},
     "logout": {"window": (_S, True)},
     "report_alert": {"kind": (_S, True), "message": (_S, True), "window": (_S, False)},
+    "set_notice": {"text": (_S, True)},
     "snapshot": {},
 }
 

@@ -419,3 +419,13 @@ def test_engine_starts_without_a_clock_of_its_own():
     reply, _ = e.handle({"type": "issue_ticket", "service": "a"},
                         datetime(2026, 11, 23, 10, 0, tzinfo=TZ) + timedelta(hours=1))
     assert reply["ticket"]["issued_at"] == "2026-11-23T11:00:00+08:00"
+
+
+def test_admin_changes_the_notice_and_it_is_kept():
+    d = Driver(config(hall={"notice": "默认公告"}))
+    assert d.engine.snapshot(d.clock.now)["hall"]["notice"] == "默认公告"
+    d.ok("set_notice", text="今天下午系统维护")
+    assert d.events[-1] == {"event": "notice_changed", "text": "今天下午系统维护"}
+    assert d.engine.snapshot(d.clock.now)["hall"]["notice"] == "今天下午系统维护"
+    d.ok("set_notice", text="")
+    assert d.engine.snapshot(d.clock.now)["hall"]["notice"] == "默认公告"
