@@ -19,8 +19,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from caller.config import RATING_LEVELS, HallConfig, Service
+from caller.errors import Refused
+from caller.followup import Alert, Case, FollowUp
 from caller.messages import LEVEL_NAMES, say
-from caller.schedule import business_day, open_status
+from caller.schedule import add_working_days, business_day, open_status
 
 ACTIVE_STATES = ("waiting", "called", "held")
 BAD_LEVELS = ("dissatisfied", "very_dissatisfied")
@@ -95,14 +97,8 @@ class Changes:
     windows: list[WindowState]
     counters: list[DayCounter]
     meta: Meta | None
-
-
-class Refused(Exception):
-    def __init__(self, code: str, detail: str = "", message: str | None = None):
-        super().__init__(code)
-        self.code = code
-        self.detail = detail
-        self.message = message
+    alerts: list[Alert] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -120,6 +116,7 @@ class Engine:
         self.windows = {wid: WindowState(wid) for wid in config.windows}
         self.counters: dict[str, DayCounter] = {}
         self.recent_calls: list[dict] = []
+        self.followup = FollowUp()
         self._waiting: dict[str, dict[int, Ticket]] = {s: {} for s in config.services}
         self._directed: dict[str, dict[int, Ticket]] = {w: {} for w in config.windows}
         self._open: dict[str, tuple[bool, str]] = {}
@@ -147,6 +144,12 @@ class Engine:
             "logout": self._logout,
             "report_alert": self._report_alert,
             "set_notice": self._set_notice,
+            "list_alerts": self._list_alerts,
+            "ack_alert": self._ack_alert,
+            "list_cases": self._list_cases,
+            "case_callback": self._case_callback,
+            "case_rectify": self._case_rectify,
+            "case_close": self._case_close,
         }
 
     # ------------------------------------------------------------------ entry points
@@ -190,6 +193,7 @@ class Engine:
                       if s in self.counters],
             meta=self.meta if self._dirty_meta else None,
         )
+        changes.alerts, changes.cases = self.followup.take_changes()
         referenced = self.referenced_ticket_ids()
         for t in changes.tickets:
             if t.state not in ACTIVE_STATES and t.id not in referenced:
@@ -209,9 +213,11 @@ class Engine:
     # ------------------------------------------------------------------ restore / dump
 
     def restore(self, meta: Meta, tickets: list[Ticket], windows: list[WindowState],
-                counters: list[DayCounter], recent_calls: list[dict]) -> None:
+                counters: list[DayCounter], recent_calls: list[dict],
+                followup: FollowUp | None = None) -> None:
         """Load state kept by the store (active and referenced tickets only)."""
         self.meta = meta
+        self.followup = followup or FollowUp()
         self.tickets = {t.id: t for t in tickets}
         for ws in windows:
             if ws.id in self.windows:
@@ -236,6 +242,7 @@ class Engine:
             "windows": {w: plain(s) for w, s in sorted(self.windows.items())},
             "counters": {s: asdict(c) for s, c in sorted(self.counters.items())},
             "recent_calls": self.recent_calls,
+            "followup": self.followup.dump(),
         }
 
     # ------------------------------------------------------------------ views
@@ -310,6 +317,12 @@ class Engine:
             "services": services,
             "windows": windows,
             "recent_calls": list(self.recent_calls),
+            "manager": {
+                "alerts_open": len(self.followup.alerts),
+                "cases_open": len(self.followup.cases),
+                "cases_overdue": sum(1 for c in self.followup.cases.values()
+                                     if local.date().isoformat() > c.deadline),
+            },
         }
 
     # ------------------------------------------------------------------ internals
@@ -755,12 +768,23 @@ class Engine:
         view = self.ticket_view(t)
         self._emit("rating_received", window=ws.id, ticket=view, staff=t.staff, level=level)
         if level in BAD_LEVELS:
-            w = self.config.windows[ws.id]
-            self._emit("alert", kind="bad_rating", window=ws.id, ticket=view, level=level,
-                       staff=t.staff, message=say(
-                           "bad_rating", window_name=w.name, level_name=LEVEL_NAMES[level],
-                           number=t.number, staff=t.staff or "-"))
+            self._bad_rating(ws.id, t, level, local)
         return {"ticket": view, "level": level}
+
+    def _bad_rating(self, wid: str, t: Ticket, level: str, local: datetime) -> None:
+        """Alert the manager at once and open a follow-up case (差评整改)."""
+        message = say("bad_rating", window_name=self.config.windows[wid].name,
+                      level_name=LEVEL_NAMES[level], number=t.number, staff=t.staff or "-")
+        alert = self.followup.raise_alert("bad_rating", local, message, window=wid,
+                                          ticket_number=t.number)
+        deadline = add_working_days(self.config.hall, local.date(),
+                                    self.config.calling.followup_working_days)
+        case = self.followup.open_case(ticket_id=t.id, number=t.number, service=t.service,
+                                       window=wid, staff=t.staff, level=level, at=local,
+                                       deadline=deadline)
+        self._emit("alert", kind="bad_rating", alert_id=alert.id, case=case.id, window=wid,
+                   ticket=self.ticket_view(t), level=level, staff=t.staff, message=message)
+        self._emit("case_opened", case=self.followup.case_view(case, local.date()))
 
     def _login(self, cmd: dict, local: datetime) -> dict:
         ws = self._window(cmd, logged_in=False)
@@ -796,9 +820,48 @@ class Engine:
         window = self._arg(cmd, "window", required=False)
         if window is not None and window not in self.windows:
             raise Refused("unknown_window", window)
-        self._emit("alert", kind=kind, device=cmd.get("device"), window=window,
-                   message=self._arg(cmd, "message")[:500])
-        return {}
+        message = self._arg(cmd, "message")[:500]
+        alert = self.followup.raise_alert(kind, local, message, window=window,
+                                          device=cmd.get("device"))
+        self._emit("alert", kind=kind, alert_id=alert.id, device=alert.device, window=window,
+                   message=message)
+        return {"alert": alert.id}
+
+    # --- the manager: alerts and follow-up cases
+
+    def _list_alerts(self, cmd: dict, local: datetime) -> dict:
+        return {"alerts": [self.followup.alert_view(a) for a in self.followup.alerts.values()]}
+
+    def _ack_alert(self, cmd: dict, local: datetime) -> dict:
+        alert = self.followup.acknowledge(self._arg(cmd, "alert", int), self._arg(cmd, "by"),
+                                          local)
+        view = self.followup.alert_view(alert)
+        self._emit("alert_acknowledged", alert=view)
+        return {"alert": view}
+
+    def _list_cases(self, cmd: dict, local: datetime) -> dict:
+        today = local.date()
+        return {"cases": [self.followup.case_view(c, today) for c in self.followup.cases.values()]}
+
+    def _case_update(self, case: Case, local: datetime) -> dict:
+        view = self.followup.case_view(case, local.date())
+        self._emit("case_updated", case=view)
+        return {"case": view}
+
+    def _case_callback(self, cmd: dict, local: datetime) -> dict:
+        case = self.followup.call_back(self._arg(cmd, "case", int), self._arg(cmd, "by"),
+                                       self._arg(cmd, "note"), local)
+        return self._case_update(case, local)
+
+    def _case_rectify(self, cmd: dict, local: datetime) -> dict:
+        case = self.followup.rectify(self._arg(cmd, "case", int), self._arg(cmd, "by"),
+                                     self._arg(cmd, "cause"), self._arg(cmd, "fix"), local)
+        return self._case_update(case, local)
+
+    def _case_close(self, cmd: dict, local: datetime) -> dict:
+        case = self.followup.close(self._arg(cmd, "case", int), self._arg(cmd, "by"),
+                                   self._arg(cmd, "outcome"), local)
+        return self._case_update(case, local)
 
     def _set_notice(self, cmd: dict, local: datetime) -> dict:
         """The TV wall's rolling notice; an empty text goes back to the config's."""

@@ -24,6 +24,9 @@ ZH = {
     "recall_limit": "已重呼 {detail} 次，请按过号",
     "no_rating_pending": "当前没有等待评价的业务",
     "already_rated": "该号码已经评价过了（一次一评）",
+    "unknown_alert": "没有这条待处理的提醒：{detail}",
+    "unknown_case": "没有这个未结的差评整改记录：{detail}",
+    "case_not_called_back": "请先完成回访，再办结差评整改",
     "storage_error": "系统存储故障，本次操作未生效，请稍后重试",
     "internal_error": "系统内部错误，本次操作未生效",
     # reasons and notices

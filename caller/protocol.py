@@ -21,7 +21,8 @@ ERROR_CODES = (
     "bad_request", "unknown_command", "forbidden", "unknown_service", "unknown_window",
     "unknown_ticket", "service_closed", "daily_limit_reached", "queue_empty",
     "no_current_ticket", "ticket_in_progress", "window_paused", "window_not_paused",
-    "not_logged_in", "recall_limit", "no_rating_pending", "already_rated", "storage_error",
+    "not_logged_in", "recall_limit", "no_rating_pending", "already_rated", "unknown_alert", "unknown_case",
+    "case_not_called_back", "storage_error",
     "internal_error",
 )
 
@@ -47,6 +48,12 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "logout": {"window": (_S, True)},
     "report_alert": {"kind": (_S, True), "message": (_S, True), "window": (_S, False)},
     "set_notice": {"text": (_S, True)},
+    "list_alerts": {},
+    "ack_alert": {"alert": (_I, True), "by": (_S, True)},
+    "list_cases": {},
+    "case_callback": {"case": (_I, True), "by": (_S, True), "note": (_S, True)},
+    "case_rectify": {"case": (_I, True), "by": (_S, True), "cause": (_S, True), "fix": (_S, True)},
+    "case_close": {"case": (_I, True), "by": (_S, True), "outcome": (_S, True)},
     "snapshot": {},
 }
 

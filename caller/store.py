@@ -30,6 +30,7 @@ from caller.engine import (
     Ticket,
     WindowState,
 )
+from caller.followup import ALERT_FIELDS, CASE_FIELDS, Alert, Case, FollowUp
 
 _TICKET_TIMES = {"issued_at", "first_called_at", "called_at", "started_at", "finished_at",
                  "held_at", "rated_at"}
@@ -61,7 +62,23 @@ def _create_v1(db: sqlite_utils.Database) -> None:
                           pk=("device", "request_id"))
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_create_v1]
+def _create_v2(db: sqlite_utils.Database) -> None:
+    """Bad-rating follow-up (差评整改) and alerts for the manager."""
+    db["alerts"].create({
+        "id": int, "kind": str, "at": str, "message": str, "window": str,
+        "ticket_number": str, "device": str, "acknowledged_at": str, "acknowledged_by": str,
+    }, pk="id")
+    db["cases"].create({
+        "id": int, "ticket_id": int, "number": str, "service": str, "window": str,
+        "staff": str, "level": str, "opened_at": str, "deadline": str, "state": str,
+        "called_back_at": str, "called_back_by": str, "callback_note": str, "cause": str,
+        "fix": str, "rectified_at": str, "rectified_by": str, "closed_at": str,
+        "closed_by": str, "outcome": str,
+    }, pk="id")
+    db["cases"].create_index(["state"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_create_v1, _create_v2]
 
 
 class StorageError(Exception):
@@ -89,10 +106,10 @@ class Store:
         # sees only committed data, never a batch the writer is still committing.
         self.reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.last_seq = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
-        self._ticket_sql = (f"INSERT OR REPLACE INTO tickets ({', '.join(_q(TICKET_FIELDS))}) "
-                            f"VALUES ({', '.join('?' * len(TICKET_FIELDS))})")
-        self._window_sql = (f"INSERT OR REPLACE INTO windows ({', '.join(_q(WINDOW_FIELDS))}) "
-                            f"VALUES ({', '.join('?' * len(WINDOW_FIELDS))})")
+        self._ticket_sql = _upsert_sql("tickets", TICKET_FIELDS)
+        self._window_sql = _upsert_sql("windows", WINDOW_FIELDS)
+        self._alert_sql = _upsert_sql("alerts", ALERT_FIELDS)
+        self._case_sql = _upsert_sql("cases", CASE_FIELDS)
 
     # ------------------------------------------------------------------ schema
 
@@ -141,9 +158,13 @@ class Store:
                replies: Iterable[tuple[str, str, dict]]) -> None:
         c = self.conn
         if changes.tickets:
-            c.executemany(self._ticket_sql, [_ticket_row(t) for t in changes.tickets])
+            c.executemany(self._ticket_sql, [_row(t, TICKET_FIELDS) for t in changes.tickets])
         if changes.windows:
-            c.executemany(self._window_sql, [_window_row(w) for w in changes.windows])
+            c.executemany(self._window_sql, [_row(w, WINDOW_FIELDS) for w in changes.windows])
+        if changes.alerts:
+            c.executemany(self._alert_sql, [_row(a, ALERT_FIELDS) for a in changes.alerts])
+        if changes.cases:
+            c.executemany(self._case_sql, [_row(k, CASE_FIELDS) for k in changes.cases])
         if changes.counters:
             c.executemany(
                 "INSERT OR REPLACE INTO counters VALUES (?, ?, ?, ?, ?)",
@@ -196,8 +217,19 @@ class Store:
                                json.loads(r["segments"]))
                     for r in self._dict_rows("SELECT * FROM counters WHERE day = ?", (meta.day,))]
         engine.restore(meta, [_ticket_from_row(r) for r in rows], windows, counters,
-                       self._recent_calls(config.calling.recent_calls))
+                       self._recent_calls(config.calling.recent_calls), self._followup())
         return engine
+
+    def _followup(self) -> FollowUp:
+        followup = FollowUp()
+        alerts = [Alert(**_times(r, ("at", "acknowledged_at"))) for r in self._dict_rows(
+            "SELECT * FROM alerts WHERE acknowledged_at IS NULL ORDER BY id")]
+        cases = [Case(**_times(r, ("opened_at", "called_back_at", "rectified_at", "closed_at")))
+                 for r in self._dict_rows("SELECT * FROM cases WHERE state != 'closed' ORDER BY id")]
+        next_alert = self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM alerts").fetchone()[0]
+        next_case = self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM cases").fetchone()[0]
+        followup.restore(alerts, cases, next_alert, next_case)
+        return followup
 
     def _recent_calls(self, limit: int) -> list[dict]:
         seen: set[int] = set()
@@ -245,36 +277,33 @@ class Store:
         self.conn.close()
 
 
-def _q(names: Iterable[str]) -> list[str]:
-    return [f'"{n}"' for n in names]
+def _upsert_sql(table: str, names: tuple[str, ...]) -> str:
+    columns = ", ".join(f'"{n}"' for n in names)
+    return f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({', '.join('?' * len(names))})"
+
+
+def _row(obj: Any, names: tuple[str, ...]) -> tuple:
+    return tuple(v.isoformat() if isinstance(v, datetime) else v
+                 for v in (getattr(obj, f) for f in names))
+
+
+def _times(row: dict, names: Iterable[str]) -> dict:
+    return {k: (datetime.fromisoformat(v) if k in names and v else v) for k, v in row.items()}
 
 
 def _dumps(obj: dict) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
-def _ticket_row(t: Ticket) -> tuple:
-    return tuple(v.isoformat() if isinstance(v, datetime) else v
-                 for v in (getattr(t, f) for f in TICKET_FIELDS))
-
-
 def _ticket_from_row(row: dict) -> Ticket:
-    values = {k: (datetime.fromisoformat(v) if k in _TICKET_TIMES and v else v)
-              for k, v in row.items()}
+    values = _times(row, _TICKET_TIMES)
     values["priority"] = bool(values["priority"])
     values["transferred"] = bool(values["transferred"])
     return Ticket(**values)
 
 
-def _window_row(w: WindowState) -> tuple:
-    return tuple(v.isoformat() if isinstance(v, datetime) else v
-                 for v in (getattr(w, f) for f in WINDOW_FIELDS))
-
-
 def _window_from_row(row: dict) -> WindowState:
-    row = dict(row)
-    row["paused"] = bool(row["paused"])
-    row["pause_reason"] = row["pause_reason"] or ""
-    if row["rating_deadline"]:
-        row["rating_deadline"] = datetime.fromisoformat(row["rating_deadline"])
-    return WindowState(**row)
+    values = _times(row, ("rating_deadline",))
+    values["paused"] = bool(values["paused"])
+    values["pause_reason"] = values["pause_reason"] or ""
+    return WindowState(**values)

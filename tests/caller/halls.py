@@ -62,19 +62,19 @@ class Driver:
         self.engine = Engine(self.config, self.clock.now)
         self.events: list[dict] = []
 
-    def __call__(self, kind: str, **args) -> dict:
-        reply, events = self.engine.handle({"type": kind, **args}, self.clock.now)
+    def __call__(self, command: str, **args) -> dict:
+        reply, events = self.engine.handle({"type": command, **args}, self.clock.now)
         self.engine.take_changes()
         self.events.extend(events)
         return reply
 
-    def ok(self, kind: str, **args) -> dict:
-        reply = self(kind, **args)
+    def ok(self, command: str, **args) -> dict:
+        reply = self(command, **args)
         assert reply["ok"], reply
         return reply
 
-    def error(self, kind: str, **args) -> str:
-        reply = self(kind, **args)
+    def error(self, command: str, **args) -> str:
+        reply = self(command, **args)
         assert not reply["ok"], reply
         assert reply["error"]["message"]
         return reply["error"]["code"]
