@@ -238,3 +238,46 @@ def test_state_survives_a_graceful_restart(hub_process):
         async with client(hub_process, "kiosk-1") as kiosk:
             return (await ok(kiosk, "snapshot"))["snapshot"]
     assert asyncio.run(after()) == snap
+
+
+def test_manager_follows_up_a_bad_rating_from_the_command_line(hub_process, capsys):
+    from hallq.cli import main
+
+    async def bad() -> None:
+        async with client(hub_process, "term-1") as t, client(hub_process, "kiosk-1") as k:
+            await ok(k, "issue_ticket", service="civil")
+            await ok(t, "login", staff="1001")
+            await ok(t, "call_next")
+            await ok(t, "finish")
+        async with client(hub_process, "eval-1") as e:
+            await ok(e, "rate", window="1", level="very_dissatisfied")
+    asyncio.run(bad())
+    hub = ["--hub", hub_process.url]
+    assert main(["cases", *hub, "list"]) == 0
+    out = capsys.readouterr().out
+    assert "A001" in out and "非常不满意" in out and "待回访" in out
+    assert main(["cases", *hub, "alerts"]) == 0
+    assert "bad_rating" in capsys.readouterr().out
+    assert main(["cases", *hub, "close", "1", "--by", "王主任", "--outcome", "x"]) == 1
+    assert "请先完成回访" in capsys.readouterr().err
+    assert main(["cases", *hub, "callback", "1", "--by", "王主任", "--note", "已电话回访"]) == 0
+    assert main(["cases", *hub, "close", "1", "--by", "王主任", "--outcome", "群众满意"]) == 0
+    assert "已办结" in capsys.readouterr().out
+    assert main(["cases", *hub, "ack", "1", "--by", "王主任"]) == 0
+
+
+def test_backup_while_the_hub_runs(hub_process, tmp_path):
+    import sqlite3
+
+    from hallq.cli import main
+
+    async def issue() -> None:
+        async with client(hub_process, "kiosk-1") as k:
+            for _ in range(3):
+                await ok(k, "issue_ticket", service="civil")
+    asyncio.run(issue())
+    assert main(["backup", "--db", str(hub_process.db), "--to", str(tmp_path / "bk")]) == 0
+    copy = next((tmp_path / "bk").glob("*.db"))
+    numbers = [r[0] for r in sqlite3.connect(copy).execute("SELECT number FROM tickets")]
+    assert numbers == ["A001", "A002", "A003"]
+    assert main(["backup", "--db", str(tmp_path / "missing.db")]) == 1
