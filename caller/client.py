@@ -101,7 +101,7 @@ class HubClient:
     def new_id(self) -> str:
         return f"{self.device}-{self._prefix}-{next(self._ids)}"
 
-    async def request(self, kind: str, *, request_id: str | None = None,
+    async def request(self, kind: str, /, *, request_id: str | None = None,
                       timeout: float | None = None, **args: Any) -> dict:
         """Send a command; return its reply (ok or not). Survives reconnects."""
         rid = request_id or self.new_id()
@@ -236,7 +236,7 @@ class ThreadedHubClient:
         asyncio.run_coroutine_threadsafe(self.client.start(wait=False), self._loop).result(5)
         return self
 
-    def request(self, kind: str, callback: Callable[[dict], None] | None = None,
+    def request(self, kind: str, /, callback: Callable[[dict], None] | None = None,
                 **args: Any) -> Future:
         """Send without blocking; `callback(reply)` runs through dispatch."""
         future = asyncio.run_coroutine_threadsafe(self.client.request(kind, **args), self._loop)

@@ -105,18 +105,16 @@ class Hub:
         return bound
 
     async def stop(self) -> None:
-        """Stop accepting, let queued commands finish, close every connection."""
+        """Close every connection (code 1001), let queued commands commit, then stop."""
         if self._server is not None:
-            self._server.close(close_connections=False)
+            self._server.close()
+            await self._server.wait_closed()
         await self._queue.join()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
         self.store.close()
         log.info("hub stopped")
 
