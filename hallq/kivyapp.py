@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ def prepare(*, headless: bool = False, size: tuple[int, int] | None = None,
         os.environ["SDL_VIDEODRIVER"] = "offscreen"
     from kivy.config import Config
 
+    # Kivy swaps stderr for its logger when console logging is off; keep tracebacks visible.
+    sys.stderr = sys.__stderr__
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("input", "mouse", "mouse,disable_multitouch")
     if size:
