@@ -31,12 +31,14 @@ from caller import protocol
 from caller.config import Device, HallConfig
 from caller.engine import Engine
 from caller.messages import say
+from caller.stats import live_figures
 from caller.store import StorageError, Store
 
 log = logging.getLogger("hallq.hub")
 
 BATCH_MAX = 512
 TICK_S = 1.0
+LIVE_FIGURES_S = 30.0
 ERROR_CACHE_PER_DEVICE = 256
 
 
@@ -88,6 +90,7 @@ class Hub:
         self._tasks: list[asyncio.Task] = []
         self.started = time.monotonic()
         self.stats = {"commands": 0, "batches": 0, "storage_errors": 0}
+        self.today: dict = {}  # live figures for the day, refreshed in the background
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -95,7 +98,8 @@ class Hub:
                     ssl_context: ssl.SSLContext | None = None) -> int:
         """Start serving; return the port (useful with port 0)."""
         self._tasks = [asyncio.create_task(self._writer(), name="hub-writer"),
-                       asyncio.create_task(self._ticker(), name="hub-ticker")]
+                       asyncio.create_task(self._ticker(), name="hub-ticker"),
+                       asyncio.create_task(self._live_figures(), name="hub-figures")]
         self._server = await serve(
             self._handle, host, port, max_size=protocol.MAX_FRAME, ssl=ssl_context,
             process_request=self._http, ping_interval=10, ping_timeout=20, compression=None)
@@ -188,6 +192,9 @@ class Hub:
         if refusal is not None:
             await self._send(session, protocol.reply_error(rid, "forbidden", refusal))
             return
+        if request["type"] == "stats":
+            await self._send(session, protocol.reply_ok(rid, {"stats": await self._figures()}))
+            return
         key = (session.device.id, rid)
         earlier = self._errors.get(key[0], {}).get(rid) or self.store.lookup_reply(*key)
         if earlier is not None:
@@ -224,6 +231,25 @@ class Hub:
 
     # ------------------------------------------------------------------ the writer
 
+    async def _figures(self) -> dict:
+        """Today's figures (waiting, average waits, ratings), read from the store in a thread."""
+        try:
+            self.today = await asyncio.to_thread(live_figures, self.store.path,
+                                                 self.engine.meta.day)
+        except Exception:
+            log.exception("live figures failed")
+        return self.today
+
+    async def _live_figures(self) -> None:
+        while True:
+            await self._figures()
+            await asyncio.sleep(LIVE_FIGURES_S)
+
+    def _snapshot(self, now: datetime) -> dict:
+        snapshot = self.engine.snapshot(now)
+        snapshot["manager"]["today"] = self.today
+        return snapshot
+
     async def _ticker(self) -> None:
         while True:
             await asyncio.sleep(TICK_S)
@@ -258,6 +284,8 @@ class Hub:
                 command["device"] = item.session.device.id
             started = time.perf_counter()
             reply, produced = self.engine.handle(command, now)
+            if "snapshot" in reply:
+                reply["snapshot"]["manager"]["today"] = self.today
             events.extend(produced)
             if item.kind == "command":
                 replies.append((item, reply))
@@ -310,7 +338,7 @@ class Hub:
         welcome = {"type": "welcome", "protocol": protocol.VERSION, "device": device.id,
                    "role": device.role, "windows": list(device.windows),
                    "options": device.options, "seq": self.store.last_seq,
-                   "replay": replay is not None, "snapshot": self.engine.snapshot(now)}
+                   "replay": replay is not None, "snapshot": self._snapshot(now)}
         broadcast([session.conn], protocol.encode(welcome))
         for event in replay or []:
             broadcast([session.conn], protocol.encode(event))

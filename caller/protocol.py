@@ -55,16 +55,18 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "case_rectify": {"case": (_I, True), "by": (_S, True), "cause": (_S, True), "fix": (_S, True)},
     "case_close": {"case": (_I, True), "by": (_S, True), "outcome": (_S, True)},
     "snapshot": {},
+    "stats": {},
 }
 
 _WINDOW_WORK = ("login", "logout", "call_next", "recall", "skip", "transfer", "hold",
-                "call_held", "start", "pause", "resume", "finish", "request_rating", "snapshot")
+                "call_held", "start", "pause", "resume", "finish", "request_rating", "snapshot",
+                "stats")
 ROLE_COMMANDS: dict[str, frozenset[str]] = {
-    "kiosk": frozenset({"issue_ticket", "snapshot", "report_alert"}),
+    "kiosk": frozenset({"issue_ticket", "snapshot", "stats", "report_alert"}),
     "terminal": frozenset(_WINDOW_WORK),
     "counter": frozenset({*_WINDOW_WORK, "rate", "report_alert"}),
     "evaluator": frozenset({"rate", "snapshot", "report_alert"}),
-    "display": frozenset({"snapshot", "report_alert"}),
+    "display": frozenset({"snapshot", "stats", "report_alert"}),
     "led": frozenset({"snapshot", "report_alert"}),
     "admin": frozenset(SCHEMAS),
 }
