@@ -412,7 +412,9 @@ _DEVICE_KEYS = {
     "terminal": {"shortcuts"},
     "counter": {"port", "baudrate", "addresses", "evaluator", "keypad"},
     "evaluator": set(),
-    "display": {"area", "orientation"},
+    "display": {"area", "orientation", "voice", "voice_lang", "voice_rate", "voice_volume",
+                "voice_repeat", "voice_chime", "voice_chime_file", "voice_one", "voice_max_queue",
+                "voice_max_age_s", "voice_backend"},
     "led": {"port", "baudrate", "protocol", "strips", "idle_text"},
     "admin": set(),
 }

@@ -799,7 +799,7 @@ class Engine:
             self._emit("window_logout", window=ws.id, staff=ws.staff)
         ws.staff = staff
         self._touch_window(ws)
-        self._emit("window_login", window=ws.id, staff=staff)
+        self._emit("window_login", window=ws.id, staff=staff, paused=ws.paused)
         return {"window": ws.id, "staff": staff}
 
     def _logout(self, cmd: dict, local: datetime) -> dict:
