@@ -182,8 +182,7 @@ class HubClient:
         if not message.get("replay"):
             self.last_seq = message["seq"]
         self._set_connected(True)
-        if self.on_welcome:
-            self.on_welcome(message)
+        self._callback(self.on_welcome, message)
         self._ready.set()
 
     def _on_event(self, message: dict) -> None:
@@ -196,14 +195,22 @@ class HubClient:
                 log.warning("event gap: %s -> %s", self.last_seq, seq)
         self.last_seq = seq
         self._events.put_nowait(message)
-        if self.on_event:
-            self.on_event(message)
+        self._callback(self.on_event, message)
+
+    @staticmethod
+    def _callback(fn: Callable[[Any], None] | None, arg: Any) -> None:
+        """Run a program's callback; its bug must not take the connection down."""
+        if fn is None:
+            return
+        try:
+            fn(arg)
+        except Exception:
+            log.exception("callback %s failed", getattr(fn, "__qualname__", fn))
 
     def _set_connected(self, value: bool) -> None:
         if value != self.connected:
             self.connected = value
-            if self.on_connection:
-                self.on_connection(value)
+            self._callback(self.on_connection, value)
 
 
 class ThreadedHubClient:

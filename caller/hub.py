@@ -338,6 +338,7 @@ class Hub:
         welcome = {"type": "welcome", "protocol": protocol.VERSION, "device": device.id,
                    "role": device.role, "windows": list(device.windows),
                    "options": device.options, "seq": self.store.last_seq,
+                   "now": now.isoformat(timespec="milliseconds"),
                    "replay": replay is not None, "snapshot": self._snapshot(now)}
         broadcast([session.conn], protocol.encode(welcome))
         for event in replay or []:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -137,6 +137,7 @@ class WallApp(App):
         self.called_received = 0
         self.calls_shown = 0
         self.welcome_seq = -1
+        self._clock_offset = timedelta(0)  # hub time minus this PC's
         self.last_seq = -1
         self.screen: WallScreen | None = None
         self._built_size: tuple[int, ...] = ()
@@ -179,7 +180,7 @@ class WallApp(App):
         self.screens_built += 1
         self.root_box.add_widget(self.screen)
         self.screen.header.set_hall(self.options.hall_name)
-        self.screen.header.tick(datetime.now(self.tz))
+        self.screen.header.tick(self.hall_now())
         self.screen.connection.show(self.connection_state())
         if self._loaded:
             self.screen.refresh(self.model, Changes(
@@ -188,13 +189,23 @@ class WallApp(App):
 
     def _tick(self, _dt: float) -> None:
         if self.screen is not None:
-            self.screen.header.tick(datetime.now(self.tz))
+            self.screen.header.tick(self.hall_now())
             if self.connection_state() == "refused":
                 self.screen.connection.show("refused")
 
     # ------------------------------------------------------------------ hub callbacks
 
+    def hall_now(self) -> datetime:
+        """The hub's time: the hall has one clock, even if this PC's is off (or a demo
+        runs the hall faster)."""
+        return datetime.now(self.tz) + self._clock_offset
+
+    def _follow_hub_clock(self, stamp: str | None) -> None:
+        if stamp:
+            self._clock_offset = datetime.fromisoformat(stamp) - datetime.now(self.tz)
+
     def on_welcome(self, message: dict) -> None:
+        self._follow_hub_clock(message.get("now"))
         # Events replayed after this welcome (seq <= its seq) are already in the snapshot.
         self.welcome_seq = message.get("seq", -1)
         self.last_seq = max(self.last_seq, self.welcome_seq)
@@ -221,6 +232,7 @@ class WallApp(App):
 
     def on_hub_event(self, message: dict) -> None:
         received_at = time.monotonic()
+        self._follow_hub_clock(message.get("at"))
         self.last_seq = max(self.last_seq, message.get("seq", -1))
         is_call = message.get("event") == "ticket_called"
         self.called_received += is_call

@@ -1,0 +1,242 @@
+"""`hallq demo`: the whole hall on one machine.
+
+With a screen it opens the kiosk, the TV wall and two window terminals, with the hub,
+the counter bridge and the LED bridge on simulated serial lines, and keypad clerks at
+windows 3–7 so the hall is busy; Ctrl-C stops everything. Without one (`--headless`,
+or no screen found) it runs a scripted busy hour and writes what a person would look
+at into one folder: printed tickets, TV wall screenshots, LED strips, voice WAVs,
+the manager's report and a summary that checks they all agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from caller.config import ConfigError, HallConfig, default_config_path, load_config
+from caller.schedule import is_workday
+from drivers.sim.bus import BusSimulator
+from drivers.sim.led import LedLineSimulator
+from hallq.demo_hour import BusyHour, HourPlan, kiosk_script
+from hallq.demo_summary import write_summary
+from hallq.supervisor import Program, Supervisor, hallq_argv
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", default=str(default_config_path()))
+    parser.add_argument("--out", default="out/demo", help="folder for everything the demo makes")
+    parser.add_argument("--headless", action="store_true",
+                        help="no windows: run the scripted busy hour (default without a screen)")
+    parser.add_argument("--quick", action="store_true", help="a short hour (about a minute)")
+    parser.add_argument("--port", type=int, default=0, help="hub port (default: a free one)")
+    parser.add_argument("--seed", type=int, default=7)
+
+
+def has_screen() -> bool:
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def opening_morning(config: HallConfig) -> datetime:
+    """09:00 on the next Monday–Thursday working day (Friday afternoons are closed)."""
+    day = datetime.now(config.hall.tz).date()
+    while not (is_workday(config.hall, day) and day.weekday() < 4):
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 9, 0, tzinfo=config.hall.tz)
+
+
+class Hall:
+    """The processes and simulators of one demo hall."""
+
+    def __init__(self, config: HallConfig, out: Path, port: int, report) -> None:
+        self.config, self.out, self.report = config, out, report
+        self.port = port or free_port()
+        self.url = f"ws://127.0.0.1:{self.port}/"
+        self.sup = Supervisor(out / "logs", on_report=report)
+        self.counter = next(d for d in config.devices.values() if d.role == "counter")
+        self.led = next(d for d in config.devices.values() if d.role == "led")
+        (out / "dev").mkdir(parents=True, exist_ok=True)
+        self.bus = BusSimulator(out / "dev" / self.counter.id,
+                                keypads=self.counter.options["addresses"].values(),
+                                evaluators=self.counter.options["addresses"].values())
+        self.strips = LedLineSimulator(self.led.options["protocol"], out / "dev" / self.led.id)
+
+    def start_core(self, start_time: datetime, speed: float) -> None:
+        cfg = self.config.path
+        self.sup.start(Program("hub", hallq_argv(
+            "hub", "--config", cfg, "--db", str(self.out / "hall.db"), "--port", str(self.port),
+            "--start-time", start_time.isoformat(), "--speed", str(speed))))
+        self._wait_for_hub()
+        self.sup.start(Program("counter", hallq_argv(
+            "counter", "--config", cfg, "--device", self.counter.id, "--hub", self.url,
+            "--port", str(self.bus.link))))
+        self.sup.start(Program("led", hallq_argv(
+            "led", "--config", cfg, "--device", self.led.id, "--hub", self.url,
+            "--port", str(self.strips.link))))
+
+    def _wait_for_hub(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"the hub did not start; see {self.out / 'logs' / 'hub.log'}")
+
+    def stop(self) -> None:
+        self.sup.stop()
+        self.bus.close()
+        self.strips.close()
+
+
+# ---------------------------------------------------------------------- headless
+
+
+async def busy_hour(hall: Hall, plan: HourPlan, kiosk_done) -> BusyHour:
+    hour = BusyHour(hall.config, plan, hall.url, hall.bus, hall.report)
+
+    def on_minute(minute: int) -> None:
+        if minute % 15 == 0:
+            hall.sup.write("wall", json.dumps({"name": f"wall-{minute:03d}min", "shot": True,
+                                               "settle": 0.5}))
+            hall.report(f"  hall time +{minute} min: {sum(hour.watch.calls.values())} calls")
+
+    try:
+        await hour.run(kiosk_done, on_minute)
+    finally:
+        await hour.close()
+    return hour
+
+
+def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report) -> int:
+    plan = HourPlan(speed=40.0, minutes=20, arrivals_per_hour=90, seed=args.seed) if args.quick \
+        else HourPlan(speed=30.0, minutes=60, arrivals_per_hour=100, seed=args.seed)
+    start = opening_morning(config)
+    report(f"hallq demo: {config.hall.name}, {start:%Y-%m-%d %H:%M}, {plan.minutes} hall minutes "
+           f"at {plan.speed:g}x -> {out}")
+    hall = Hall(config, out, args.port, report)
+    script, citizens = kiosk_script(plan, list(config.services))
+    (out / "kiosk-script.txt").write_text(script, encoding="utf-8")
+    try:
+        hall.start_core(start, plan.speed)
+        kiosk = next(d for d in config.devices.values() if d.role == "kiosk")
+        wall = next(d for d in config.devices.values() if d.role == "display")
+        hall.sup.start(Program("wall", hallq_argv(
+            "display", "--config", config.path, "--device", wall.id, "--hub", hall.url,
+            "--headless", "--voice-out", str(out / "voice"), "--shots", str(out / "wall"),
+            "--script", "-"), stdin=True))
+        hall.sup.write("wall", json.dumps({"name": "wall-ready", "until": {"connected": True}}))
+        hall.sup.start(Program("kiosk", hallq_argv(
+            "kiosk", "--config", config.path, "--device", kiosk.id, "--hub", hall.url,
+            "--headless", "--printer", f"image://{out / 'tickets'}", "--idle-timeout", "5",
+            "--script", str(out / "kiosk-script.txt"), "--shots", str(out / "kiosk")),
+            restart=False))
+        report(f"  {citizens} citizens will take a number at the kiosk")
+        for device in [d for d in config.devices.values() if d.role == "terminal"][:2]:
+            steps = [{"sleep": plan.real(plan.minutes * 60) / 2}, {"shot": "midway"}]
+            path = out / f"{device.id}-script.json"
+            path.write_text(json.dumps(steps), encoding="utf-8")
+            hall.sup.start(Program(device.id, hallq_argv(
+                "terminal", "--config", config.path, "--device", device.id, "--hub", hall.url,
+                "--headless", "--script", str(path), "--shots", str(out / "terminals" / device.id)),
+                restart=False))
+        kiosk_program = hall.sup.programs["kiosk"]
+        asyncio.run(busy_hour(hall, plan, lambda: kiosk_program.finished))
+        hall.sup.write("wall", json.dumps({"name": "wall-final", "shot": True, "settle": 1.0}))
+        time.sleep(2.5)  # strips finish flashing; the wall takes its last picture
+        hall.sup.close_stdin("wall")
+        hall.sup.wait("wall", 30)
+        hall.strips.render_all_png(out / "led")
+        strips = {a: hall.strips.text(a) for a in hall.led.options["strips"].values()}
+        restarts = {p.name: p.restarts for p in hall.sup.programs.values() if p.restarts}
+    finally:
+        hall.stop()
+    return write_summary(config, out, strips, restarts, report)
+
+
+# ---------------------------------------------------------------------- with a screen
+
+
+def run_windows(config: HallConfig, out: Path, args: argparse.Namespace, report) -> int:
+    start = opening_morning(config)
+    hall = Hall(config, out, args.port, report)
+    stop = asyncio.Event()
+    try:
+        hall.start_core(start, 1.0)
+        kiosk = next(d for d in config.devices.values() if d.role == "kiosk")
+        wall = next(d for d in config.devices.values() if d.role == "display")
+        hall.sup.start(Program("wall", hallq_argv(
+            "display", "--config", config.path, "--device", wall.id, "--hub", hall.url,
+            "--windowed", "--size", "1280x720")))
+        hall.sup.start(Program("kiosk", hallq_argv(
+            "kiosk", "--config", config.path, "--device", kiosk.id, "--hub", hall.url,
+            "--windowed", "--size", "1080x720", "--printer", f"image://{out / 'tickets'}")))
+        for device in [d for d in config.devices.values() if d.role == "terminal"][:2]:
+            hall.sup.start(Program(device.id, hallq_argv(
+                "terminal", "--config", config.path, "--device", device.id, "--hub", hall.url)))
+        report(f"hallq demo: {config.hall.name} is open (hub {hall.url}). Take numbers at the "
+               f"kiosk, call them from the terminals; keypad clerks work windows 3–7. "
+               f"Printed tickets go to {out / 'tickets'}. Ctrl-C stops the hall.")
+        plan = HourPlan(speed=1.0, minutes=600, arrivals_per_hour=0, seed=args.seed)
+
+        async def keypads() -> None:
+            hour = BusyHour(config, plan, hall.url, hall.bus, report)
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            tasks = [asyncio.create_task(hour.manager()),
+                     asyncio.create_task(hour.citizens_rate())]
+            tasks += [asyncio.create_task(hour.keypad_clerk(w, a))
+                      for w, a in hour.addresses.items()]
+            await stop.wait()
+            hour.stop.set()
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await hour.close()
+
+        asyncio.run(keypads())
+    finally:
+        report("hallq demo: stopping the hall")
+        hall.stop()
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as e:
+        print(e, file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    if out.exists():
+        for old in ("hall.db", "hall.db-wal", "hall.db-shm"):
+            (out / old).unlink(missing_ok=True)
+        for folder in ("tickets", "voice", "wall", "led", "kiosk", "terminals", "logs", "charts"):
+            for f in (out / folder).rglob("*"):
+                if f.is_file():
+                    f.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+
+    def report(line: str) -> None:
+        print(line, flush=True)
+
+    if args.headless or not has_screen():
+        return run_headless(config, out, args, report)
+    return run_windows(config, out, args, report)
+
