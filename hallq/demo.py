@@ -124,7 +124,7 @@ async def busy_hour(hall: Hall, plan: HourPlan, kiosk_done) -> BusyHour:
 
 
 def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report) -> int:
-    plan = HourPlan(speed=40.0, minutes=20, arrivals_per_hour=90, seed=args.seed) if args.quick \
+    plan = HourPlan(speed=45.0, minutes=15, arrivals_per_hour=70, seed=args.seed) if args.quick \
         else HourPlan(speed=30.0, minutes=60, arrivals_per_hour=100, seed=args.seed)
     start = opening_morning(config)
     report(f"hallq demo: {config.hall.name}, {start:%Y-%m-%d %H:%M}, {plan.minutes} hall minutes "

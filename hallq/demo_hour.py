@@ -252,7 +252,7 @@ class BusyHour:
             waiting = await self._waiting()
             if (until_done() and waiting == 0) or hall_elapsed > (self.plan.minutes + 30) * 60:
                 break
-        await self.sleep_hall(420)  # the last citizens finish and rate
+        await self.sleep_hall(300)  # the last citizens finish and rate
         self.stop.set()
         await asyncio.gather(*clerks, return_exceptions=True)
         await asyncio.sleep(max(1.0, self.plan.real(30)))

@@ -1,0 +1,410 @@
+"""The kiosk app: wires the hub connection, the printer worker and the screens.
+
+Threads: Kivy's UI thread owns every widget and the `KioskState`; the hub client runs
+its own event loop thread and the printer its own worker thread, and both hand their
+results back through `hallq.kivyapp.on_ui_thread`. Nothing here blocks the UI thread.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from caller.client import ThreadedHubClient
+from caller.config import HallConfig
+from caller.schedule import business_day
+from drivers.printer import PrinterStatus, PrinterWorker, PrintResult, describe_status
+from hallq.kivyapp import on_ui_thread
+from kiosk import widgets as w
+from kiosk.model import KioskState, qr_data, ticket_print
+from kiosk.printing import Alert, PrinterAlerts, printer_condition
+from kiosk.screens import ConfirmScreen, HomeScreen, Issued, RefusedScreen, ResultScreen
+from kiosk.strings import text, weekday
+
+PRINTER_COLOURS = {"ok": w.GREEN, "low": w.WARNING, "out": w.ALERT, "offline": w.ALERT,
+                   "unknown": w.MUTED}
+
+
+@dataclass(frozen=True)
+class KioskSettings:
+    """Everything the kiosk runs with, from the hall config and the command line."""
+
+    config: HallConfig
+    device: str
+    token: str
+    hub_url: str
+    printer_url: str = ""
+    paper_mm: int = 80
+    print_mode: str = "raster"
+    priority_entry: bool = True
+    font_path: str | None = None
+    idle_timeout: float = 30.0
+    status_url: str | None = None
+    lang: str = "zh"
+
+
+class KioskApp(App):
+    def __init__(self, settings: KioskSettings, script: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.script = script
+        self.title = f"hallq kiosk {settings.device}"
+        self.lang = settings.lang
+        self.priority_entry = settings.priority_entry
+        self.state = KioskState.from_config(settings.config)
+        self.alerts = PrinterAlerts(settings.device)
+        self.priority_mode = False
+        self.pending_issue = False
+        self.selected: str | None = None
+        self.issued: Issued | None = None
+        self.refusal = ""
+        self.current = "home"
+        self.deadline: float | None = None
+        self.printer_status: PrinterStatus | None = None
+        self.timings: list[dict] = []  # per ticket: confirm tap -> print result (bench)
+        self.alerts_sent: list[dict] = []
+        self.replies: list[dict] = []  # every issue_ticket reply, for scripts and tests
+        self.printed_count = 0  # print jobs finished, well or not
+        self.hub: ThreadedHubClient | None = None
+        self.printer: PrinterWorker | None = None
+        self.units = w.Units.of(*Window.size)
+
+    # -- Kivy life cycle --------------------------------------------------------------
+
+    def build(self) -> Any:
+        Window.clearcolor = w.BACKGROUND
+        Window.bind(on_touch_down=lambda *_: self.touched(), size=self._resized)
+        self._rebuild_later = Clock.create_trigger(lambda _dt: self.rebuild(), 0.2)
+        return self._layout()
+
+    def on_start(self) -> None:
+        s = self.settings
+        self.hub = ThreadedHubClient(s.hub_url, s.device, s.token, on_event=self._on_event,
+                            on_welcome=self._on_welcome, on_connection=self._on_connection,
+                            dispatch=on_ui_thread).start()
+        if s.printer_url:
+            self.printer = PrinterWorker(
+                s.printer_url, paper_mm=s.paper_mm, mode=s.print_mode, font_path=s.font_path,
+                on_status=lambda status: on_ui_thread(lambda: self._printer_changed(status)))
+        Clock.schedule_interval(self._tick, 0.25)
+        self._tick(0)
+        if self.script is not None:
+            self.script.start(self)
+
+    def on_stop(self) -> None:
+        if self.hub is not None:
+            self.hub.stop()
+        if self.printer is not None:
+            self.printer.close(timeout=10)
+
+    # -- layout -------------------------------------------------------------------------
+
+    def _layout(self) -> Any:
+        u = self.units = w.Units.of(*Window.size)
+        root = BoxLayout(orientation="vertical")
+        root.add_widget(self._header(u))
+        self.banner = w.Panel(w.ALERT_BACKGROUND, size_hint_y=None, height=0, padding=(u(32), 0))
+        self.banner_text = w.tagged(w.text("", u(38), w.ALERT, bold=True, halign="center"),
+                                    "connection_banner")
+        self.banner.add_widget(self.banner_text)
+        root.add_widget(self.banner)
+        self.manager = ScreenManager(transition=NoTransition())
+        self.home = HomeScreen(self)
+        self.confirm = ConfirmScreen(self)
+        self.result = ResultScreen(self)
+        self.refused = RefusedScreen(self)
+        for screen in (self.home, self.confirm, self.result, self.refused):
+            self.manager.add_widget(screen)
+        root.add_widget(self.manager)
+        root.add_widget(self._footer(u))
+        self.home.render()
+        self._show_connection()
+        self._show_printer()
+        self._show_clock()
+        return root
+
+    def _header(self, u: w.Units) -> Any:
+        header = w.Panel(w.HEADER, orientation="horizontal", size_hint_y=None, height=u(130),
+                         padding=(u(36), u(14)), spacing=u(24))
+        wide = u.landscape
+        self.hall_label = w.tagged(w.text(self.state.hall_name, u(52 if wide else 46),
+                                          w.HEADER_TEXT, bold=True, shorten=True,
+                                          shorten_from="right"), "hall_name")
+        header.add_widget(self.hall_label)
+        clock = BoxLayout(orientation="vertical", size_hint_x=None, width=u(380 if wide else 300))
+        self.time_label = w.tagged(w.text("", u(50 if wide else 44), w.HEADER_TEXT, bold=True,
+                                          halign="right"), "clock")
+        self.date_label = w.tagged(w.text("", u(26), w.HEADER_MUTED, halign="right"), "date")
+        clock.add_widget(self.time_label)
+        clock.add_widget(self.date_label)
+        header.add_widget(clock)
+        toggle = w.Action(text(self.lang, "language_button"), u(32), w.PRIMARY, w.PRIMARY_PRESSED,
+                          radius=u(12), size_hint=(None, 1), width=u(180 if wide else 160))
+        toggle.bind(on_release=lambda *_: self.toggle_language())
+        header.add_widget(w.tagged(toggle, "lang"))
+        return header
+
+    def _footer(self, u: w.Units) -> Any:
+        """The hall's notice, and in the corner the link to the hub and the printer."""
+        wide = u.landscape
+        footer = w.Panel(w.hex_colour("DFE6EF"), orientation="horizontal" if wide else "vertical",
+                         size_hint_y=None, height=u(84 if wide else 140),
+                         padding=(u(32), u(8)), spacing=u(24 if wide else 4))
+        self.notice_label = w.tagged(w.text(self.state.notice, u(27), w.TEXT, max_lines=2),
+                                     "notice")
+        footer.add_widget(self.notice_label)
+        corner = BoxLayout(orientation="horizontal", spacing=u(24))
+        if wide:
+            corner.size_hint_x, corner.width = None, u(700)
+        else:
+            corner.size_hint_y, corner.height = None, u(48)
+        self.connection_label = w.tagged(w.text("", u(26), w.MUTED, halign="right",
+                                                size_hint_x=None, width=u(220)), "connection")
+        corner.add_widget(self.connection_label)
+        self.printer_label = w.tagged(w.text("", u(28), w.MUTED, bold=True, halign="right",
+                                             shorten=True, shorten_from="right"), "printer_status")
+        corner.add_widget(self.printer_label)
+        footer.add_widget(corner)
+        return footer
+
+    def rebuild(self) -> None:
+        """Lay everything out again (language or window size changed), same screen."""
+        Window.remove_widget(self.root)
+        self.root = self._layout()
+        Window.add_widget(self.root)
+        self.show(self.current, keep_deadline=True)
+
+    def _resized(self, _window: Any, size: tuple[int, int]) -> None:
+        if w.Units.of(*size) != self.units:
+            self._rebuild_later()
+
+    # -- navigation ---------------------------------------------------------------------
+
+    def show(self, name: str, keep_deadline: bool = False) -> None:
+        self.current = name
+        if name == "home":
+            self.home.render()
+        elif name == "confirm" and self.selected in self.state.services:
+            self.confirm.render(self.state.services[self.selected], self.priority_mode)
+        elif name == "result" and self.issued is not None:
+            self.result.render(self.issued)
+        elif name == "refused":
+            self.refused.render(self.refusal)
+        self.manager.current = name
+        if not keep_deadline:
+            self.deadline = None if name == "home" and not self.priority_mode else self._idle_end()
+        self._show_countdown()
+
+    def _idle_end(self, factor: float = 1.0) -> float:
+        return time.monotonic() + self.settings.idle_timeout * factor
+
+    def touched(self) -> None:
+        """Any touch keeps the current screen up a full idle period longer."""
+        if self.deadline is not None:
+            failed = (self.current == "result" and self.issued is not None
+                      and self.issued.print_state == "failed")
+            self.deadline = max(self.deadline, self._idle_end(2 if failed else 1))
+
+    def go_home(self) -> None:
+        self.priority_mode = False
+        self.selected = None
+        self.show("home")
+
+    def enter_priority(self) -> None:
+        self.priority_mode = True
+        self.show("home")
+
+    def toggle_language(self) -> None:
+        self.lang = "en" if self.lang == "zh" else "zh"
+        self.touched()
+        self.rebuild()
+
+    def choose(self, service_id: str) -> None:
+        view = self.state.services.get(service_id)
+        if view is None or not view.available or not self.state.can_issue:
+            return
+        self.selected = service_id
+        self.show("confirm")
+
+    # -- taking a number ----------------------------------------------------------------
+
+    def take_number(self) -> None:
+        if self.pending_issue or self.selected is None or not self.state.can_issue \
+                or self.hub is None:
+            return
+        tapped = time.time_ns()
+        self.pending_issue = True
+        self.confirm.update()
+        args = {"service": self.selected, "lang": self.lang}
+        if self.priority_mode:
+            args["priority"] = "priority"
+        service, hall_name, notice = self.selected, self.state.hall_name, self.state.notice
+        self.hub.request("issue_ticket", **args).add_done_callback(
+            lambda request: self._answered(request, service, tapped, hall_name, notice))
+
+    def _answered(self, request: Future, service: str, tapped: int, hall_name: str,
+                  notice: str) -> None:
+        """On the hub client's thread: hand the ticket to the printer at once (the citizen is
+        waiting for the paper), and the reply to the UI thread."""
+        if request.cancelled() or request.exception() is not None:
+            return  # the client was stopped with the app
+        answered = time.time_ns()
+        reply = request.result()
+        issued = None
+        if reply.get("ok"):
+            ticket = reply["ticket"]
+            issued = Issued(reply=reply, qr=qr_data(ticket, self.settings.status_url),
+                            priority=ticket.get("priority") == "priority")
+            if self.printer is None:
+                issued.print_state = "none"
+        on_ui_thread(lambda: self._issue_answered(service, reply, issued))
+        if issued is None or self.printer is None:
+            return
+        job = self.printer.submit(ticket_print(reply, issued.qr, hall_name, notice))
+        job.add_done_callback(lambda future: self._print_finished(issued, (tapped, answered), future))
+
+    def _issue_answered(self, service: str, reply: dict, issued: Issued | None) -> None:
+        self.pending_issue = False
+        self.replies.append(reply)
+        if issued is None:
+            error = reply.get("error", {})
+            message = error.get("message", "")
+            view = self.state.services.get(service)
+            if error.get("code") == "daily_limit_reached":
+                self.state.mark_full(service, message, self._today())
+            elif error.get("code") == "service_closed" and view is not None:
+                view.open, view.reason = False, message
+            self.home.update({service})
+            self.refusal = message
+            self.show("refused")
+            return
+        self.issued = issued
+        self.show("result")
+
+    def _print_finished(self, issued: Issued, times: tuple[int, int], future: Future) -> None:
+        """On the printer thread, the moment the job is done; the rest on the UI thread."""
+        finished = time.time_ns()
+        result: PrintResult = future.result()
+        self.timings.append({"number": issued.number, "tap_ns": times[0], "reply_ns": times[1],
+                             "done_ns": finished, "ok": result.ok})
+        on_ui_thread(lambda: self._printed(issued, result))
+
+    def _printed(self, issued: Issued, result: PrintResult) -> None:
+        self.printed_count += 1
+        if result.ok:
+            issued.print_state = "printed"
+        else:
+            issued.print_state, issued.print_error = "failed", result.error or ""
+            self._report(self.alerts.print_failed(issued.number, issued.print_error))
+            if self.issued is issued and self.current == "result":
+                self.deadline = self._idle_end(2)  # time to photograph the screen
+                self._show_countdown()
+        if self.issued is issued:
+            self.result.update()
+
+    # -- hub ----------------------------------------------------------------------------
+
+    def _on_welcome(self, message: dict) -> None:
+        self.state.load_snapshot(message["snapshot"])
+        self.hall_label.text = self.state.hall_name
+        self.notice_label.text = self.state.notice
+        if self.current == "home":
+            self.home.render()
+        self._show_connection()
+
+    def _on_event(self, message: dict) -> None:
+        changed = self.state.apply_event(message)
+        if "notice" in changed:
+            self.notice_label.text = self.state.notice
+        self.home.update(changed - {"notice"})
+
+    def _on_connection(self, connected: bool) -> None:
+        self.state.connection = "online" if connected else "offline"
+        self._show_connection()
+
+    def _show_connection(self) -> None:
+        state = self.state.connection
+        message = {"connecting": "connecting", "offline": "offline",
+                   "refused": "refused_device"}.get(state)
+        self.banner_text.text = text(self.lang, message) if message else ""
+        self.banner.height = self.units(84) if message else 0
+        self.banner.opacity = 1 if message else 0
+        short = "link_online" if self.state.can_issue else (
+            "link_connecting" if state == "connecting" else "link_offline")
+        self.connection_label.text = text(self.lang, short)
+        self.connection_label.color = w.GREEN if self.state.can_issue else w.ALERT
+        self.home.update_all()
+        self.confirm.update()
+
+    def _report(self, alert: Alert) -> None:
+        if self.hub is None:
+            return
+        record = {"kind": alert.kind, "message": alert.message, "ok": None}
+        self.alerts_sent.append(record)
+        self.hub.request("report_alert", lambda reply: record.update(ok=reply.get("ok")),
+                         kind=alert.kind, message=alert.message)
+
+    # -- printer ------------------------------------------------------------------------
+
+    def _printer_changed(self, status: PrinterStatus) -> None:
+        self.printer_status = status
+        self._show_printer()
+        alert = self.alerts.status_changed(status)
+        if alert is not None:
+            self._report(alert)
+
+    def _show_printer(self) -> None:
+        if not self.settings.printer_url:
+            self.printer_label.text = ""
+            return
+        status = self.printer_status
+        condition = printer_condition(status)
+        # The citizen's corner gets the plain state, never a driver's technical detail.
+        self.printer_label.text = describe_status(replace(status, error=None), self.lang) if status else ""
+        self.printer_label.color = PRINTER_COLOURS[condition]
+
+    # -- the clock ----------------------------------------------------------------------
+
+    def _today(self) -> Any:
+        return business_day(self.settings.config.hall, datetime.now(self.settings.config.hall.tz))
+
+    def _show_clock(self) -> None:
+        now = datetime.now(self.settings.config.hall.tz)
+        self.time_label.text = now.strftime("%H:%M:%S")
+        self.date_label.text = text(self.lang, "date", year=now.year, month=now.month,
+                                    day=now.day, weekday=weekday(self.lang, now.weekday()))
+
+    def _tick(self, _dt: float) -> None:
+        self._show_clock()
+        cleared = self.state.expire_full(self._today())
+        if cleared:
+            self.home.update(cleared)
+        if self.hub is not None and self.hub.client.fatal and self.state.connection != "refused":
+            self.state.connection = "refused"
+            self._show_connection()
+        if self.pending_issue and self.deadline is not None:
+            self.deadline = self._idle_end()  # the citizen is waiting for the hub's answer
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            self.go_home()
+        self._show_countdown()
+
+    def _show_countdown(self) -> None:
+        screen = self.manager.current_screen
+        label = getattr(screen, "countdown", None)
+        if label is None:
+            return
+        if self.deadline is None:
+            label.text = ""
+            return
+        left = max(0, math.ceil(self.deadline - time.monotonic()))
+        label.text = text(self.lang, "countdown", n=left)
