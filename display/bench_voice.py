@@ -27,8 +27,8 @@ from pathlib import Path
 
 from caller.client import HubClient
 from caller.config import default_config_path, load_config
+from caller.hub_process import REPO, HubProcess
 
-REPO = Path(__file__).resolve().parent.parent
 START_TIME = "2026-11-23T09:00:00+08:00"  # a Monday morning: every service is open
 WAIT_S = 120.0  # hang guard for each wait; each ends as soon as its condition holds
 SPANS = {"press_to_event": "event_at", "press_to_first_sample": "first_sample_at",
@@ -71,16 +71,6 @@ class _Wall:
         self.proc.stdout.close()
 
 
-def _start_hub(config: str, db: Path) -> tuple[subprocess.Popen, str]:
-    hub = subprocess.Popen([sys.executable, "-m", "hallq", "hub", "--config", config,
-                            "--db", str(db), "--port", "0", "--start-time", START_TIME],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO)
-    line = hub.stdout.readline()
-    if not line:
-        raise RuntimeError("the hub did not start")
-    return hub, json.loads(line)["url"]
-
-
 async def _press(hub_url: str, config: str, n: int, voice_dir: Path) -> dict[str, float]:
     """Issue n tickets, then call them one by one; return press time per ticket number."""
     cfg = load_config(config)
@@ -108,7 +98,9 @@ def measure(n: int = 20, config: str | None = None) -> dict:
     config = config or str(default_config_path())
     with tempfile.TemporaryDirectory(prefix="hallq-bench-voice-") as tmp:
         work = Path(tmp)
-        hub, url = _start_hub(config, work / "hall.db")
+        hub = HubProcess(Path(config), work / "hall.db", START_TIME,
+                         extra=["--log-level", "WARNING"]).start()
+        url = hub.url
         wall = None
         try:
             wall = _Wall(url, work, config)
@@ -118,9 +110,7 @@ def measure(n: int = 20, config: str | None = None) -> dict:
         finally:
             if wall is not None:
                 wall.close()
-            hub.terminate()
-            hub.wait(10)
-            hub.stdout.close()
+            hub.stop()
     spans: dict[str, list[float]] = {name: [] for name in SPANS}
     for timing in done["timings"]:
         start = pressed.get(timing["number"])

@@ -13,8 +13,6 @@ import json
 import os
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,6 +23,7 @@ from typing import Any
 from websockets.asyncio.client import connect
 
 from caller.engine import TICKET_FIELDS
+from caller.hub_process import HubProcess
 from caller.store import Store
 
 SERVICES = 30
@@ -39,6 +38,10 @@ GOALS = {
     "call_p99_ms": ("< 20 ms", lambda v: v < 20),
     "rss_mb": ("< 150 MB", lambda v: v < 150),
     "restart_s": ("< 2 s", lambda v: v < 2),
+    "keypad_ms": ("pty, no wire time", None),
+    "voice_cached_ms": ("call → 1st sample", None),
+    "voice_uncached_ms": ("same, no cache", None),
+    "kiosk_print_ms": ("tap → last byte", None),
 }
 
 
@@ -63,46 +66,6 @@ def generated_hall() -> str:
         parts.append(f'[[devices]]\nid = "wall-{d}"\nrole = "display"\ntoken = "{TOKEN}"\n')
     parts.append(f'[[devices]]\nid = "admin"\nrole = "admin"\ntoken = "{TOKEN}"\n')
     return "\n".join(parts)
-
-
-class HubRun:
-    """A hub process for one measurement."""
-
-    def __init__(self, config: Path, db: Path) -> None:
-        self.config, self.db = config, db
-        self.proc: subprocess.Popen | None = None
-        self.port = 0
-        self.ready_s = 0.0
-
-    def start(self) -> HubRun:
-        started = time.perf_counter()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hallq", "hub", "--config", str(self.config), "--db",
-             str(self.db), "--port", "0", "--log-level", "WARNING"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        line = self.proc.stdout.readline()
-        self.ready_s = time.perf_counter() - started
-        self.port = json.loads(line)["port"]
-        return self
-
-    @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/"
-
-    def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 async def _device(url: str, device: str):
@@ -220,7 +183,7 @@ def measure_restart(workdir: Path, config: Path, tickets: int) -> dict:
     started = time.perf_counter()
     fill_store(db, tickets)
     fill_s = time.perf_counter() - started
-    hub = HubRun(config, db).start()
+    hub = HubProcess(config, db, extra=["--log-level", "WARNING"]).start()
     try:
         asyncio.run(_touch(hub.url))
         rss = hub.rss_mb()
@@ -235,6 +198,40 @@ async def _touch(url: str) -> None:
     await conn.close()
 
 
+def measure_voice_uncached(calls: int, press_to_event_ms: float | None) -> dict:
+    """Without the phrase cache a call waits for the whole sentence to be synthesised
+    before its first sample: press → event (measured with the wall) + synthesis."""
+    from display.reading import spoken_text
+    from drivers.tts import TtsEngine
+
+    engine = TtsEngine(voice="cmn")
+    times = []
+    with tempfile.TemporaryDirectory(prefix="hallq-bench-tts-") as tmp:
+        for n in range(calls):
+            sentence = spoken_text(f"请A{n:03d}号到{n % 8 + 1}号窗口办理")
+            started = time.perf_counter()
+            engine.synthesize(sentence, Path(tmp) / f"{n}.wav")
+            times.append((time.perf_counter() - started) * 1000)
+    synth = statistics.median(times)
+    return {"voice_synth_ms": round(synth, 1),
+            "voice_uncached_ms": round(synth + (press_to_event_ms or 0.0), 1)}
+
+
+def measure_devices(quick: bool) -> dict:
+    """The figures that involve a device program: keypad, voice, kiosk printing."""
+    from caller.counter_bench import measure as keypad
+    from display.bench_voice import measure as voice
+    from kiosk.bench_print import measure as kiosk
+
+    results: dict[str, Any] = {}
+    results["keypad_ms"] = keypad(10 if quick else 30)["median_ms"]
+    spoken = voice(5 if quick else 20)["median_ms"]
+    results["voice_cached_ms"] = spoken.get("press_to_first_sample")
+    results.update(measure_voice_uncached(3 if quick else 10, spoken.get("press_to_event")))
+    results["kiosk_print_ms"] = kiosk(5 if quick else 50)["tap_to_last_byte_ms"]["median"]
+    return results
+
+
 def run_all(quick: bool) -> dict:
     results: dict[str, Any] = {"cores": os.cpu_count(), "quick": quick,
                                "hall": f"{WINDOWS} windows, {SERVICES} services"}
@@ -242,13 +239,14 @@ def run_all(quick: bool) -> dict:
         work = Path(tmp)
         config = work / "hall.toml"
         config.write_text(generated_hall(), encoding="utf-8")
-        hub = HubRun(config, work / "load.db").start()
+        hub = HubProcess(config, work / "load.db", extra=["--log-level", "WARNING"]).start()
         try:
             results.update(asyncio.run(measure_issue(hub.url, 2.0 if quick else 10.0)))
             results.update(asyncio.run(measure_calls(hub.url, 2.0 if quick else 10.0)))
         finally:
             hub.stop()
         results.update(measure_restart(work, config, 20_000 if quick else 1_000_000))
+    results.update(measure_devices(quick))
     return results
 
 

@@ -23,8 +23,8 @@ import tempfile
 from pathlib import Path
 
 from caller.config import default_config_path
+from caller.hub_process import REPO, HubProcess
 
-REPO = Path(__file__).resolve().parent.parent
 SERVICE = "family"  # 计生服务: no daily cap in the demo hall
 HALL_MONDAY_9AM = "2026-11-23T09:00:00+08:00"
 
@@ -35,29 +35,6 @@ def _script(n: int) -> str:
         steps += [f"tap service:{SERVICE}", "wait screen confirm", "tap confirm",
                   f"wait printed {i}", "tap done", "wait screen home"]
     return "\n".join(steps) + "\n"
-
-
-def _start_hub(work: Path) -> tuple[subprocess.Popen, str]:
-    hub = subprocess.Popen(
-        [sys.executable, "-m", "hallq", "hub", "--config", str(default_config_path()),
-         "--db", str(work / "hall.db"), "--port", "0", "--start-time", HALL_MONDAY_9AM,
-         "--log-level", "WARNING"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = hub.stdout.readline() if hub.stdout else ""
-    if not line:
-        hub.kill()
-        raise RuntimeError("the hub did not start")
-    return hub, json.loads(line)["url"]
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
 
 
 def _ms(ns: list[int]) -> dict:
@@ -73,17 +50,15 @@ def measure(n: int = 50) -> dict:
         work = Path(tmp)
         (work / "script.txt").write_text(_script(n), encoding="utf-8")
         printer = work / "tickets"
-        hub, url = _start_hub(work)
-        try:
+        with HubProcess(default_config_path(), work / "hall.db", HALL_MONDAY_9AM,
+                        extra=["--log-level", "WARNING"]) as hub:
             kiosk = subprocess.run(
                 [sys.executable, "-m", "hallq", "kiosk", "--config", str(default_config_path()),
-                 "--device", "kiosk-1", "--hub", url, "--headless", "--size", "1920x1080",
+                 "--device", "kiosk-1", "--hub", hub.url, "--headless", "--size", "1920x1080",
                  "--printer", f"image://{printer}", "--script", str(work / "script.txt"),
                  "--shots", str(work / "shots")],
                 cwd=REPO, capture_output=True, text=True, timeout=60 + 10 * n,
                 env={**os.environ, "KIVY_NO_CONSOLELOG": "1"})
-        finally:
-            _stop(hub)
         run = json.loads((work / "shots" / "run.json").read_text(encoding="utf-8"))
         if kiosk.returncode != 0 or not run["ok"]:
             raise RuntimeError(f"the kiosk script failed: {run.get('error') or kiosk.stderr[-2000:]}")
