@@ -16,59 +16,21 @@ import argparse
 import asyncio
 import json
 import os
-import queue
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 from caller.client import HubClient
 from caller.config import default_config_path, load_config
-from caller.hub_process import REPO, HubProcess
+from caller.hub_process import HubProcess
+from display.wall_process import WallProcess
 
 START_TIME = "2026-11-23T09:00:00+08:00"  # a Monday morning: every service is open
 WAIT_S = 120.0  # hang guard for each wait; each ends as soon as its condition holds
 SPANS = {"press_to_event": "event_at", "press_to_first_sample": "first_sample_at",
          "press_to_written": "written_at"}
-
-
-class _Wall:
-    def __init__(self, hub_url: str, work: Path, config: str) -> None:
-        self.voice_dir = work / "voice"
-        cmd = [sys.executable, "-m", "hallq", "display", "--config", config, "--device", "wall-1",
-               "--hub", hub_url, "--headless", "--size", "960x540", "--voice-out",
-               str(self.voice_dir), "--shots", str(work / "wall"), "--script", "-"]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True, cwd=REPO)
-        self.lines: queue.Queue = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            if line.startswith("{"):
-                self.lines.put(json.loads(line))
-        self.lines.put(None)
-
-    def step(self, name: str, until: dict, **options) -> dict:
-        self.proc.stdin.write(json.dumps({"name": name, "until": until, "timeout": WAIT_S,
-                                          **options}) + "\n")
-        self.proc.stdin.flush()
-        done = self.lines.get(timeout=WAIT_S + 10)
-        if not done or not done.get("ok"):
-            raise RuntimeError(f"the wall did not reach {name}: {done and done['status']}")
-        return done
-
-    def close(self) -> None:
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
-        self.proc.stdout.close()
 
 
 async def _press(hub_url: str, config: str, n: int, voice_dir: Path) -> dict[str, float]:
@@ -103,10 +65,12 @@ def measure(n: int = 20, config: str | None = None) -> dict:
         url = hub.url
         wall = None
         try:
-            wall = _Wall(url, work, config)
-            wall.step("ready", {"connected": True, "voice.ready": True})
-            pressed = asyncio.run(_press(url, config, n, wall.voice_dir))
-            done = wall.step("done", {"voice.spoken": n, "voice.idle": True}, timings=True)
+            wall = WallProcess(url, work / "wall", "--size", "960x540", "--voice-out",
+                               str(work / "voice"), config=config)
+            wall.step("ready", {"connected": True, "voice.ready": True}, timeout=WAIT_S)
+            pressed = asyncio.run(_press(url, config, n, work / "voice"))
+            done = wall.step("done", {"voice.spoken": n, "voice.idle": True}, timings=True,
+                             timeout=WAIT_S)
         finally:
             if wall is not None:
                 wall.close()

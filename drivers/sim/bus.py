@@ -32,7 +32,6 @@ import tty
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import TextIO
 
 from drivers.bus_models import (
@@ -50,6 +49,7 @@ from drivers.bus_models import (
     evaluator_press,
     keypad_press,
 )
+from drivers.closing import Closing
 from drivers.ft12 import Frame, FrameParser
 
 IDLE_GAP = 0.05
@@ -109,7 +109,7 @@ class _Pty:
                 on_frames(frames)
 
 
-class BusSimulator:
+class BusSimulator(Closing):
     """Keypads and evaluators sharing one simulated RS-485 line.
 
     ``keypads``/``evaluators`` are the bus addresses that have that device; None means
@@ -173,16 +173,6 @@ class BusSimulator:
     def close(self) -> None:
         self.unplug()
 
-    def __enter__(self) -> BusSimulator:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # --- devices → host -------------------------------------------------------------
 

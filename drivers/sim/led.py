@@ -30,11 +30,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from PIL import Image, ImageDraw, ImageFont
 
+from drivers.closing import Closing
 from drivers.fonts import find_cjk_font
 from drivers.led import COLOURS, PROTOCOLS, StripText, get_protocol
 
@@ -110,7 +110,7 @@ def describe(content: StripText) -> str:
     return " ".join(f"{text} ({colour})" for text, colour in content.segments)
 
 
-class _LedSimulator:
+class _LedSimulator(Closing):
     """What every simulated line shares: decoding, state, waiting and drawing."""
 
     def __init__(self, protocol: str, on_change: OnChange | None) -> None:
@@ -203,16 +203,6 @@ class _LedSimulator:
             os.close(self._wake_w)
         self._release()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class LedLineSimulator(_LedSimulator):

@@ -15,16 +15,15 @@ import socket
 import threading
 import tty
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
+from drivers.closing import Closing
 from drivers.printer.decode import EscPosDecoder, PrintedJob, StatusRequest
 from drivers.printer.paper import save_job
 from drivers.printer.status import PaperState, status_reply
 from drivers.printer.ticket import paper_dots
 
 
-class _SimulatedPrinter:
+class _SimulatedPrinter(Closing):
     """State shared by every connection, and the one thread that serves them all."""
 
     def __init__(self, out_dir: str | Path | None, paper_mm: int) -> None:
@@ -95,16 +94,6 @@ class _SimulatedPrinter:
         self._selector.close()
         self._wake_w.close()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- the printer's side of the wire ----------------------------------------------
 

@@ -4,12 +4,6 @@ real clients; what it shows is read from its screenshots and its reported texts.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import queue
-import subprocess
-import sys
-import threading
 import wave
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -19,7 +13,9 @@ from PIL import Image
 
 from caller.client import HubClient
 from caller.config import load_config
-from tests.hubproc import DEMO_CONFIG, REPO
+from display.wall_process import WallProcess as _WallProcess
+from display.wall_process import WallStepFailed
+from tests.hubproc import DEMO_CONFIG
 
 pytestmark = [pytest.mark.e2e, pytest.mark.gui]
 CFG = load_config(DEMO_CONFIG)
@@ -28,54 +24,17 @@ NOTICE = "今日下午三点起系统升级，请提前办理业务。"
 LOST = "与服务器的连接已断开，正在重连…"
 
 
-class WallProcess:
-    """`hallq display` in a subprocess, fed script steps on stdin, reporting on stdout."""
+class WallProcess(_WallProcess):
+    """The demo hall's wall; a step that fails fails the test with the wall's log."""
 
     def __init__(self, hub_url: str, out: Path, *extra: str, env: dict | None = None) -> None:
-        self.out = out
-        cmd = [sys.executable, "-m", "hallq", "display", "--config", str(DEMO_CONFIG),
-               "--device", "wall-1", "--hub", hub_url, "--headless", "--shots", str(out),
-               "--script", "-", *extra]
-        self.log = out.with_suffix(".log")
-        out.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "w") as log:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=log, text=True, cwd=REPO,
-                                         env={**os.environ, **(env or {})})
-        self.lines: queue.Queue = queue.Queue()
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            if line.startswith("{"):
-                self.lines.put(json.loads(line))
-        self.lines.put(None)
+        super().__init__(hub_url, out, *extra, config=str(DEMO_CONFIG), env=env)
 
     def step(self, name: str, until: dict, **options) -> dict:
-        """Ask the wall to wait until `until` holds (then act); return what it recorded."""
-        self.proc.stdin.write(json.dumps({"name": name, "until": until, **options},
-                                         ensure_ascii=False) + "\n")
-        self.proc.stdin.flush()
         try:
-            done = self.lines.get(timeout=STEP_TIMEOUT_S)
-        except queue.Empty:
-            pytest.fail(f"the wall never reported step {name}: {self.log.read_text()[-3000:]}")
-        assert done is not None, f"the wall stopped: {self.log.read_text()[-3000:]}"
-        assert done["step"] == name and done["ok"], done
-        return done
-
-    def close(self) -> int:
-        if self.proc.stdin and not self.proc.stdin.closed:
-            self.proc.stdin.close()  # end of script: the wall exits by itself
-        try:
-            code = self.proc.wait(20)
-        except subprocess.TimeoutExpired:  # still waiting in a step: a test failed mid-way
-            self.proc.kill()
-            code = self.proc.wait(10)
-        self.reader.join(10)
-        self.proc.stdout.close()
-        return code
+            return super().step(name, until, **options)
+        except WallStepFailed as e:
+            pytest.fail(str(e))
 
 
 def client(hub, device: str) -> HubClient:

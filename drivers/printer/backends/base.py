@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from types import TracebackType
 from urllib.parse import parse_qs, unquote
 
+from drivers.closing import Closing
 from drivers.printer.status import PrinterStatus
 
 
@@ -13,7 +13,7 @@ class PrinterUnavailable(OSError):
     """The transport cannot be used here (missing library, other platform, no device)."""
 
 
-class PrinterBackend(ABC):
+class PrinterBackend(Closing, ABC):
     """A printer reached one way (USB, serial, TCP, ...). Owned by one thread at a time."""
 
     url: str
@@ -30,16 +30,6 @@ class PrinterBackend(ABC):
     def close(self) -> None:
         """Release the device; safe to call twice."""
 
-    def __enter__(self) -> PrinterBackend:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def url_options(url: str, query: str, allowed: dict[str, type]) -> dict[str, object]:
