@@ -145,7 +145,14 @@ class Hub:
             return
         try:
             async for frame in conn:
-                await self._on_frame(session, frame)
+                try:
+                    await self._on_frame(session, frame)
+                except ConnectionClosed:
+                    raise
+                except Exception:  # one bad frame must never cut a device off
+                    log.exception("frame failed", extra={"fields": {"device": session.device.id}})
+                    await self._send(session, protocol.reply_error(
+                        None, "internal_error", say("internal_error")))
         except ConnectionClosed:
             pass
         finally:
@@ -211,7 +218,8 @@ class Hub:
     @staticmethod
     def _default_window(device: Device, message: dict) -> None:
         """A device bound to one window may leave the window out."""
-        schema = protocol.SCHEMAS.get(message.get("type"), {})
+        kind = message.get("type")
+        schema = protocol.SCHEMAS.get(kind, {}) if isinstance(kind, str) else {}
         if "window" in schema and message.get("window") is None and len(device.windows) == 1:
             message["window"] = device.windows[0]
 
@@ -282,14 +290,12 @@ class Hub:
             command = dict(item.payload)
             if item.session is not None:
                 command["device"] = item.session.device.id
-            started = time.perf_counter()
             reply, produced = self.engine.handle(command, now)
             if "snapshot" in reply:
                 reply["snapshot"]["manager"]["today"] = self.today
             events.extend(produced)
             if item.kind == "command":
                 replies.append((item, reply))
-                self._log_command(item, reply, time.perf_counter() - started)
         changes = self.engine.take_changes()
         durable = [(i.session.device.id, i.payload["id"], protocol.reply_ok(i.payload["id"], r))
                    for i, r in replies if r["ok"] and i.payload["type"] != "snapshot"]
@@ -309,6 +315,7 @@ class Hub:
         self.stats["commands"] += len(replies)
         for item, reply in replies:
             self._deliver(item, reply)
+            self._log_command(item, reply)
         if numbered:
             connections = [s.conn for s in self.sessions]
             for event in numbered:
@@ -346,10 +353,10 @@ class Hub:
         self.sessions.add(session)
         item.future.set_result(None)
 
-    def _log_command(self, item: _Item, reply: dict, seconds: float) -> None:
+    def _log_command(self, item: _Item, reply: dict) -> None:
+        """One line per command, written once its outcome is durable."""
         fields: dict[str, Any] = {"device": item.session.device.id, "id": item.payload["id"],
-                                  "command": item.payload["type"], "ok": reply["ok"],
-                                  "ms": round(seconds * 1000, 3)}
+                                  "command": item.payload["type"], "ok": reply["ok"]}
         if not reply["ok"]:
             fields["error"] = reply["error"]["code"]
         elif "ticket" in reply:

@@ -147,7 +147,8 @@ class Store:
                 self._write(changes, numbered, seq, replies)
                 self.conn.execute("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                if self.conn.in_transaction:  # a failed COMMIT has already rolled back
+                    self.conn.execute("ROLLBACK")
                 raise
         except sqlite3.Error as e:
             raise StorageError(str(e)) from e

@@ -114,6 +114,7 @@ async def busy_hour(hall: Hall, plan: HourPlan, kiosk_done) -> BusyHour:
         if minute % 15 == 0:
             hall.sup.write("wall", json.dumps({"name": f"wall-{minute:03d}min", "shot": True,
                                                "settle": 0.5}))
+            hall.strips.render_all_png(hall.out / "led" / f"{minute:03d}min")
             hall.report(f"  hall time +{minute} min: {sum(hour.watch.calls.values())} calls")
 
     try:

@@ -113,7 +113,8 @@ class BusyHour:
             await asyncio.wait_for(self.stop.wait(), self.plan.real(hall_seconds))
 
     def service_time(self) -> float:
-        return max(60.0, self.rnd.expovariate(1 / 240))
+        """Hall seconds at the window: about seven minutes on average, two at least."""
+        return max(120.0, self.rnd.expovariate(1 / 420))
 
     # ------------------------------------------------------------------ clerks
 

@@ -60,7 +60,6 @@ def run(args: argparse.Namespace) -> int:
 
     prepare(headless=args.headless, size=SIZE)
     use_cjk_font(config.hall.font)
-    sys.stderr = sys.__stderr__  # Kivy routes stderr into its (here silent) log: keep tracebacks
     from caller.terminal.app import TerminalApp
 
     app = TerminalApp(config, args.device, window, args.hub, shortcuts, Strings(args.lang),
