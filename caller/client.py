@@ -16,7 +16,9 @@ import contextlib
 import itertools
 import json
 import logging
+import os
 import random
+import ssl
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -31,6 +33,14 @@ from caller import protocol
 log = logging.getLogger("hallq.client")
 
 EventCallback = Callable[[dict], None]
+
+
+def tls_context(url: str) -> ssl.SSLContext | None:
+    """For wss:// URLs: the system's trusted CAs, plus the hall's own CA (or the hub's
+    self-signed certificate) when HALLQ_CA_FILE names it."""
+    if not url.startswith("wss://"):
+        return None
+    return ssl.create_default_context(cafile=os.environ.get("HALLQ_CA_FILE") or None)
 
 
 class HubUnavailable(Exception):
@@ -64,6 +74,7 @@ class HubClient:
         self._stopped = False
         self._task: asyncio.Task | None = None
         self.fatal: Exception | None = None
+        self._ssl = tls_context(url)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -134,7 +145,7 @@ class HubClient:
         delay = self.backoff[0]
         while not self._stopped:
             try:
-                async with connect(self.url, max_size=None, open_timeout=5,
+                async with connect(self.url, max_size=None, open_timeout=5, ssl=self._ssl,
                                    ping_interval=10, ping_timeout=20,
                                    compression=None) as conn:
                     self._conn = conn

@@ -300,3 +300,33 @@ def test_live_figures_for_the_wall_and_terminals(hub_process):
             snap = (await ok(t, "snapshot"))["snapshot"]
             assert snap["manager"]["today"]["issued"] == 3
     asyncio.run(run())
+
+
+def test_tls_hub_with_the_halls_own_certificate(tmp_path, monkeypatch):
+    import subprocess
+
+    from tests.hubproc import HubProcess
+
+    cert, key = tmp_path / "hub.pem", tmp_path / "hub.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    hub = HubProcess(DEMO_CONFIG, tmp_path / "hall.db",
+                     extra=["--certfile", str(cert), "--keyfile", str(key)])
+    with hub:
+        url = f"wss://127.0.0.1:{hub.port}/"
+
+        async def issue() -> dict:
+            async with HubClient(url, "kiosk-1", CFG.devices["kiosk-1"].token) as kiosk:
+                return await ok(kiosk, "issue_ticket", service="civil")
+
+        monkeypatch.setenv("HALLQ_CA_FILE", str(cert))
+        assert asyncio.run(issue())["ticket"]["number"] == "A001"
+        monkeypatch.delenv("HALLQ_CA_FILE")
+
+        async def untrusted() -> None:
+            c = HubClient(url, "kiosk-1", CFG.devices["kiosk-1"].token)
+            with pytest.raises(TimeoutError):
+                await c.start(timeout=2)  # keeps retrying: the certificate is not trusted
+            await c.close()
+        asyncio.run(untrusted())
