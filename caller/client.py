@@ -162,6 +162,9 @@ class HubClient:
                     log.error(str(self.fatal))
                     self._ready.set()
                     return
+            except ssl.SSLError as e:
+                log.warning("TLS to %s failed (set HALLQ_CA_FILE to the hall's CA?): %s",
+                            self.url, e)
             except (OSError, InvalidHandshake, InvalidStatus, TimeoutError) as e:
                 log.debug("hub unreachable: %s", e)
             finally:

@@ -27,6 +27,7 @@ from caller.schedule import add_working_days, business_day, open_status
 ACTIVE_STATES = ("waiting", "called", "held")
 BAD_LEVELS = ("dissatisfied", "very_dissatisfied")
 DEVICE_ALERTS = ("printer_fault", "printer_ok", "device_offline", "device_online")
+RECOVERIES = {"printer_ok": "printer_fault", "device_online": "device_offline"}
 
 
 @dataclass
@@ -684,7 +685,7 @@ class Engine:
             if t.state == "held" and t.window == ws.id and (
                     t.id == ref or t.number == str(ref).upper()):
                 return self._call(ws, t, local)
-        raise Refused("unknown_ticket", str(ref))
+        raise Refused("unknown_ticket", message=say("unknown_held", detail=str(ref)))
 
     def _start(self, cmd: dict, local: datetime) -> dict:
         ws = self._window(cmd)
@@ -821,8 +822,13 @@ class Engine:
         if window is not None and window not in self.windows:
             raise Refused("unknown_window", window)
         message = self._arg(cmd, "message")[:500]
-        alert = self.followup.raise_alert(kind, local, message, window=window,
-                                          device=cmd.get("device"))
+        device = cmd.get("device")
+        alert = self.followup.raise_alert(kind, local, message, window=window, device=device)
+        if kind in RECOVERIES:  # back to normal: close the fault it ends, nothing to acknowledge
+            for fault in [a for a in self.followup.alerts.values()
+                          if a.kind == RECOVERIES[kind] and a.device == device]:
+                self.followup.acknowledge(fault.id, "自动恢复", local)
+            self.followup.acknowledge(alert.id, "自动恢复", local)
         self._emit("alert", kind=kind, alert_id=alert.id, device=alert.device, window=window,
                    message=message)
         return {"alert": alert.id}

@@ -37,6 +37,7 @@ from caller.store import StorageError, Store
 log = logging.getLogger("hallq.hub")
 
 BATCH_MAX = 512
+PRUNE_EVERY_S = 3600.0
 TICK_S = 1.0
 LIVE_FIGURES_S = 30.0
 ERROR_CACHE_PER_DEVICE = 256
@@ -264,7 +265,11 @@ class Hub:
             await self._queue.put(_Item("tick", None, {"type": "tick"}, None))
 
     async def _writer(self) -> None:
+        pruned = time.monotonic()
         while True:
+            if time.monotonic() - pruned > PRUNE_EVERY_S:
+                pruned = time.monotonic()
+                await asyncio.to_thread(self.store.prune)
             batch = [await self._queue.get()]
             while len(batch) < BATCH_MAX and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
@@ -282,7 +287,7 @@ class Hub:
                     self._queue.task_done()
 
     async def _apply(self, batch: list[_Item]) -> None:
-        now = self.clock.now()
+        now = self.clock.now().astimezone(self.engine.tz)
         commands = [i for i in batch if i.kind in ("command", "tick")]
         replies: list[tuple[_Item, dict]] = []
         events: list[dict] = []

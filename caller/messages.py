@@ -13,6 +13,7 @@ ZH = {
     "unknown_service": "没有这项业务：{detail}",
     "unknown_window": "没有这个窗口：{detail}",
     "unknown_ticket": "当前没有等候中的 {detail} 号",
+    "unknown_held": "本窗口没有挂起的 {detail} 号",
     "service_closed": "{detail}",
     "daily_limit_reached": "{detail}",
     "queue_empty": "当前没有等候的群众",

@@ -25,16 +25,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also print events for this many seconds")
     parser.add_argument("command", help="e.g. call_next, issue_ticket, snapshot")
     parser.add_argument("args", nargs="*", metavar="KEY=VALUE",
-                        help="arguments, e.g. window=1 service=civil")
+                        help="arguments, e.g. window=1 service=civil, or case:=3 for a number")
 
 
 def parse_args(pairs: list[str]) -> dict:
-    out = {}
+    """KEY=VALUE gives a string; KEY:=JSON a number, true/false or a list (case:=3)."""
+    out: dict = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
-            raise SystemExit(f"hallq send: expected KEY=VALUE, got {pair!r}")
-        out[key] = value
+            raise SystemExit(f"hallq send: expected KEY=VALUE or KEY:=JSON, got {pair!r}")
+        if key.endswith(":"):
+            try:
+                out[key[:-1]] = json.loads(value)
+            except ValueError as e:
+                raise SystemExit(f"hallq send: {pair!r} is not KEY:=JSON ({e})") from e
+        else:
+            out[key] = value
     return out
 
 

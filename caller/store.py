@@ -190,7 +190,9 @@ class Store:
 
     def events_since(self, since: int, limit: int = 100_000) -> list[dict] | None:
         """Events after `since`, or None when some of them are no longer kept."""
-        if since >= self.last_seq:
+        if since > self.last_seq:
+            return None  # the client saw events this store never had (restored from a backup)
+        if since == self.last_seq:
             return []
         first = self.reader.execute("SELECT MIN(seq) FROM events").fetchone()[0]
         if first is None or first > since + 1 or self.last_seq - since > limit:

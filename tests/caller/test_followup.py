@@ -97,3 +97,13 @@ def test_cases_and_alerts_survive_a_rebuild(tmp_path):
                                "message": "串口断开"}, clock.now)
     assert reply["alert"] == 3  # ids continue after a restart
     store.close()
+
+
+def test_a_recovery_closes_the_fault_it_ends():
+    d = Driver()
+    d.ok("report_alert", kind="printer_fault", message="打印机缺纸", device="kiosk-1")
+    d.ok("report_alert", kind="device_offline", message="串口断开", device="counter-a")
+    d.ok("report_alert", kind="printer_ok", message="打印机恢复", device="kiosk-1")
+    assert [a["kind"] for a in d.ok("list_alerts")["alerts"]] == ["device_offline"]
+    assert [e["kind"] for e in d.events if e["event"] == "alert"] == [
+        "printer_fault", "device_offline", "printer_ok"]  # every report is still an event

@@ -330,3 +330,25 @@ def test_tls_hub_with_the_halls_own_certificate(tmp_path, monkeypatch):
                 await c.start(timeout=2)  # keeps retrying: the certificate is not trusted
             await c.close()
         asyncio.run(untrusted())
+
+
+def test_a_client_ahead_of_a_restored_hub_follows_it_again(hub_process):
+    """After the database is restored from an older backup, a client's last seq is ahead of
+    the hub's: the hub says it cannot replay, and the client takes the hub's seq."""
+    async def run() -> None:
+        async with client(hub_process, "kiosk-1") as kiosk:
+            wall = await client(hub_process, "wall-1", since=10_000).start()
+            assert wall.welcome["replay"] is False and wall.last_seq == wall.welcome["seq"]
+            await ok(kiosk, "issue_ticket", service="civil")
+            assert (await next_event(wall, "ticket_issued"))["ticket"]["number"] == "A001"
+            await wall.close()
+    asyncio.run(run())
+
+
+def test_send_parses_json_arguments():
+    from caller.send import parse_args
+
+    assert parse_args(["window=3", "case:=7", "flag:=true"]) == {
+        "window": "3", "case": 7, "flag": True}
+    with pytest.raises(SystemExit):
+        parse_args(["nokey"])
