@@ -19,7 +19,8 @@ import sys
 
 from caller.client import HubUnavailable
 from caller.config import ConfigError, default_config_path, load_config
-from display.led import STRINGS, LedBridge, LedSettings, StripTiming
+from display.led import LedBridge, LedSettings
+from display.led_rules import STRINGS, StripTiming
 
 DEFAULT_HUB = "ws://127.0.0.1:8765/"
 

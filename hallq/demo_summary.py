@@ -13,7 +13,7 @@ from pathlib import Path
 from caller.config import HallConfig
 from caller.report import write_charts, write_xlsx
 from caller.stats import compute_report, open_readonly
-from display.led import DEFAULT_IDLE_TEXT, STRINGS
+from display.led_rules import DEFAULT_IDLE_TEXT, STRINGS
 from drivers.fonts import find_cjk_font
 
 TICKET_FILE = re.compile(r"^\d+-([A-Z]{1,2}\d+)\.png$")

@@ -19,7 +19,8 @@ from PIL import Image
 
 from caller.client import HubClient, HubUnavailable
 from caller.config import load_config
-from display.led import LedBridge, LedSettings, StripTiming
+from display.led import LedBridge, LedSettings
+from display.led_rules import StripTiming
 from drivers.led import Colour, StripText
 from drivers.sim.led import LedLineSimulator
 from hallq.cli import main as hallq_main

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from caller.config import load_config
 from caller.engine import Engine
-from display.led import (
+from display.led import LedSettings
+from display.led_rules import (
     BLANK,
-    LedSettings,
     Look,
     LookChange,
     Program,
