@@ -19,7 +19,8 @@ from pathlib import Path
 
 from caller.client import HubClient
 from caller.config import default_config_path, load_config
-from caller.counter import CounterBridge, counter_settings
+from caller.counter import CounterBridge
+from caller.counter_rules import counter_settings
 from caller.hub_process import HubProcess
 from drivers.sim.bus import BusSimulator
 

@@ -21,7 +21,8 @@ import sys
 
 from caller.client import HubUnavailable
 from caller.config import ConfigError, HallConfig, default_config_path, load_config
-from caller.counter import CounterBridge, CounterSettings, counter_settings
+from caller.counter import CounterBridge
+from caller.counter_rules import CounterSettings, counter_settings
 
 log = logging.getLogger("hallq.counter")
 

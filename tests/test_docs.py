@@ -326,7 +326,7 @@ def example_env(monkeypatch):
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_example_configs_load_and_pass_every_programs_checks(path, example_env):
-    from caller.counter import counter_settings
+    from caller.counter_rules import counter_settings
     from caller.terminal.shortcuts import device_shortcuts
     from display.led import LedSettings
     from display.wall_main import wall_windows

@@ -19,7 +19,8 @@ import pytest
 
 from caller.client import HubClient
 from caller.config import load_config
-from caller.counter import CounterBridge, classify, counter_settings
+from caller.counter import CounterBridge
+from caller.counter_rules import classify, counter_settings
 from drivers.bus_models import decode_display, keypad_display, keypad_press
 from drivers.ft12 import FrameParser
 from drivers.sim.bus import BusSimulator

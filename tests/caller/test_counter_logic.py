@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from caller.config import ConfigError, load_config, parse_config
-from caller.counter import (
+from caller.counter_rules import (
     KeyPress,
     Outbox,
     Plan,

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from caller.config import load_config
-from caller.counter import CounterBridge, counter_settings
+from caller.counter import CounterBridge
+from caller.counter_rules import counter_settings
 from drivers.bus_models import evaluator_press, keypad_press
 from drivers.ft12 import MAX_DATA
 from drivers.sim.bus import BusSimulator
