@@ -5,6 +5,10 @@ store. Connections hand it commands; it applies a batch, commits it in one SQLit
 transaction (in a worker thread, so the loop keeps serving sockets), and only then
 sends the replies and broadcasts the numbered events. Nothing is visible before
 it is durable, and every client sees events in `seq` order.
+
+Two small reads stay on the event loop on purpose: the request-id lookup (one indexed
+row) and the replay sent with a welcome, which must go out before any newer event to
+keep the order. Commits, live figures and pruning run in worker threads.
 """
 
 from __future__ import annotations
