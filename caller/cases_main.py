@@ -89,7 +89,7 @@ async def _run(args: argparse.Namespace, token: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        device = load_config(args.config).devices.get(args.device)
+        device = load_config(args.config, device=args.device).devices.get(args.device)
     except ConfigError as e:
         print(e, file=sys.stderr)
         return 2

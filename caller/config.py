@@ -450,7 +450,7 @@ def _read_token(c: _Checker, raw: dict, key: str, base: Path) -> str:
 
 
 def _parse_device(c: _Checker, raw: Any, i: int, windows: dict[str, Window],
-                  base: Path) -> Device | None:
+                  base: Path, only: str | None) -> Device | None:
     key = f"devices[{i}]"
     if not isinstance(raw, dict):
         c.fail(key, "expected a table")
@@ -464,7 +464,8 @@ def _parse_device(c: _Checker, raw: Any, i: int, windows: dict[str, Window],
         role = None
     extra = _DEVICE_KEYS.get(role or "", set())
     c.known_keys(raw, key, {"id", "role", "token", "token_file", "token_env", "windows"} | extra)
-    token = _read_token(c, raw, key, base)
+    # A device program needs only its own token: the others may live on other machines.
+    token = _read_token(c, raw, key, base) if only is None or did == only else ""
     win = c.get(raw, key, "windows", list, [])
     for w in win:
         if w not in windows:
@@ -557,8 +558,12 @@ def _unique(c: _Checker, items: list, section: str) -> dict:
     return out
 
 
-def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None) -> HallConfig:
-    """Validate a parsed TOML document; raise ConfigError with every problem."""
+def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
+                 device: str | None = None) -> HallConfig:
+    """Validate a parsed TOML document; raise ConfigError with every problem.
+
+    With `device`, only that device's token is read (token files and variables of the
+    other devices need not exist on this machine)."""
     c = _Checker()
     base = base or Path.cwd()
     c.known_keys(raw, "", {"hall", "calling", "services", "windows", "devices"})
@@ -573,7 +578,7 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None) ->
                           enumerate(c.get(raw, "", "windows", list) or [])], "windows")
     if not windows:
         c.fail("windows", "expected at least one [[windows]] table")
-    devices = _unique(c, [_parse_device(c, d, i, windows, base) for i, d in
+    devices = _unique(c, [_parse_device(c, d, i, windows, base, device) for i, d in
                           enumerate(c.get(raw, "", "devices", list, []))], "devices")
     _check_cross(c, services, windows)
     if c.problems:
@@ -582,8 +587,8 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None) ->
                       windows=windows, devices=devices)
 
 
-def load_config(path: str | os.PathLike) -> HallConfig:
-    """Load and validate a hall config file."""
+def load_config(path: str | os.PathLike, device: str | None = None) -> HallConfig:
+    """Load and validate a hall config file (for one device: see parse_config)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -593,7 +598,7 @@ def load_config(path: str | os.PathLike) -> HallConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(str(p), [f"not valid TOML: {e}"]) from e
-    return parse_config(raw, str(p), p.parent)
+    return parse_config(raw, str(p), p.parent, device)
 
 
 def default_config_path() -> Path:

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, device=args.device)
         settings = counter_settings(config, args.device, port=args.port, staff=dict(args.staff))
     except ConfigError as e:
         print(e, file=sys.stderr)

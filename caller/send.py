@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     token = args.token
     if token is None:
         try:
-            device = load_config(args.config).devices.get(args.device)
+            device = load_config(args.config, device=args.device).devices.get(args.device)
         except ConfigError as e:
             print(e, file=sys.stderr)
             return 2

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace) -> tuple[LedSettings, str]:
-    config = load_config(args.config)
+    config = load_config(args.config, device=args.device)
     device = config.devices.get(args.device)
     if device is None or device.role != "led":
         leds = [d.id for d in config.devices.values() if d.role == "led"]

@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         print("hallq display: --script needs --shots DIR for its output", file=sys.stderr)
         return 2
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, device=args.device)
         area, window_ids = wall_windows(config, args.device)
     except ConfigError as e:
         print(e, file=sys.stderr)

@@ -59,7 +59,7 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, device=args.device)
     except ConfigError as e:
         return _fail(str(e))
     device = config.devices.get(args.device)

@@ -46,7 +46,7 @@ def check_device(config: HallConfig, device: str, window: str | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, device=args.device)
         window = check_device(config, args.device, args.window)
         shortcuts = device_shortcuts(config, args.device)
     except ConfigError as e:

@@ -5,9 +5,9 @@ from hallq.cli import main
 from tests.caller.halls import raw
 
 
-def problems(data: dict) -> list[str]:
+def problems(data: dict, base=None) -> list[str]:
     with pytest.raises(ConfigError) as info:
-        parse_config(data, "hall.toml")
+        parse_config(data, "hall.toml", base)
     return info.value.problems
 
 
@@ -96,3 +96,14 @@ def test_check_config_command(tmp_path, capsys):
     bad_toml.write_text("[hall\n")
     assert main(["check-config", str(bad_toml)]) == 1
     assert "not valid TOML" in capsys.readouterr().err
+
+
+def test_a_device_program_needs_only_its_own_token(tmp_path, monkeypatch):
+    data = raw(devices=[{"id": "k", "role": "kiosk", "token_env": "KIOSK_TOKEN"},
+                        {"id": "w", "role": "display", "token_file": "tokens/wall"}])
+    monkeypatch.setenv("KIOSK_TOKEN", "kiosk-secret")
+    cfg = parse_config(data, "x.toml", tmp_path, device="k")  # the wall's file is elsewhere
+    assert cfg.devices["k"].token == "kiosk-secret" and cfg.devices["w"].token == ""
+    text = "\n".join(problems(data, tmp_path))  # the hub needs every token
+    assert "devices[1] (id 'w').token_file: cannot read" in text
+
