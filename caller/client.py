@@ -23,6 +23,7 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -41,6 +42,21 @@ def tls_context(url: str) -> ssl.SSLContext | None:
     if not url.startswith("wss://"):
         return None
     return ssl.create_default_context(cafile=os.environ.get("HALLQ_CA_FILE") or None)
+
+
+class HubTime:
+    """The hall's one clock, as the hub tells it in welcomes (`now`) and events (`at`):
+    screens show it even when their PC's clock is off, or a demo runs the hall faster."""
+
+    def __init__(self) -> None:
+        self._offset = timedelta(0)
+
+    def follow(self, stamp: str | None) -> None:
+        if stamp:
+            self._offset = datetime.fromisoformat(stamp) - datetime.now(UTC)
+
+    def now(self, tz: tzinfo) -> datetime:
+        return datetime.now(tz) + self._offset
 
 
 class HubUnavailable(Exception):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ from kivy.core.window import Window
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 
-from caller.client import ThreadedHubClient
+from caller.client import HubTime, ThreadedHubClient
 from display.wall_model import Changes, WallModel
 from display.wall_strings import text
 from display.wall_voice import WallVoice
@@ -137,7 +137,7 @@ class WallApp(App):
         self.called_received = 0
         self.calls_shown = 0
         self.welcome_seq = -1
-        self._clock_offset = timedelta(0)  # hub time minus this PC's
+        self.hub_time = HubTime()
         self.last_seq = -1
         self.screen: WallScreen | None = None
         self._built_size: tuple[int, ...] = ()
@@ -196,16 +196,10 @@ class WallApp(App):
     # ------------------------------------------------------------------ hub callbacks
 
     def hall_now(self) -> datetime:
-        """The hub's time: the hall has one clock, even if this PC's is off (or a demo
-        runs the hall faster)."""
-        return datetime.now(self.tz) + self._clock_offset
-
-    def _follow_hub_clock(self, stamp: str | None) -> None:
-        if stamp:
-            self._clock_offset = datetime.fromisoformat(stamp) - datetime.now(self.tz)
+        return self.hub_time.now(self.tz)
 
     def on_welcome(self, message: dict) -> None:
-        self._follow_hub_clock(message.get("now"))
+        self.hub_time.follow(message.get("now"))
         # Events replayed after this welcome (seq <= its seq) are already in the snapshot.
         self.welcome_seq = message.get("seq", -1)
         self.last_seq = max(self.last_seq, self.welcome_seq)
@@ -232,7 +226,7 @@ class WallApp(App):
 
     def on_hub_event(self, message: dict) -> None:
         received_at = time.monotonic()
-        self._follow_hub_clock(message.get("at"))
+        self.hub_time.follow(message.get("at"))
         self.last_seq = max(self.last_seq, message.get("seq", -1))
         is_call = message.get("event") == "ticket_called"
         self.called_received += is_call

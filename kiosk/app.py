@@ -20,7 +20,7 @@ from kivy.core.window import Window
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from caller.client import ThreadedHubClient
+from caller.client import HubTime, ThreadedHubClient
 from caller.config import HallConfig
 from caller.schedule import business_day
 from drivers.printer import PrinterStatus, PrinterWorker, PrintResult, describe_status
@@ -76,6 +76,7 @@ class KioskApp(App):
         self.replies: list[dict] = []  # every issue_ticket reply, for scripts and tests
         self.printed_count = 0  # print jobs finished, well or not
         self.hub: ThreadedHubClient | None = None
+        self.hub_time = HubTime()
         self.printer: PrinterWorker | None = None
         self.units = w.Units.of(*Window.size)
 
@@ -315,6 +316,7 @@ class KioskApp(App):
     # -- hub ----------------------------------------------------------------------------
 
     def _on_welcome(self, message: dict) -> None:
+        self.hub_time.follow(message.get("now"))
         self.state.load_snapshot(message["snapshot"])
         self.hall_label.text = self.state.hall_name
         self.notice_label.text = self.state.notice
@@ -323,6 +325,7 @@ class KioskApp(App):
         self._show_connection()
 
     def _on_event(self, message: dict) -> None:
+        self.hub_time.follow(message.get("at"))
         changed = self.state.apply_event(message)
         if "notice" in changed:
             self.notice_label.text = self.state.notice
@@ -375,11 +378,14 @@ class KioskApp(App):
 
     # -- the clock ----------------------------------------------------------------------
 
+    def _now(self) -> datetime:
+        return self.hub_time.now(self.settings.config.hall.tz)
+
     def _today(self) -> Any:
-        return business_day(self.settings.config.hall, datetime.now(self.settings.config.hall.tz))
+        return business_day(self.settings.config.hall, self._now())
 
     def _show_clock(self) -> None:
-        now = datetime.now(self.settings.config.hall.tz)
+        now = self._now()
         self.time_label.text = now.strftime("%H:%M:%S")
         self.date_label.text = text(self.lang, "date", year=now.year, month=now.month,
                                     day=now.day, weekday=weekday(self.lang, now.weekday()))
