@@ -20,7 +20,7 @@ COMMANDS = {
     "display": ("display.wall_main", "the TV wall with voice announcements"),
     "counter": ("caller.counter_main", "bridge for caller keypads and evaluators on RS-485"),
     "led": ("display.led_main", "bridge for the LED strips over the windows"),
-    "sim": ("drivers.sim.cli", "device simulators: bus (keypads/evaluators), led strips"),
+    "sim": ("drivers.sim.cli", "device simulators: bus (keypads/evaluators), led strips, printer"),
     "cases": ("caller.cases_main", "follow up bad ratings (差评整改) and acknowledge alerts"),
     "report": ("caller.report_main", "statistics for managers: xlsx, csv, json, charts"),
     "demo": ("hallq.demo", "run the whole hall on one machine"),

@@ -1,4 +1,4 @@
-"""`hallq sim bus|led …`: run a device simulator from the command line."""
+"""`hallq sim bus|led|printer …`: run a device simulator from the command line."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import importlib
 SIMULATORS = {
     "bus": "drivers.sim.bus",  # caller keypads and evaluator pads on one RS-485 line
     "led": "drivers.sim.led",  # a line of LED strips (gbk-color or bx5)
+    "printer": "drivers.sim.printer",  # a network ESC/POS printer (port 9100)
 }
 
 

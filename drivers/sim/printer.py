@@ -220,3 +220,34 @@ class SerialPrinterSimulator(_SimulatedPrinter):
         if self._wake_w.fileno() >= 0:
             super().close()
             os.close(self._slave)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`hallq sim printer`: a network ESC/POS printer on port 9100 (or any), saving each
+    job as .bin and .png; type `ok`, `low` or `out` to change its paper."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="hallq sim printer", description=main.__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9100)
+    parser.add_argument("--out", default="out/printer", help="folder for the printed jobs")
+    parser.add_argument("--paper-mm", type=int, choices=(58, 80), default=80)
+    parser.add_argument("--paper", choices=("ok", "low", "out"), default="ok")
+    args = parser.parse_args(argv)
+    with NetworkPrinterSimulator(args.host, args.port, args.out, args.paper_mm) as printer:
+        printer.set_paper(args.paper)
+        print(f"printer at {printer.url}, jobs to {args.out}; type ok, low or out "
+              "to change the paper, Ctrl-D to stop", flush=True)
+        try:
+            for line in sys.stdin:
+                state = line.strip()
+                if state in ("ok", "low", "out"):
+                    printer.set_paper(state)
+                    print(f"paper {state}", flush=True)
+                elif state:
+                    print("type ok, low or out", flush=True)
+        except KeyboardInterrupt:
+            pass
+        print(f"{len(printer.jobs)} jobs printed", flush=True)
+    return 0
