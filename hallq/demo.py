@@ -160,8 +160,7 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
         asyncio.run(busy_hour(hall, plan, lambda: kiosk_program.finished))
         hall.sup.write("wall", json.dumps({"name": "wall-final", "shot": True, "settle": 1.0}))
         time.sleep(2.5)  # strips finish flashing; the wall takes its last picture
-        hall.sup.close_stdin("wall")
-        hall.sup.wait("wall", 30)
+        hall.sup.retire("wall")
         hall.strips.render_all_png(out / "led")
         strips = {a: hall.strips.text(a) for a in hall.led.options["strips"].values()}
         restarts = {p.name: p.restarts for p in hall.sup.programs.values() if p.restarts}

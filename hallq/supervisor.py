@@ -74,11 +74,16 @@ class Supervisor:
             except (BrokenPipeError, OSError):
                 self.on_report(f"[{name}] cannot be written to (exited)")
 
-    def close_stdin(self, name: str) -> None:
-        proc = self.programs[name].proc
+    def retire(self, name: str, timeout: float = 30.0) -> int | None:
+        """Let a program finish on purpose: no restart, end of its input, wait for it."""
+        with self._lock:
+            program = self.programs[name]
+            program.restart = False
+        proc = program.proc
         if proc and proc.stdin:
             with contextlib.suppress(BrokenPipeError, OSError):
                 proc.stdin.close()
+        return self.wait(name, timeout)
 
     def wait(self, name: str, timeout: float | None = None) -> int | None:
         proc = self.programs[name].proc
