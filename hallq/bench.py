@@ -22,9 +22,9 @@ from typing import Any
 
 from websockets.asyncio.client import connect
 
-from caller.engine import TICKET_FIELDS
-from caller.hub_process import HubProcess
-from caller.store import Store
+from caller.hub.engine import TICKET_FIELDS
+from caller.hub.store import Store
+from hallq.harness.hub import HubProcess
 
 SERVICES = 30
 WINDOWS = 200
@@ -201,8 +201,8 @@ async def _touch(url: str) -> None:
 def measure_voice_uncached(calls: int, press_to_event_ms: float | None) -> dict:
     """Without the phrase cache a call waits for the whole sentence to be synthesised
     before its first sample: press → event (measured with the wall) + synthesis."""
-    from display.reading import spoken_text
-    from drivers.tts import TtsEngine
+    from display.voice.reading import spoken_text
+    from drivers.audio.tts import TtsEngine
 
     engine = TtsEngine(voice="cmn")
     times = []
@@ -219,9 +219,9 @@ def measure_voice_uncached(calls: int, press_to_event_ms: float | None) -> dict:
 
 def measure_devices(quick: bool) -> dict:
     """The figures that involve a device program: keypad, voice, kiosk printing."""
-    from caller.counter_bench import measure as keypad
-    from display.bench_voice import measure as voice
-    from kiosk.bench_print import measure as kiosk
+    from hallq.benches.counter import measure as keypad
+    from hallq.benches.printing import measure as kiosk
+    from hallq.benches.voice import measure as voice
 
     results: dict[str, Any] = {}
     results["keypad_ms"] = keypad(10 if quick else 30)["median_ms"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from caller.config import ConfigError, HallConfig, default_config_path, load_config
+from caller.core.config import ConfigError, HallConfig, default_config_path, load_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

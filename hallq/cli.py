@@ -13,19 +13,19 @@ import sys
 
 COMMANDS = {
     "check-config": ("hallq.check_config", "validate a hall config and print a summary"),
-    "hub": ("caller.hub_main", "run the hall's websocket hub"),
-    "send": ("caller.send", "send one command to the hub and print the reply and events"),
+    "hub": ("caller.hub.main", "run the hall's websocket hub"),
+    "send": ("caller.manager.send_cli", "send one command to the hub and print the reply and events"),
     "kiosk": ("kiosk.main", "the touchscreen where citizens take a number"),
     "terminal": ("caller.terminal.main", "the clerk's window terminal"),
-    "display": ("display.wall_main", "the TV wall with voice announcements"),
-    "counter": ("caller.counter_main", "bridge for caller keypads and evaluators on RS-485"),
-    "led": ("display.led_main", "bridge for the LED strips over the windows"),
-    "sim": ("drivers.sim.cli", "device simulators: bus (keypads/evaluators), led strips, printer"),
-    "cases": ("caller.cases_main", "follow up bad ratings (差评整改) and acknowledge alerts"),
-    "report": ("caller.report_main", "statistics for managers: xlsx, csv, json, charts"),
+    "display": ("display.wall.main", "the TV wall with voice announcements"),
+    "counter": ("caller.counter.main", "bridge for caller keypads and evaluators on RS-485"),
+    "led": ("display.led.main", "bridge for the LED strips over the windows"),
+    "sim": ("hallq.sim", "device simulators: bus (keypads/evaluators), led strips, printer"),
+    "cases": ("caller.manager.cases_cli", "follow up bad ratings (差评整改) and acknowledge alerts"),
+    "report": ("caller.manager.report_cli", "statistics for managers: xlsx, csv, json, charts"),
     "demo": ("hallq.demo", "run the whole hall on one machine"),
     "bench": ("hallq.bench", "measure the hub against its goals"),
-    "backup": ("caller.backup", "copy the hub's database safely while it runs"),
+    "backup": ("caller.hub.backup", "copy the hub's database safely while it runs"),
 }
 
 

@@ -21,10 +21,10 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from caller.config import ConfigError, HallConfig, default_config_path, load_config
-from caller.schedule import is_workday
-from drivers.sim.bus import BusSimulator
-from drivers.sim.led import LedLineSimulator
+from caller.core.config import ConfigError, HallConfig, default_config_path, load_config
+from caller.core.schedule import is_workday
+from drivers.bus.simulator import BusSimulator
+from drivers.led.simulator import LedLineSimulator
 from hallq.demo_hour import BusyHour, HourPlan, kiosk_script
 from hallq.demo_summary import write_summary
 from hallq.supervisor import Program, Supervisor, hallq_argv

@@ -15,9 +15,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from caller.client import HubClient
-from caller.config import HallConfig
-from drivers.sim.bus import BusSimulator
+from caller.core.client import HubClient
+from caller.core.config import HallConfig
+from drivers.bus.simulator import BusSimulator
 
 RATING_MIX = (("very_satisfied", 55), ("satisfied", 28), ("basic", 8), ("dissatisfied", 5),
               ("very_dissatisfied", 2))

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from caller.config import HallConfig
-from caller.report import write_charts, write_xlsx
-from caller.stats import compute_report, open_readonly
-from display.led_rules import DEFAULT_IDLE_TEXT, STRINGS
+from caller.core.config import HallConfig
+from caller.manager.report import write_charts, write_xlsx
+from caller.manager.stats import compute_report, open_readonly
+from display.led.rules import DEFAULT_IDLE_TEXT, STRINGS
 from drivers.fonts import find_cjk_font
 
 TICKET_FILE = re.compile(r"^\d+-([A-Z]{1,2}\d+)\.png$")

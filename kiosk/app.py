@@ -2,7 +2,7 @@
 
 Threads: Kivy's UI thread owns every widget and the `KioskState`; the hub client runs
 its own event loop thread and the printer its own worker thread, and both hand their
-results back through `hallq.kivyapp.on_ui_thread`. Nothing here blocks the UI thread.
+results back through `caller.kivyapp.on_ui_thread`. Nothing here blocks the UI thread.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from kivy.core.window import Window
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from caller.client import HubTime, ThreadedHubClient
-from caller.config import HallConfig
-from caller.schedule import business_day
+from caller.core.client import HubTime, ThreadedHubClient
+from caller.core.config import HallConfig
+from caller.core.schedule import business_day
+from caller.kivyapp import on_ui_thread
 from drivers.printer import PrinterStatus, PrinterWorker, PrintResult, describe_status
-from hallq.kivyapp import on_ui_thread
 from kiosk import widgets as w
 from kiosk.model import KioskState, qr_data, ticket_print
 from kiosk.printing import Alert, PrinterAlerts, printer_condition

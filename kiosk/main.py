@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from caller.config import ConfigError, default_config_path, load_config
+from caller.core.config import ConfigError, default_config_path, load_config
 from drivers.fonts import FontNotFound, find_cjk_font
 
 DEFAULT_HUB = "ws://127.0.0.1:8765/"
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as e:
             return _fail(str(e))
 
-    from hallq.kivyapp import prepare, use_cjk_font
+    from caller.kivyapp import prepare, use_cjk_font
 
     # Keep sys.stderr ours: in its default mode Kivy swallows it (and our tracebacks).
     os.environ.setdefault("KIVY_LOG_MODE", "MIXED")

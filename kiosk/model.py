@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
-from caller.config import HallConfig
+from caller.core.config import HallConfig
 from drivers.printer import TicketPrint
 
 Connection = Literal["connecting", "online", "offline", "refused"]

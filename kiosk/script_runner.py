@@ -11,7 +11,7 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.core.window import Window
 
-from hallq.kivyapp import screenshot, visible_texts
+from caller.kivyapp import screenshot, visible_texts
 from kiosk.printing import printer_condition
 from kiosk.script import ScriptError
 

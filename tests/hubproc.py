@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from caller.hub_process import REPO
-from caller.hub_process import HubProcess as _HubProcess
+from hallq.harness.hub import REPO
+from hallq.harness.hub import HubProcess as _HubProcess
 
 DEMO_CONFIG = REPO / "config" / "hall.toml"
 MONDAY_9AM = "2026-11-23T09:00:00+08:00"

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import pytest
 
-from caller import config as config_module
-from caller import protocol
-from caller.config import (
+from caller.core import config as config_module
+from caller.core import protocol
+from caller.core.config import (
     ANNOUNCE_FIELDS,
     EVALUATOR_MODELS,
     LED_PROTOCOLS,
@@ -44,7 +44,7 @@ from caller.config import (
     load_config,
     parse_config,
 )
-from caller.messages import ZH
+from caller.core.messages import ZH
 from hallq import check_config
 from hallq.cli import COMMANDS
 
@@ -118,7 +118,7 @@ def test_every_error_code_is_in_the_table_with_its_message():
 
 def emitted_events() -> dict[str, set[str]]:
     """Every event the engine emits, with the payload keys passed by name."""
-    tree = ast.parse(read(REPO / "caller" / "engine.py"))
+    tree = ast.parse(read(REPO / "caller" / "hub" / "engine.py"))
     events: dict[str, set[str]] = {}
     for node in ast.walk(tree):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
@@ -198,7 +198,7 @@ PARSER_SECTIONS = {
 
 
 def loader_keys() -> dict[str, list[set[str]]]:
-    """For each parser function in caller/config.py, the key sets of its known_keys calls,
+    """For each parser function in caller/core/config.py, the key sets of its known_keys calls,
     the function's own table first."""
     tree = ast.parse(read(Path(config_module.__file__)))
     found: dict[str, list[set[str]]] = {}
@@ -247,7 +247,7 @@ def test_every_allowed_value_is_documented():
     assert all(f"`{scheme}://" in section(devices, "### `kiosk`") for scheme in PRINTER_SCHEMES)
     assert all(f'"{model}"' in section(devices, "### `counter`") for model in EVALUATOR_MODELS)
     assert all(f'"{name}"' in section(devices, "### `led`") for name in LED_PROTOCOLS)
-    from drivers.bus_models import KEYPAD_MODELS
+    from drivers.bus.models import KEYPAD_MODELS
 
     assert all(f'"{name}"' in section(devices, "### `counter`") for name in KEYPAD_MODELS)
 
@@ -309,8 +309,8 @@ def test_documented_device_defaults_are_the_loaders():
         for key, value in device.options.items():
             if key not in required:
                 assert_default(part, key, value)
-    from display.voice import VoiceSettings
-    from display.wall_voice import VOICE_OPTIONS
+    from display.voice.announcer import VoiceSettings
+    from display.wall.voice import VOICE_OPTIONS
 
     voice_defaults = {f.name: f.default for f in fields(VoiceSettings)}
     display = section(devices, "### `display`")
@@ -326,11 +326,11 @@ def example_env(monkeypatch):
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_example_configs_load_and_pass_every_programs_checks(path, example_env):
-    from caller.counter_rules import counter_settings
+    from caller.counter.rules import counter_settings
     from caller.terminal.shortcuts import device_shortcuts
-    from display.led import LedSettings
-    from display.wall_main import wall_windows
-    from display.wall_voice import voice_settings
+    from display.led.bridge import LedSettings
+    from display.wall.main import wall_windows
+    from display.wall.voice import voice_settings
     from drivers.printer.backends import check_printer_url
 
     config = load_config(path)

@@ -1,7 +1,7 @@
 """The terminal as a Kivy app: the bar, the hub connection and the keyboard.
 
-Import only after hallq.kivyapp.prepare(). The hub client runs on its own thread and
-hands every callback to the UI thread (hallq.kivyapp.on_ui_thread).
+Import only after caller.kivyapp.prepare(). The hub client runs on its own thread and
+hands every callback to the UI thread (caller.kivyapp.on_ui_thread).
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 
-from caller.client import ThreadedHubClient
-from caller.config import HallConfig
+from caller.core.client import ThreadedHubClient
+from caller.core.config import HallConfig
+from caller.kivyapp import on_ui_thread
 from caller.terminal.controller import Terminal
 from caller.terminal.shortcuts import actions_by_keycode
 from caller.terminal.strings import Strings
 from caller.terminal.ui import Bar, Chooser, Prompt
-from hallq.kivyapp import on_ui_thread
 
 
 class TerminalApp(App):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from caller.config import HallConfig
+from caller.core.config import HallConfig
 from caller.terminal.model import WindowModel
 from caller.terminal.strings import Strings
 

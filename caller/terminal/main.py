@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from caller.config import ConfigError, HallConfig, default_config_path, load_config
+from caller.core.config import ConfigError, HallConfig, default_config_path, load_config
 from caller.terminal.shortcuts import device_shortcuts
 from caller.terminal.strings import TABLES, Strings
 
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         print("hallq terminal: --script needs --shots DIR", file=sys.stderr)
         return 2
 
-    from hallq.kivyapp import prepare, use_cjk_font
+    from caller.kivyapp import prepare, use_cjk_font
 
     prepare(headless=args.headless, size=SIZE)
     use_cjk_font(config.hall.font)

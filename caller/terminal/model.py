@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from caller.config import HallConfig
+from caller.core.config import HallConfig
 
 RATING_EVENTS = ("rating_requested", "rating_received", "rating_timeout")
 

@@ -29,9 +29,9 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.core.window import Keyboard, Window
 
+from caller.kivyapp import screenshot, visible_texts
 from caller.terminal.app import TerminalApp
 from caller.terminal.shortcuts import keycode
-from hallq.kivyapp import screenshot, visible_texts
 
 WAIT_TIMEOUT_S = 20.0
 FRAMES_BEFORE_SHOT = 3

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from caller.config import ConfigError, HallConfig
+from caller.core.config import ConfigError, HallConfig
 
 # The clerk's actions, in the order the bar shows them. `pause` toggles pause/resume,
 # `login` toggles login/logout.

@@ -1,4 +1,4 @@
-"""The terminal's Kivy widgets: the bar and its choosers. Import only after hallq.kivyapp.prepare().
+"""The terminal's Kivy widgets: the bar and its choosers. Import only after caller.kivyapp.prepare().
 
 The bar draws a `Terminal` (see controller.py); it never talks to the hub itself.
 """

@@ -6,8 +6,8 @@ import copy
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from caller.config import HallConfig, parse_config
-from caller.engine import Engine
+from caller.core.config import HallConfig, parse_config
+from caller.hub.engine import Engine
 
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY_9AM = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)

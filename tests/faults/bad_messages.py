@@ -2,7 +2,7 @@
 must get, made from a seeded ``random.Random``.
 
 The expectations are written from the protocol contract (`/work/shared/PROTOCOL.md`),
-not read from ``caller.protocol``: who may send what, which frames are not requests at
+not read from ``caller.core.protocol``: who may send what, which frames are not requests at
 all. Every message is one the hub must refuse without changing anything, given a hall
 where windows 1 and 3–7 have nobody logged in and there are no alerts or cases.
 """

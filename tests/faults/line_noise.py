@@ -13,7 +13,7 @@ import random
 import re
 from collections.abc import Sequence
 
-from drivers.bus_models import LEVELS, evaluator_press, keypad_press
+from drivers.bus.models import LEVELS, evaluator_press, keypad_press
 
 START, END = 0x68, 0x16
 

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from caller.config import load_config
-from caller.counter import CounterBridge
-from caller.counter_rules import counter_settings
-from drivers.bus_models import evaluator_press, keypad_press
-from drivers.ft12 import MAX_DATA
-from drivers.sim.bus import BusSimulator
+from caller.core.config import load_config
+from caller.counter.bridge import CounterBridge
+from caller.counter.rules import counter_settings
+from drivers.bus.ft12 import MAX_DATA
+from drivers.bus.models import evaluator_press, keypad_press
+from drivers.bus.simulator import BusSimulator
 from tests.faults.line_noise import noise_segment, valid_frames, whole_headers
 from tests.hubproc import DEMO_CONFIG, HubProcess
 

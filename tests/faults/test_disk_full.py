@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from caller.client import HubClient
-from caller.messages import say
-from tests.caller.test_hub_crash import wait_until_seen
+from caller.core.client import HubClient
+from caller.core.messages import say
+from tests.caller.hub.test_hub_crash import wait_until_seen
 from tests.hubproc import DEMO_CONFIG, HubProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]

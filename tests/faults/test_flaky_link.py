@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from caller.client import HubClient
-from tests.caller.test_hub_crash import wait_until_seen
+from caller.core.client import HubClient
+from tests.caller.hub.test_hub_crash import wait_until_seen
 from tests.faults.flaky_proxy import FlakyProxy
 from tests.hubproc import HubProcess
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.caller.test_hub_crash import run_crash_cycles
+from tests.caller.hub.test_hub_crash import run_crash_cycles
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

@@ -14,7 +14,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from caller.client import HubClient
+from caller.core.client import HubClient
 from tests.faults.bad_messages import SESSIONS, UNHASHABLE, BadMessages, Case
 from tests.hubproc import HubProcess
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from caller.config import load_config, parse_config
-from caller.engine import Engine
+from caller.core.config import load_config, parse_config
+from caller.hub.engine import Engine
 from drivers.printer import PrinterStatus
 from kiosk.model import KioskState, qr_data, ticket_print
 from kiosk.printing import PrinterAlerts, printer_condition

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from caller.client import HubClient
-from caller.config import load_config
+from caller.core.client import HubClient
+from caller.core.config import load_config
 from drivers.fonts import find_cjk_font
 from drivers.printer import TicketPrint, render_raster
 from drivers.printer.decode import EscPosDecoder, PrintedJob

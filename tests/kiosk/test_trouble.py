@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from caller.client import HubClient
-from caller.config import load_config
-from drivers.sim.printer import NetworkPrinterSimulator
+from caller.core.client import HubClient
+from caller.core.config import load_config
+from drivers.printer.simulator import NetworkPrinterSimulator
 from tests.hubproc import DEMO_CONFIG, MONDAY_9AM, HubProcess
 from tests.kiosk.kioskproc import (
     LANDSCAPE,

@@ -9,8 +9,8 @@ from PIL import Image, ImageChops
 
 from drivers.printer.backends import PrinterUnavailable, open_printer
 from drivers.printer.decode import EscPosDecoder
+from drivers.printer.simulator import NetworkPrinterSimulator, SerialPrinterSimulator
 from drivers.printer.ticket import render_raster, ticket_bytes
-from drivers.sim.printer import NetworkPrinterSimulator, SerialPrinterSimulator
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ import socket
 
 from PIL import Image
 
+from drivers.printer.simulator import NetworkPrinterSimulator
 from drivers.printer.ticket import TicketPrint, ticket_bytes
-from drivers.sim.printer import NetworkPrinterSimulator
 
 ASK_PAPER = b"\x10\x04\x04"
 

@@ -6,10 +6,10 @@ import threading
 import pytest
 from PIL import ImageChops
 
+from drivers.printer.simulator import NetworkPrinterSimulator
 from drivers.printer.status import PrinterStatus
 from drivers.printer.ticket import TicketPrint, render_raster, ticket_bytes
 from drivers.printer.worker import PrinterWorker
-from drivers.sim.printer import NetworkPrinterSimulator
 
 WAIT = 30  # seconds; only a bound for a broken build, never reached when things work
 

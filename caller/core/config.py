@@ -1,0 +1,606 @@
+"""The hall configuration: typed model, TOML loader and validation.
+
+`load_config(path)` reads the TOML, checks every key, and raises `ConfigError`
+listing *every* problem as `file: key: what was expected`. The model is frozen
+data; nothing in it does I/O, so the engine can hold it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ROLES = ("kiosk", "terminal", "counter", "evaluator", "display", "led", "admin")
+WINDOW_ROLES = ("terminal", "counter", "evaluator")
+RATING_LEVELS = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied")
+EVALUATOR_MODELS = ("5key", "4key")
+LED_PROTOCOLS = ("gbk-color", "bx5")
+PRINTER_SCHEMES = ("usb", "serial", "tcp", "file", "cups", "win32", "image")
+DEFAULT_ANNOUNCE = "请{number}号到{window_name}办理"
+ANNOUNCE_FIELDS = ("number", "window_name", "window", "service_name")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A daily opening span, [start, end)."""
+
+    start: time
+    end: time
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+@dataclass(frozen=True)
+class Season:
+    name: str
+    start: tuple[int, int]  # (month, day), inclusive
+    end: tuple[int, int]
+    hours: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class SegmentCap:
+    start: time
+    end: time
+    cap: int
+
+
+@dataclass(frozen=True)
+class Hall:
+    name: str
+    timezone: str = "Asia/Shanghai"
+    notice: str = ""
+    font: str | None = None
+    reset_time: time = time(0, 0)
+    hours: tuple[Span, ...] = ()  # empty: open all day
+    open_days: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)  # Monday = 0
+    weekday_hours: dict[int, tuple[Span, ...]] = field(default_factory=dict)
+    seasons: tuple[Season, ...] = ()
+    holidays: frozenset[date] = frozenset()
+    extra_workdays: frozenset[date] = frozenset()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class Calling:
+    recall_limit: int = 3
+    skip: str = "drop"  # "drop" | "requeue"
+    requeue_places: int = 3
+    requeue_max: int = 1
+    rating_timeout_s: int = 15
+    rating_default: str | None = None
+    announce: str = DEFAULT_ANNOUNCE
+    followup_working_days: int = 5
+    recent_calls: int = 10
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    name: str
+    prefix: str
+    materials: tuple[str, ...] = ()
+    department: str = ""
+    numbers: tuple[int, int] = (1, 999)
+    daily_cap: int | None = None
+    segment_caps: tuple[SegmentCap, ...] = ()
+    hours: tuple[Span, ...] | None = None  # None: the hall's hours
+    green_channel: bool = False
+
+    @property
+    def digits(self) -> int:
+        return max(3, len(str(self.numbers[1])))
+
+
+@dataclass(frozen=True)
+class Window:
+    id: str
+    name: str
+    services: dict[str, int]  # service id -> weight: 2 first, 1 normal, 0 only when idle
+    area: str = ""
+    backup: str | None = None  # B window that serves this window's directed tickets when away
+
+
+@dataclass(frozen=True)
+class Device:
+    id: str
+    role: str
+    token: str
+    windows: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)  # role-specific keys, validated
+
+
+@dataclass(frozen=True)
+class HallConfig:
+    path: str
+    hall: Hall
+    calling: Calling
+    services: dict[str, Service]
+    windows: dict[str, Window]
+    devices: dict[str, Device]
+
+    def windows_for_service(self, service_id: str) -> list[Window]:
+        return [w for w in self.windows.values() if service_id in w.services]
+
+    def windows_with_evaluator(self) -> frozenset[str]:
+        found: set[str] = set()
+        for d in self.devices.values():
+            if d.role == "evaluator" or (d.role == "counter" and d.options.get("evaluator")):
+                found.update(d.windows)
+        return frozenset(found)
+
+
+class ConfigError(Exception):
+    """Every problem found in one config file."""
+
+    def __init__(self, path: str, problems: list[str]):
+        self.path = path
+        self.problems = problems
+        lines = "\n".join(f"  {path}: {p}" for p in problems)
+        super().__init__(f"{len(problems)} problem(s) in the hall config:\n{lines}")
+
+
+class _Checker:
+    """Reads values out of raw TOML tables, recording problems instead of stopping."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def fail(self, key: str, message: str) -> None:
+        self.problems.append(f"{key}: {message}")
+
+    def known_keys(self, table: dict, key: str, allowed: set[str]) -> None:
+        for k in table:
+            if k not in allowed:
+                near = difflib.get_close_matches(k, sorted(allowed), n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                self.fail(f"{key}.{k}" if key else k, f"unknown key{hint}; expected one of "
+                          + ", ".join(sorted(allowed)))
+
+    def get(self, table: dict, key: str, name: str, kind: type | tuple, default: Any = ...,
+            what: str = "") -> Any:
+        if name not in table:
+            if default is ...:
+                self.fail(f"{key}.{name}", f"missing; expected {what or _kind_name(kind)}")
+                return None
+            return default
+        value = table[name]
+        ok = False if isinstance(value, bool) and kind in (int, float) else isinstance(value, kind)
+        if not ok:
+            self.fail(f"{key}.{name}", f"expected {what or _kind_name(kind)}, got {value!r}")
+            return None if default is ... else default
+        return value
+
+    def clock(self, key: str, text: Any) -> time | None:
+        if not isinstance(text, str) or not re.fullmatch(r"\d{1,2}:\d{2}", text):
+            self.fail(key, f"expected a time of day like \"08:30\", got {text!r}")
+            return None
+        h, m = (int(x) for x in text.split(":"))
+        if h == 24 and m == 0:
+            return time(23, 59, 59)
+        if h > 23 or m > 59:
+            self.fail(key, f"expected a time of day between 00:00 and 24:00, got {text!r}")
+            return None
+        return time(h, m)
+
+    def spans(self, key: str, value: Any) -> tuple[Span, ...] | None:
+        if not isinstance(value, list):
+            self.fail(key, f"expected a list like [\"08:30-11:30\", \"14:30-17:30\"], got {value!r}")
+            return None
+        spans: list[Span] = []
+        for i, item in enumerate(value):
+            parts = item.split("-") if isinstance(item, str) else []
+            if len(parts) != 2:
+                self.fail(f"{key}[{i}]", f"expected \"HH:MM-HH:MM\", got {item!r}")
+                continue
+            start, end = self.clock(f"{key}[{i}]", parts[0]), self.clock(f"{key}[{i}]", parts[1])
+            if start is None or end is None:
+                continue
+            if end <= start:
+                self.fail(f"{key}[{i}]", f"the span {item!r} ends before it starts")
+                continue
+            spans.append(Span(start, end))
+        spans.sort(key=lambda s: s.start)
+        for a, b in itertools.pairwise(spans):
+            if b.start < a.end:
+                self.fail(key, f"spans {a} and {b} overlap")
+        return tuple(spans)
+
+    def dates(self, key: str, value: Any) -> frozenset[date]:
+        if not isinstance(value, list):
+            self.fail(key, f"expected a list of dates like [\"2026-10-01\"], got {value!r}")
+            return frozenset()
+        out: set[date] = set()
+        for i, item in enumerate(value):
+            try:
+                out.add(item if isinstance(item, date) else date.fromisoformat(item))
+            except (TypeError, ValueError):
+                self.fail(f"{key}[{i}]", f"expected a date like \"2026-10-01\", got {item!r}")
+        return frozenset(out)
+
+    def weekdays(self, key: str, value: Any) -> tuple[int, ...]:
+        if not isinstance(value, list) or not all(v in WEEKDAYS for v in value):
+            self.fail(key, f"expected a list of {', '.join(WEEKDAYS)}, got {value!r}")
+            return tuple(range(7))
+        return tuple(sorted({WEEKDAYS.index(v) for v in value}))
+
+    def month_day(self, key: str, value: Any) -> tuple[int, int]:
+        try:
+            m, d = (int(x) for x in value.split("-"))
+            date(2024, m, d)
+            return (m, d)
+        except (AttributeError, ValueError):
+            self.fail(key, f"expected a month and day like \"06-01\", got {value!r}")
+            return (1, 1)
+
+
+def _kind_name(kind: type | tuple) -> str:
+    names = {str: "a string", int: "a whole number", bool: "true or false", list: "a list",
+             dict: "a table", float: "a number"}
+    if isinstance(kind, tuple):
+        return " or ".join(names.get(k, k.__name__) for k in kind)
+    return names.get(kind, kind.__name__)
+
+
+def _parse_hall(c: _Checker, raw: dict) -> Hall:
+    c.known_keys(raw, "hall", {"name", "timezone", "notice", "font", "reset_time", "hours",
+                               "open_days", "weekday_hours", "seasons", "holidays",
+                               "extra_workdays"})
+    name = c.get(raw, "hall", "name", str) or "?"
+    tz = c.get(raw, "hall", "timezone", str, "Asia/Shanghai")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        c.fail("hall.timezone", f"expected an IANA time zone like \"Asia/Shanghai\", got {tz!r}")
+        tz = "Asia/Shanghai"
+    weekday_hours: dict[int, tuple[Span, ...]] = {}
+    for day, spans in c.get(raw, "hall", "weekday_hours", dict, {}).items():
+        if day not in WEEKDAYS:
+            c.fail(f"hall.weekday_hours.{day}", f"expected one of {', '.join(WEEKDAYS)}")
+            continue
+        weekday_hours[WEEKDAYS.index(day)] = c.spans(f"hall.weekday_hours.{day}", spans) or ()
+    seasons = []
+    for i, s in enumerate(c.get(raw, "hall", "seasons", list, [])):
+        key = f"hall.seasons[{i}]"
+        if not isinstance(s, dict):
+            c.fail(key, "expected a table with name, start, end, hours")
+            continue
+        c.known_keys(s, key, {"name", "start", "end", "hours"})
+        seasons.append(Season(
+            name=c.get(s, key, "name", str, f"season {i + 1}"),
+            start=c.month_day(f"{key}.start", s.get("start")),
+            end=c.month_day(f"{key}.end", s.get("end")),
+            hours=c.spans(f"{key}.hours", s.get("hours")) or (),
+        ))
+    reset = c.clock("hall.reset_time", raw.get("reset_time", "00:00")) or time(0, 0)
+    return Hall(
+        name=name,
+        timezone=tz,
+        notice=c.get(raw, "hall", "notice", str, ""),
+        font=c.get(raw, "hall", "font", str, None),
+        reset_time=reset,
+        hours=c.spans("hall.hours", raw["hours"]) or () if "hours" in raw else (),
+        open_days=c.weekdays("hall.open_days", raw["open_days"]) if "open_days" in raw
+        else tuple(range(7)),
+        weekday_hours=weekday_hours,
+        seasons=tuple(seasons),
+        holidays=c.dates("hall.holidays", raw.get("holidays", [])),
+        extra_workdays=c.dates("hall.extra_workdays", raw.get("extra_workdays", [])),
+    )
+
+
+def _parse_calling(c: _Checker, raw: dict) -> Calling:
+    c.known_keys(raw, "calling", {"recall_limit", "skip", "requeue_places", "requeue_max",
+                                  "rating_timeout_s", "rating_default", "announce",
+                                  "followup_working_days", "recent_calls"})
+    d = Calling()
+    skip = c.get(raw, "calling", "skip", str, d.skip)
+    if skip not in ("drop", "requeue"):
+        c.fail("calling.skip", f"expected \"drop\" or \"requeue\", got {skip!r}")
+    default = c.get(raw, "calling", "rating_default", str, None)
+    if default is not None and default not in RATING_LEVELS:
+        c.fail("calling.rating_default", f"expected one of {', '.join(RATING_LEVELS)}")
+    announce = c.get(raw, "calling", "announce", str, d.announce)
+    for name in re.findall(r"{(\w*)}", announce):
+        if name not in ANNOUNCE_FIELDS:
+            c.fail("calling.announce", f"unknown placeholder {{{name}}}; expected "
+                   + ", ".join("{" + f + "}" for f in ANNOUNCE_FIELDS))
+    numbers = {}
+    for key in ("recall_limit", "requeue_places", "requeue_max", "rating_timeout_s",
+                "followup_working_days", "recent_calls"):
+        value = c.get(raw, "calling", key, int, getattr(d, key))
+        if value is not None and value < 0:
+            c.fail(f"calling.{key}", f"expected zero or more, got {value}")
+        numbers[key] = value if value is not None else getattr(d, key)
+    return Calling(skip=skip, rating_default=default, announce=announce, **numbers)
+
+
+def _parse_service(c: _Checker, raw: Any, i: int) -> Service | None:
+    key = f"services[{i}]"
+    if not isinstance(raw, dict):
+        c.fail(key, "expected a table")
+        return None
+    if isinstance(raw.get("id"), str):
+        key = f"services[{i}] (id {raw['id']!r})"
+    c.known_keys(raw, key, {"id", "name", "prefix", "materials", "department", "numbers",
+                            "daily_cap", "segment_caps", "hours", "green_channel"})
+    sid = c.get(raw, key, "id", str, what="a short stable id like \"civil\"")
+    name = c.get(raw, key, "name", str)
+    prefix = c.get(raw, key, "prefix", str, what="one or two capital letters like \"A\"")
+    if prefix is not None and not re.fullmatch(r"[A-Z]{1,2}", prefix):
+        c.fail(f"{key}.prefix", f"expected one or two capital letters like \"A\", got {prefix!r}")
+    materials = c.get(raw, key, "materials", list, [])
+    if not all(isinstance(m, str) for m in materials):
+        c.fail(f"{key}.materials", "expected a list of strings")
+        materials = []
+    numbers = c.get(raw, key, "numbers", list, [1, 999])
+    if not (len(numbers) == 2 and all(isinstance(n, int) and not isinstance(n, bool)
+                                      for n in numbers) and 0 <= numbers[0] < numbers[1]):
+        c.fail(f"{key}.numbers", f"expected [first, last] like [1, 999], got {numbers!r}")
+        numbers = [1, 999]
+    cap = c.get(raw, key, "daily_cap", int, None)
+    if cap is not None and cap < 1:
+        c.fail(f"{key}.daily_cap", f"expected a positive number, got {cap}")
+    seg_caps = []
+    for j, seg in enumerate(c.get(raw, key, "segment_caps", list, [])):
+        sk = f"{key}.segment_caps[{j}]"
+        if not isinstance(seg, dict):
+            c.fail(sk, "expected a table like { from = \"08:30\", to = \"11:30\", cap = 50 }")
+            continue
+        c.known_keys(seg, sk, {"from", "to", "cap"})
+        start, end = c.clock(f"{sk}.from", seg.get("from")), c.clock(f"{sk}.to", seg.get("to"))
+        segcap = c.get(seg, sk, "cap", int)
+        if start and end and segcap is not None:
+            if end <= start:
+                c.fail(sk, "the segment ends before it starts")
+            seg_caps.append(SegmentCap(start, end, segcap))
+    hours = c.spans(f"{key}.hours", raw["hours"]) if "hours" in raw else None
+    if sid is None or name is None or prefix is None:
+        return None
+    return Service(
+        id=sid, name=name, prefix=prefix, materials=tuple(materials),
+        department=c.get(raw, key, "department", str, ""),
+        numbers=(numbers[0], numbers[1]), daily_cap=cap, segment_caps=tuple(seg_caps),
+        hours=hours, green_channel=c.get(raw, key, "green_channel", bool, False),
+    )
+
+
+def _parse_window(c: _Checker, raw: Any, i: int, services: dict[str, Service]) -> Window | None:
+    key = f"windows[{i}]"
+    if not isinstance(raw, dict):
+        c.fail(key, "expected a table")
+        return None
+    if isinstance(raw.get("id"), str):
+        key = f"windows[{i}] (id {raw['id']!r})"
+    c.known_keys(raw, key, {"id", "name", "services", "area", "backup"})
+    wid = c.get(raw, key, "id", str, what="a string like \"3\"")
+    name = c.get(raw, key, "name", str, what="a string like \"3号窗口\"")
+    weights = c.get(raw, key, "services", dict, what="a table like { civil = 1 }")
+    clean: dict[str, int] = {}
+    for sid, weight in (weights or {}).items():
+        if sid not in services:
+            c.fail(f"{key}.services.{sid}",
+                   f"unknown service; expected one of {', '.join(services) or '(none defined)'}")
+        elif weight not in (0, 1, 2) or isinstance(weight, bool):
+            c.fail(f"{key}.services.{sid}",
+                   f"expected weight 2 (first), 1 (normal) or 0 (only when idle), got {weight!r}")
+        else:
+            clean[sid] = weight
+    if weights is not None and not weights:
+        c.fail(f"{key}.services", "a window must serve at least one service")
+    if wid is None or name is None:
+        return None
+    return Window(id=wid, name=name, services=clean, area=c.get(raw, key, "area", str, ""),
+                  backup=c.get(raw, key, "backup", str, None))
+
+
+_DEVICE_KEYS = {
+    "kiosk": {"printer", "paper_mm", "print_mode", "priority_entry"},
+    "terminal": {"shortcuts"},
+    "counter": {"port", "baudrate", "addresses", "evaluator", "keypad"},
+    "evaluator": set(),
+    "display": {"area", "orientation", "voice", "voice_lang", "voice_rate", "voice_volume",
+                "voice_repeat", "voice_chime", "voice_chime_file", "voice_one", "voice_max_queue",
+                "voice_max_age_s", "voice_backend"},
+    "led": {"port", "baudrate", "protocol", "strips", "idle_text"},
+    "admin": set(),
+}
+
+
+def _read_token(c: _Checker, raw: dict, key: str, base: Path) -> str:
+    sources = [k for k in ("token", "token_file", "token_env") if k in raw]
+    if len(sources) != 1:
+        c.fail(key, "expected exactly one of token, token_file, token_env"
+               + (f" (found {', '.join(sources)})" if sources else ""))
+        return ""
+    kind = sources[0]
+    value = raw[kind]
+    if not isinstance(value, str) or not value:
+        c.fail(f"{key}.{kind}", "expected a non-empty string")
+        return ""
+    if kind == "token":
+        return value
+    if kind == "token_env":
+        token = os.environ.get(value, "")
+        if not token:
+            c.fail(f"{key}.token_env", f"the environment variable {value} is not set or empty")
+        return token
+    path = (base / value) if not Path(value).is_absolute() else Path(value)
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except OSError as e:
+        c.fail(f"{key}.token_file", f"cannot read {path}: {e.strerror}")
+        return ""
+    if not token:
+        c.fail(f"{key}.token_file", f"{path} is empty")
+    return token
+
+
+def _parse_device(c: _Checker, raw: Any, i: int, windows: dict[str, Window],
+                  base: Path, only: str | None) -> Device | None:
+    key = f"devices[{i}]"
+    if not isinstance(raw, dict):
+        c.fail(key, "expected a table")
+        return None
+    if isinstance(raw.get("id"), str):
+        key = f"devices[{i}] (id {raw['id']!r})"
+    did = c.get(raw, key, "id", str)
+    role = c.get(raw, key, "role", str, what=f"one of {', '.join(ROLES)}")
+    if role is not None and role not in ROLES:
+        c.fail(f"{key}.role", f"expected one of {', '.join(ROLES)}, got {role!r}")
+        role = None
+    extra = _DEVICE_KEYS.get(role or "", set())
+    c.known_keys(raw, key, {"id", "role", "token", "token_file", "token_env", "windows"} | extra)
+    # A device program needs only its own token: the others may live on other machines.
+    token = _read_token(c, raw, key, base) if only is None or did == only else ""
+    win = c.get(raw, key, "windows", list, [])
+    for w in win:
+        if w not in windows:
+            c.fail(f"{key}.windows", f"unknown window {w!r}; expected one of {', '.join(windows)}")
+    if role in WINDOW_ROLES and not win:
+        c.fail(f"{key}.windows", f"a {role} must be bound to at least one window")
+    options = {k: raw[k] for k in extra if k in raw}
+    if role == "kiosk":
+        _check_kiosk(c, key, options)
+    elif role == "counter":
+        _check_bus(c, key, options, "addresses", win, windows)
+        model = options.setdefault("evaluator", "5key")
+        if model and model not in EVALUATOR_MODELS:
+            c.fail(f"{key}.evaluator", f"expected one of {', '.join(EVALUATOR_MODELS)} "
+                   "or \"\" for none")
+        options.setdefault("baudrate", 9600)
+    elif role == "led":
+        _check_bus(c, key, options, "strips", None, windows)
+        proto = options.setdefault("protocol", "gbk-color")
+        if proto not in LED_PROTOCOLS:
+            c.fail(f"{key}.protocol", f"expected one of {', '.join(LED_PROTOCOLS)}, got {proto!r}")
+        options.setdefault("baudrate", 9600)
+        options.setdefault("idle_text", "热情为您服务")
+    if did is None or role is None:
+        return None
+    return Device(id=did, role=role, token=token, windows=tuple(win), options=options)
+
+
+def _check_kiosk(c: _Checker, key: str, options: dict) -> None:
+    url = options.setdefault("printer", "")
+    if url and url.split("://", 1)[0] not in PRINTER_SCHEMES:
+        c.fail(f"{key}.printer", f"expected a URL starting with one of "
+               f"{', '.join(s + '://' for s in PRINTER_SCHEMES)}, got {url!r}")
+    if options.setdefault("paper_mm", 80) not in (58, 80):
+        c.fail(f"{key}.paper_mm", "expected 58 or 80")
+    if options.setdefault("print_mode", "raster") not in ("raster", "text"):
+        c.fail(f"{key}.print_mode", "expected \"raster\" or \"text\" (GB18030)")
+    options.setdefault("priority_entry", True)
+
+
+def _check_bus(c: _Checker, key: str, options: dict, table: str, bound: list | None,
+               windows: dict[str, Window]) -> None:
+    if not isinstance(options.get("port"), str) or not options.get("port"):
+        c.fail(f"{key}.port", "expected a serial port such as \"/dev/ttyUSB0\" or a pyserial "
+               "URL such as \"socket://10.0.0.5:4001\"")
+    mapping = options.get(table)
+    if not isinstance(mapping, dict) or not mapping:
+        c.fail(f"{key}.{table}", "expected a table of window id -> bus address, like { \"1\" = 1 }")
+        options[table] = {}
+        return
+    seen: dict[int, str] = {}
+    for wid, addr in mapping.items():
+        if wid not in windows:
+            c.fail(f"{key}.{table}.{wid}", "unknown window")
+        if bound is not None and wid not in bound:
+            c.fail(f"{key}.{table}.{wid}", "this window is not in the device's windows list")
+        if not isinstance(addr, int) or isinstance(addr, bool) or not 0 <= addr <= 255:
+            c.fail(f"{key}.{table}.{wid}", f"expected a bus address 0-255, got {addr!r}")
+        elif addr in seen:
+            c.fail(f"{key}.{table}.{wid}", f"address {addr} is also used by window {seen[addr]}")
+        else:
+            seen[addr] = wid
+    for wid in bound or []:
+        if wid not in mapping:
+            c.fail(f"{key}.{table}", f"window {wid!r} has no bus address")
+
+
+def _check_cross(c: _Checker, services: dict[str, Service], windows: dict[str, Window]) -> None:
+    prefixes: dict[str, str] = {}
+    for s in services.values():
+        if s.prefix in prefixes:
+            c.fail(f"services (id {s.id!r}).prefix",
+                   f"prefix {s.prefix!r} is also used by service {prefixes[s.prefix]!r}")
+        prefixes[s.prefix] = s.id
+        if not any(s.id in w.services for w in windows.values()):
+            c.fail(f"services (id {s.id!r})", "no window serves this service")
+    for w in windows.values():
+        if w.backup is not None and (w.backup not in windows or w.backup == w.id):
+            c.fail(f"windows (id {w.id!r}).backup", "expected the id of another window")
+
+
+def _unique(c: _Checker, items: list, section: str) -> dict:
+    out: dict = {}
+    for item in items:
+        if item is None:
+            continue
+        if item.id in out:
+            c.fail(section, f"id {item.id!r} is used twice")
+        out[item.id] = item
+    return out
+
+
+def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
+                 device: str | None = None) -> HallConfig:
+    """Validate a parsed TOML document; raise ConfigError with every problem.
+
+    With `device`, only that device's token is read (token files and variables of the
+    other devices need not exist on this machine)."""
+    c = _Checker()
+    base = base or Path.cwd()
+    c.known_keys(raw, "", {"hall", "calling", "services", "windows", "devices"})
+    hall_raw = c.get(raw, "", "hall", dict, what="a [hall] table with at least name") or {}
+    hall = _parse_hall(c, hall_raw)
+    calling = _parse_calling(c, c.get(raw, "", "calling", dict, {}))
+    services = _unique(c, [_parse_service(c, s, i) for i, s in
+                           enumerate(c.get(raw, "", "services", list) or [])], "services")
+    if not services:
+        c.fail("services", "expected at least one [[services]] table")
+    windows = _unique(c, [_parse_window(c, w, i, services) for i, w in
+                          enumerate(c.get(raw, "", "windows", list) or [])], "windows")
+    if not windows:
+        c.fail("windows", "expected at least one [[windows]] table")
+    devices = _unique(c, [_parse_device(c, d, i, windows, base, device) for i, d in
+                          enumerate(c.get(raw, "", "devices", list, []))], "devices")
+    _check_cross(c, services, windows)
+    if c.problems:
+        raise ConfigError(path, c.problems)
+    return HallConfig(path=path, hall=hall, calling=calling, services=services,
+                      windows=windows, devices=devices)
+
+
+def load_config(path: str | os.PathLike, device: str | None = None) -> HallConfig:
+    """Load and validate a hall config file (for one device: see parse_config)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(str(p), [f"cannot read the file: {e.strerror}"]) from e
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(str(p), [f"not valid TOML: {e}"]) from e
+    return parse_config(raw, str(p), p.parent, device)
+
+
+def default_config_path() -> Path:
+    """The demo hall shipped with the project."""
+    return Path(__file__).resolve().parents[2] / "config" / "hall.toml"

@@ -1,0 +1,484 @@
+"""The counter bridge: caller keypads (呼叫器) and evaluators (评价器) on one RS-485 line.
+
+Three layers, each small:
+
+- Pure decisions (`caller.counter.rules`): ``counter_settings`` reads the device out of the hall config,
+  ``classify`` says what a frame from the line is, ``plan_key`` turns a key press into
+  the hub command(s) to try, ``window_view`` keeps what a keypad shows.
+- ``SerialLine``: one thread owns the port (pyserial ``serial_for_url``, 8N1, short read
+  timeout). It parses FT1.2 frames, echoes every key frame at once (the acknowledgement
+  the keypad waits for, sent before the hub is even asked), hands the press to the
+  bridge, and writes what the ``Outbox`` holds, paced for a shared 9600-baud line. When
+  the port fails (USB–RS-485 adapter pulled out) it closes it and tries again every
+  second; once open again it redraws every display and evaluator light.
+- ``CounterBridge``: the asyncio side. It talks to the hub with ``HubClient``, carries
+  out presses, and keeps every keypad display and evaluator light equal to the hub's
+  snapshot. The two sides meet only in thread-safe hand-offs: the line calls back through
+  ``loop.call_soon_threadsafe``; the bridge puts frames into the ``Outbox``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import replace
+from typing import Any
+
+import serial
+
+from caller.core.client import HubClient
+from caller.core.config import HallConfig
+from caller.counter.rules import (
+    CounterSettings,
+    KeyPress,
+    Outbox,
+    Plan,
+    Press,
+    RatingPress,
+    WindowView,
+    classify,
+    key_name,
+    line_time,
+    plan_key,
+    window_view,
+)
+from drivers.bus.ft12 import Frame, FrameParser, encode_frame
+from drivers.bus.models import (
+    evaluator_start,
+    evaluator_stop,
+    keypad_beep,
+    keypad_display,
+    keypad_fail,
+)
+
+READ_TIMEOUT_S = 0.01
+"""How long one read waits: also how soon a queued frame goes out."""
+IDLE_GAP_S = 0.05
+"""Silence after which an unfinished frame is given up (USB adapters deliver in bursts)."""
+WRITE_TIMEOUT_S = 2.0
+RETRY_S = 1.0
+FRAME_GAP_CHARS = 3.5
+"""Silence the host leaves after each frame, in character times, so a device can talk."""
+STATS_EVERY_S = 60.0
+FAIL_SHOW_S = 2.0
+REPLY_TIMEOUT_S = 5.0
+log = logging.getLogger("hallq.counter")
+
+STRINGS = {
+    "zh": {
+        "offline": "呼叫器/评价器串口 {port} 已断开，正在每秒自动重连",
+        "online": "呼叫器/评价器串口 {port} 已恢复连接",
+        "timeout": "服务器无应答",
+    },
+    "en": {
+        "offline": "Keypad/evaluator line {port} is down; retrying every second",
+        "online": "Keypad/evaluator line {port} is back",
+        "timeout": "no answer from the hub",
+    },
+}
+def say(key: str, lang: str = "zh", **values: object) -> str:
+    return STRINGS.get(lang, STRINGS["zh"])[key].format(**values)
+
+
+# --- the thread that owns the port ----------------------------------------------------
+
+
+class SerialLine:
+    """Owns one serial port in its own thread; see the module docstring.
+
+    ``on_press(press)`` and ``on_status(up)`` are called from the line thread: pass
+    functions that hand over to your own loop. ``on_status`` reports changes only: up
+    once the port opens, down when it fails or cannot be opened (the log says why).
+    """
+
+    def __init__(self, port: str, baudrate: int, classify: Callable[[Frame], Press | None], *,
+                 on_press: Callable[[Press], None], on_status: Callable[[bool], None]) -> None:
+        self.port = port
+        self.baudrate = baudrate
+        self.outbox = Outbox()
+        self._classify = classify
+        self._on_press = on_press
+        self._on_status = on_status
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"counter-line {port}", daemon=True)
+        self._parser = FrameParser()
+        self._serial: serial.SerialBase | None = None
+        self._up: bool | None = None
+        self._free_at = 0.0
+        self._last_rx = 0.0
+        self.acked = 0
+        self.ignored_frames = 0
+        self.reopened = 0
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Frames acknowledged, valid frames ignored, and what the parser threw away."""
+        return {"acked": self.acked, "ignored_frames": self.ignored_frames,
+                "bad_frames": self._parser.bad_frames, "dropped_bytes": self._parser.dropped_bytes,
+                "reopened": self.reopened}
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and close the port (blocks up to a read timeout or an open)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    # the thread
+
+    def _run(self) -> None:
+        next_stats, logged = time.monotonic() + STATS_EVERY_S, (0, 0)
+        while not self._stop.is_set():
+            if self._serial is None and not self._open():
+                self._stop.wait(RETRY_S)
+                continue
+            try:
+                self._pump()
+            except Exception as e:  # a fault, or a bug, must not end the line: start over
+                if not isinstance(e, serial.SerialException | OSError):
+                    log.exception("counter line %s: unexpected error", self.port)
+                self._lost(str(e))
+                self._stop.wait(RETRY_S)
+            if time.monotonic() >= next_stats:
+                next_stats += STATS_EVERY_S
+                logged = self._log_noise(logged)
+        self._close()
+        self._log_noise(logged)
+
+    def _open(self) -> bool:
+        try:
+            self._serial = serial.serial_for_url(
+                self.port, baudrate=self.baudrate, bytesize=serial.EIGHTBITS,
+                parity=serial.PARITY_NONE, stopbits=serial.STOPBITS_ONE,
+                timeout=READ_TIMEOUT_S, write_timeout=WRITE_TIMEOUT_S)
+        except (serial.SerialException, OSError, ValueError) as e:
+            if self._up is not False:
+                log.warning("cannot open counter line %s: %s; retrying every %.0f s", self.port, e, RETRY_S)
+                self._report(False)
+            return False
+        self.reopened += self._up is False
+        log.info("counter line %s open at %d baud", self.port, self.baudrate)
+        self._parser.flush()  # give up a frame cut off by the last failure
+        self.outbox.line_reset()
+        self._report(True)
+        return True
+
+    def _lost(self, detail: str) -> None:
+        log.warning("counter line %s lost: %s; retrying every %.0f s", self.port, detail, RETRY_S)
+        self._close()
+        self._report(False)
+
+    def _close(self) -> None:
+        if self._serial is not None:
+            with contextlib.suppress(serial.SerialException, OSError):
+                self._serial.close()
+            self._serial = None
+
+    def _report(self, up: bool) -> None:
+        if up != self._up:
+            self._up = up
+            self._on_status(up)
+
+    def _pump(self) -> None:
+        port = self._serial
+        assert port is not None
+        data = self._read(port)
+        now = time.monotonic()
+        if data:
+            self._last_rx = now
+            frames = self._parser.feed(data)
+        elif self._parser.buffered and now - self._last_rx >= IDLE_GAP_S:
+            frames = self._parser.flush()
+        else:
+            frames = []
+        for frame in frames:
+            press = self._classify(frame)
+            if press is None:
+                self.ignored_frames += 1
+                log.debug("ignored frame %s", frame)
+                continue
+            self._write(port, encode_frame(frame))  # the acknowledgement, before anything else
+            self.acked += 1
+            self._on_press(press)
+        while time.monotonic() >= self._free_at:
+            pending = self.outbox.take()
+            if pending is None:
+                break
+            self._write(port, pending)
+
+    def _read(self, port: serial.SerialBase) -> bytes:
+        """What has arrived; waits at most a read timeout, or until the line is free for
+        the next frame waiting to go out."""
+        arrived = port.in_waiting
+        if arrived:
+            return port.read(arrived)
+        until_free = self._free_at - time.monotonic()
+        if until_free < READ_TIMEOUT_S and self.outbox.pending:
+            if until_free > 0:
+                time.sleep(until_free)
+            return b""
+        return port.read(1)
+
+    def _write(self, port: serial.SerialBase, data: bytes) -> None:
+        """Write now; the next frame waits until these bytes and a gap are on the wire."""
+        port.write(data)
+        start = max(time.monotonic(), self._free_at)
+        self._free_at = start + line_time(len(data) + FRAME_GAP_CHARS, self.baudrate)
+
+    def _log_noise(self, logged: tuple[int, int]) -> tuple[int, int]:
+        counts = (self._parser.bad_frames, self._parser.dropped_bytes)
+        if counts != logged:
+            log.warning("counter line %s: %d broken frames and %d noise bytes dropped so far "
+                        "(%d valid frames ignored)", self.port, *counts, self.ignored_frames)
+        return counts
+
+
+# --- the bridge -----------------------------------------------------------------------
+
+
+REFRESH_ON = frozenset({
+    "queue_changed", "ticket_called", "ticket_finished", "ticket_skipped", "ticket_transferred",
+    "ticket_held", "ticket_cancelled", "window_paused", "window_resumed", "window_login",
+    "window_logout", "rating_requested", "rating_received", "rating_timeout",
+})
+"""Events after which a keypad display may be out of date."""
+
+
+class CounterBridge:
+    """Keypads and evaluators of one counter line, connected to the hub.
+
+    ``await start()`` connects (and keeps reconnecting) to the hub and starts the line
+    thread; ``await stop()`` stops both. ``wait_ready()`` returns once the hub's
+    snapshot is shown and the windows are logged in.
+    """
+
+    def __init__(self, config: HallConfig, settings: CounterSettings, hub_url: str, lang: str = "zh") -> None:
+        self.config = config
+        self.settings = settings
+        self.lang = lang
+        self.views = {w: WindowView() for w in settings.addresses}
+        self.client = HubClient(hub_url, settings.device, settings.token,
+                                on_event=self._on_event, on_welcome=self._on_welcome)
+        self.line: SerialLine | None = None
+        self._locks = {w: asyncio.Lock() for w in settings.addresses}
+        self._tasks: set[asyncio.Task] = set()
+        self._line_up: bool | None = None
+        self._refresh: asyncio.Task | None = None
+        self._refresh_again = False
+        self._ready = asyncio.Event()
+        self._redraws: dict[str, asyncio.TimerHandle] = {}
+        self._answered: set[str] = set()
+        """Windows whose key the hub just carried out: their display goes out first."""
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+
+        def to_loop(callback: Callable[..., None]) -> Callable[..., None]:
+            def hand_over(*args: Any) -> None:
+                with contextlib.suppress(RuntimeError):  # the loop closed while shutting down
+                    loop.call_soon_threadsafe(callback, *args)
+            return hand_over
+
+        self.line = SerialLine(self.settings.port, self.settings.baudrate,
+                               lambda frame: classify(frame, self.settings),
+                               on_press=to_loop(self._on_press), on_status=to_loop(self._on_line))
+        await self.client.start(wait=False)
+        self.line.start()
+        log.info("counter bridge %s: line %s, hub %s", self.settings.device, self.settings.port,
+                 self.client.url)
+
+    async def stop(self) -> None:
+        if self.line is not None:
+            await asyncio.to_thread(self.line.stop)
+        for handle in self._redraws.values():
+            handle.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.client.close()
+
+    async def wait_ready(self, timeout: float = 10.0) -> None:
+        await asyncio.wait_for(self._ready.wait(), timeout)
+
+    async def __aenter__(self) -> CounterBridge:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # hub → devices
+
+    def _on_welcome(self, message: dict) -> None:
+        self._show_snapshot(message["snapshot"])
+        self._spawn(self._sign_in())
+
+    async def _sign_in(self) -> None:
+        for window, view in self.views.items():
+            if view.staff is None:
+                async with self._locks[window]:
+                    await self._login(window)
+        self._ready.set()
+
+    async def _login(self, window: str) -> dict:
+        staff = self.settings.staff[window]
+        reply = await self._request("login", window=window, staff=staff)
+        if reply["ok"]:
+            log.info("window %s logged in as %s", window, staff)
+        else:
+            log.warning("window %s: login as %s refused: %s", window, staff, reply["error"]["message"])
+        return reply
+
+    def _on_event(self, message: dict) -> None:
+        name, window = message["event"], message.get("window")
+        if window in self.views and name in ("rating_requested", "rating_received", "rating_timeout"):
+            self.views[window] = replace(self.views[window], rating_pending=name == "rating_requested")
+            self._light(window)
+        if name in REFRESH_ON:
+            self._refresh_soon()
+
+    def _refresh_soon(self) -> None:
+        """Ask for one snapshot; events arriving meanwhile ask for one more, not one each."""
+        if self._refresh is not None and not self._refresh.done():
+            self._refresh_again = True
+            return
+        self._refresh = self._spawn(self._refresh_views())
+
+    async def _refresh_views(self) -> None:
+        while True:
+            self._refresh_again = False
+            reply = await self.client.request("snapshot")
+            if reply["ok"]:
+                self._show_snapshot(reply["snapshot"])
+            if not self._refresh_again:
+                return
+
+    def _show_snapshot(self, snapshot: dict) -> None:
+        for entry in snapshot["windows"]:
+            if entry["id"] in self.views:
+                self.views[entry["id"]] = window_view(entry, self.views[entry["id"]])
+        for window in self.views:
+            self._draw(window, first=window in self._answered)
+            self._light(window)
+        self._answered.clear()
+
+    def _draw(self, window: str, first: bool = False) -> None:
+        address, view = self.settings.addresses[window], self.views[window]
+        self._outbox.set(("keypad", address),
+                         keypad_display(address, view.ticket, view.waiting, self.settings.keypad), first)
+
+    def _light(self, window: str) -> None:
+        model = self.settings.evaluator
+        if model is not None:
+            address = self.settings.addresses[window]
+            lit = self.views[window].rating_pending
+            self._outbox.set(("evaluator", address),
+                             (evaluator_start if lit else evaluator_stop)(address, model))
+
+    @property
+    def _outbox(self) -> Outbox:
+        assert self.line is not None
+        return self.line.outbox
+
+    # devices → hub
+
+    def _on_press(self, press: Press) -> None:
+        if isinstance(press, KeyPress):
+            self._spawn(self._key(press))
+        else:
+            self._spawn(self._rate(press))
+
+    async def _key(self, press: KeyPress) -> None:
+        window, action = press.window, press.action
+        async with self._locks[window]:
+            plan = plan_key(action, window, self.views[window], self.config)
+            if plan is None:
+                log.info("window %s: %s: nothing matches", window, key_name(action))
+                self._fail(action.address)
+                return
+            if not self.client.connected:
+                log.warning("window %s: %s refused: the hub is not connected", window, key_name(action))
+                self._fail(action.address)
+                return
+            reply = await self._carry_out(window, plan)
+        if reply["ok"]:
+            ticket = reply.get("ticket") or {}
+            log.info("window %s: %s ok %s", window, key_name(action), ticket.get("number", ""))
+            self._outbox.send(keypad_beep(action.address, self.settings.keypad))
+            self._answered.add(window)
+            self._refresh_soon()
+        else:
+            log.info("window %s: %s refused: %s", window, key_name(action), reply["error"]["message"])
+            self._fail(action.address)
+
+    async def _carry_out(self, window: str, plan: Plan) -> dict:
+        reply: dict = {}
+        for kind, args in plan.commands:
+            reply = await self._request(kind, window=window, **args)
+            if (not reply["ok"] and reply["error"]["code"] == "not_logged_in"
+                    and (await self._login(window))["ok"]):
+                reply = await self._request(kind, window=window, **args)
+            if reply["ok"] or reply["error"]["code"] not in plan.next_on:
+                break
+        return reply
+
+    def _fail(self, address: int) -> None:
+        """Blank display and two beeps; the normal display comes back after a moment."""
+        self._outbox.send(keypad_fail(address, self.settings.keypad), overwrites=("keypad", address))
+        window = self.settings.window_at(address)
+        if window is not None:
+            if window in self._redraws:
+                self._redraws[window].cancel()
+            self._redraws[window] = asyncio.get_running_loop().call_later(FAIL_SHOW_S, self._draw, window)
+
+    async def _rate(self, press: RatingPress) -> None:
+        """Send the rating (kept and resent until the hub answers), and put the pad out now."""
+        rated = asyncio.ensure_future(
+            self._request("rate", timeout=None, window=press.window, level=press.level))
+        self.views[press.window] = replace(self.views[press.window], rating_pending=False)
+        self._light(press.window)
+        reply = await rated
+        if reply["ok"]:
+            log.info("window %s rated %s", press.window, press.level)
+        else:
+            log.info("window %s: rating %s refused: %s", press.window, press.level, reply["error"]["message"])
+
+    # the line's health
+
+    def _on_line(self, up: bool) -> None:
+        was, self._line_up = self._line_up, up
+        if up and was is False:
+            self._spawn(self._alert("device_online", say("online", self.lang, port=self.settings.port)))
+        elif not up:
+            self._spawn(self._alert("device_offline", say("offline", self.lang, port=self.settings.port)))
+
+    async def _alert(self, kind: str, message: str) -> None:
+        reply = await self._request("report_alert", timeout=None, kind=kind, message=message)
+        if not reply["ok"]:
+            log.warning("hub refused alert %s: %s", kind, reply["error"]["message"])
+
+    # plumbing
+
+    async def _request(self, command: str, /, *, timeout: float | None = REPLY_TIMEOUT_S,
+                       **args: Any) -> dict:
+        try:
+            return await self.client.request(command, timeout=timeout, **args)
+        except TimeoutError:
+            return {"ok": False, "error": {"code": "timeout", "message": say("timeout", self.lang)}}
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("counter bridge task failed", exc_info=task.exception())

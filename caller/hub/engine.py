@@ -1,0 +1,882 @@
+"""The queue engine: a deterministic state machine with no I/O and no clock.
+
+    engine.handle(command, now) -> (reply, events)
+
+`command` is a protocol request (a dict with "type" and arguments); `now` is an
+aware datetime supplied by the caller. Every refused command raises nothing and
+changes nothing: the reply carries an error code and a sentence a clerk can read.
+Timers (day rollover, rating timeouts, services opening and closing) advance at
+the start of every `handle` and `tick`, so the result depends only on `now`.
+
+After each call, `take_changes()` hands the store the rows that changed and lets
+the engine forget finished tickets nothing refers to any more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from caller.core.config import RATING_LEVELS, HallConfig, Service
+from caller.core.errors import Refused
+from caller.core.messages import LEVEL_NAMES, say
+from caller.core.schedule import add_working_days, business_day, open_status
+from caller.hub.followup import Alert, Case, FollowUp
+
+ACTIVE_STATES = ("waiting", "called", "held")
+BAD_LEVELS = ("dissatisfied", "very_dissatisfied")
+DEVICE_ALERTS = ("printer_fault", "printer_ok", "device_offline", "device_online")
+RECOVERIES = {"printer_ok": "printer_fault", "device_online": "device_offline"}
+
+
+@dataclass
+class Ticket:
+    id: int
+    number: str
+    service: str
+    day: str  # the business day it was issued for, ISO date
+    issued_at: datetime
+    order: float  # position in its queue; smaller goes first
+    priority: bool = False
+    lang: str = "zh"
+    state: str = "waiting"
+    window: str | None = None  # the window calling, serving, holding or having served it
+    target_window: str | None = None  # set while it waits for one window (transfer)
+    transferred: bool = False  # waits at the front of its queue after a transfer
+    first_called_at: datetime | None = None
+    called_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    held_at: datetime | None = None
+    service_s: float = 0.0  # time at a window, holds excluded
+    hold_s: float = 0.0
+    recalls: int = 0
+    requeues: int = 0
+    transfers: int = 0
+    holds: int = 0
+    staff: str | None = None
+    rating: str | None = None
+    rating_status: str | None = None  # "rated" | "timeout" | "default"
+    rated_at: datetime | None = None
+
+
+@dataclass
+class WindowState:
+    id: str
+    staff: str | None = None
+    paused: bool = False
+    pause_reason: str = ""
+    current: int | None = None
+    last_finished: int | None = None
+    rating_ticket: int | None = None
+    rating_deadline: datetime | None = None
+
+
+@dataclass
+class DayCounter:
+    service: str
+    day: str
+    last: int  # the last sequence number issued
+    issued: int = 0
+    segments: dict[str, int] = field(default_factory=dict)  # "HH:MM" segment start -> issued
+
+
+@dataclass
+class Meta:
+    day: str
+    next_ticket_id: int = 1
+    next_order: float = 1.0
+    notice: str | None = None  # set at run time by an admin; None: the config's notice
+
+
+@dataclass
+class Changes:
+    """What one command changed, for the store to write in one transaction."""
+
+    tickets: list[Ticket]
+    windows: list[WindowState]
+    counters: list[DayCounter]
+    meta: Meta | None
+    alerts: list[Alert] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value is not None else None
+
+
+class Engine:
+    def __init__(self, config: HallConfig, now: datetime | None = None) -> None:
+        self.config = config
+        self.tz = config.hall.tz
+        self.evaluator_windows = config.windows_with_evaluator()
+        day = business_day(config.hall, now.astimezone(self.tz)) if now else date.min
+        self.meta = Meta(day=day.isoformat())
+        self.tickets: dict[int, Ticket] = {}
+        self.windows = {wid: WindowState(wid) for wid in config.windows}
+        self.counters: dict[str, DayCounter] = {}
+        self.recent_calls: list[dict] = []
+        self.followup = FollowUp()
+        self._waiting: dict[str, dict[int, Ticket]] = {s: {} for s in config.services}
+        self._directed: dict[str, dict[int, Ticket]] = {w: {} for w in config.windows}
+        self._open: dict[str, tuple[bool, str]] = {}
+        self._open_checked: tuple[date, int, int] | None = None
+        self._events: list[dict] = []
+        self._dirty_tickets: set[int] = set()
+        self._dirty_windows: set[str] = set()
+        self._dirty_counters: set[str] = set()
+        self._dirty_meta = False
+        self._commands = {
+            "issue_ticket": self._issue_ticket,
+            "call_next": self._call_next,
+            "recall": self._recall,
+            "skip": self._skip,
+            "transfer": self._transfer,
+            "hold": self._hold,
+            "call_held": self._call_held,
+            "start": self._start,
+            "pause": self._pause,
+            "resume": self._resume,
+            "finish": self._finish,
+            "request_rating": self._request_rating,
+            "rate": self._rate,
+            "login": self._login,
+            "logout": self._logout,
+            "report_alert": self._report_alert,
+            "set_notice": self._set_notice,
+            "list_alerts": self._list_alerts,
+            "ack_alert": self._ack_alert,
+            "list_cases": self._list_cases,
+            "case_callback": self._case_callback,
+            "case_rectify": self._case_rectify,
+            "case_close": self._case_close,
+        }
+
+    # ------------------------------------------------------------------ entry points
+
+    @property
+    def commands(self) -> tuple[str, ...]:
+        return (*self._commands, "snapshot", "tick")
+
+    def handle(self, command: dict[str, Any], now: datetime) -> tuple[dict, list[dict]]:
+        """Apply one command at `now`; return the reply fields and the events."""
+        self._events = []
+        local = now.astimezone(self.tz)
+        self._advance(local)
+        kind = command.get("type")
+        lang = command.get("lang") if isinstance(command.get("lang"), str) else "zh"
+        try:
+            if kind == "tick":
+                reply: dict = {}
+            elif kind == "snapshot":
+                reply = {"snapshot": self.snapshot(now)}
+            elif kind in self._commands:
+                reply = self._commands[kind](command, local)
+            else:
+                raise Refused("unknown_command", str(kind))
+            result = {"ok": True, **reply}
+        except Refused as r:
+            message = r.message or say(r.code, lang, detail=r.detail)
+            result = {"ok": False, "error": {"code": r.code, "message": message}}
+        return result, self._events
+
+    def tick(self, now: datetime) -> list[dict]:
+        """Advance the timers only."""
+        return self.handle({"type": "tick"}, now)[1]
+
+    def take_changes(self) -> Changes:
+        """Rows changed since the last call; forget finished tickets nobody refers to."""
+        changes = Changes(
+            tickets=[self.tickets[i] for i in sorted(self._dirty_tickets)],
+            windows=[self.windows[w] for w in sorted(self._dirty_windows)],
+            counters=[self.counters[s] for s in sorted(self._dirty_counters)
+                      if s in self.counters],
+            meta=self.meta if self._dirty_meta else None,
+        )
+        changes.alerts, changes.cases = self.followup.take_changes()
+        referenced = self.referenced_ticket_ids()
+        for t in changes.tickets:
+            if t.state not in ACTIVE_STATES and t.id not in referenced:
+                del self.tickets[t.id]
+        self._dirty_tickets.clear()
+        self._dirty_windows.clear()
+        self._dirty_counters.clear()
+        self._dirty_meta = False
+        return changes
+
+    def referenced_ticket_ids(self) -> set[int]:
+        refs: set[int] = set()
+        for ws in self.windows.values():
+            refs.update(i for i in (ws.current, ws.last_finished, ws.rating_ticket) if i)
+        return refs
+
+    # ------------------------------------------------------------------ restore / dump
+
+    def restore(self, meta: Meta, tickets: list[Ticket], windows: list[WindowState],
+                counters: list[DayCounter], recent_calls: list[dict],
+                followup: FollowUp | None = None) -> None:
+        """Load state kept by the store (active and referenced tickets only)."""
+        self.meta = meta
+        self.followup = followup or FollowUp()
+        self.tickets = {t.id: t for t in tickets}
+        for ws in windows:
+            if ws.id in self.windows:
+                self.windows[ws.id] = ws
+        self.counters = {c.service: c for c in counters if c.day == meta.day}
+        self.recent_calls = list(recent_calls)[: self.config.calling.recent_calls]
+        for q in (*self._waiting.values(), *self._directed.values()):
+            q.clear()
+        for t in self.tickets.values():
+            if t.state == "waiting":
+                self._enqueue(t)
+            elif t.state == "called" and t.window in self.windows:
+                self.windows[t.window].current = t.id
+
+    def dump(self) -> dict:
+        """The whole state as plain data, for comparing a live engine with a rebuilt one."""
+        def plain(obj: Any) -> dict:
+            return {k: iso(v) if isinstance(v, datetime) else v for k, v in asdict(obj).items()}
+        return {
+            "meta": asdict(self.meta),
+            "tickets": {i: plain(t) for i, t in sorted(self.tickets.items())},
+            "windows": {w: plain(s) for w, s in sorted(self.windows.items())},
+            "counters": {s: asdict(c) for s, c in sorted(self.counters.items())},
+            "recent_calls": self.recent_calls,
+            "followup": self.followup.dump(),
+        }
+
+    # ------------------------------------------------------------------ views
+
+    def ticket_view(self, t: Ticket) -> dict:
+        service = self.config.services.get(t.service)
+        return {
+            "id": t.id,
+            "number": t.number,
+            "service": t.service,
+            "service_name": service.name if service else t.service,
+            "priority": "priority" if t.priority else "normal",
+            "state": t.state,
+            "window": t.window,
+            "target_window": t.target_window,
+            "transferred": t.transfers > 0,
+            "issued_at": iso(t.issued_at),
+            "called_at": iso(t.called_at),
+            "finished_at": iso(t.finished_at),
+            "recalls": t.recalls,
+        }
+
+    @property
+    def notice(self) -> str:
+        return self.meta.notice if self.meta.notice is not None else self.config.hall.notice
+
+    def waiting_counts(self) -> dict[str, int]:
+        return {s: len(q) for s, q in self._waiting.items()}
+
+    def window_waiting(self, wid: str) -> int:
+        """How many tickets this window could call now."""
+        n = sum(len(self._waiting[s]) for s in self.config.windows[wid].services)
+        return n + sum(len(self._directed[a]) for a in self._directed_sources(wid))
+
+    def window_state(self, wid: str) -> str:
+        ws = self.windows[wid]
+        if ws.staff is None:
+            return "closed"
+        if ws.paused:
+            return "paused"
+        if ws.current is not None:
+            return "serving" if self.tickets[ws.current].started_at else "calling"
+        return "idle"
+
+    def snapshot(self, now: datetime) -> dict:
+        local = now.astimezone(self.tz)
+        services = []
+        for s in self.config.services.values():
+            is_open, reason = self._service_open(s, local)
+            services.append({
+                "id": s.id, "name": s.name, "prefix": s.prefix, "department": s.department,
+                "waiting": len(self._waiting[s.id]), "open": is_open, "reason": reason,
+                "green_channel": s.green_channel,
+                "windows": [w.name for w in self.config.windows_for_service(s.id)],
+            })
+        windows = []
+        for wid, w in self.config.windows.items():
+            ws = self.windows[wid]
+            held = [self.ticket_view(t) for t in self.tickets.values()
+                    if t.state == "held" and t.window == wid]
+            windows.append({
+                "id": wid, "name": w.name, "area": w.area, "state": self.window_state(wid),
+                "staff": ws.staff, "pause_reason": ws.pause_reason if ws.paused else "",
+                "ticket": self.ticket_view(self.tickets[ws.current]) if ws.current else None,
+                "waiting": self.window_waiting(wid), "held": held,
+                "services": dict(w.services),
+                "rating_pending": ws.rating_ticket is not None,
+            })
+        return {
+            "hall": {"name": self.config.hall.name, "notice": self.notice},
+            "day": self.meta.day,
+            "services": services,
+            "windows": windows,
+            "recent_calls": list(self.recent_calls),
+            "manager": {
+                "alerts_open": len(self.followup.alerts),
+                "cases_open": len(self.followup.cases),
+                "cases_overdue": sum(1 for c in self.followup.cases.values()
+                                     if local.date().isoformat() > c.deadline),
+            },
+        }
+
+    # ------------------------------------------------------------------ internals
+
+    def _emit(self, name: str, **payload: Any) -> None:
+        self._events.append({"event": name, **payload})
+
+    def _touch(self, t: Ticket) -> None:
+        self._dirty_tickets.add(t.id)
+
+    def _touch_window(self, ws: WindowState) -> None:
+        self._dirty_windows.add(ws.id)
+
+    def _queue_changed(self) -> None:
+        directed = {w: len(q) for w, q in self._directed.items() if q}
+        self._emit("queue_changed", waiting=self.waiting_counts(), directed=directed)
+
+    def _enqueue(self, t: Ticket) -> None:
+        if t.target_window is not None:
+            self._directed[t.target_window][t.id] = t
+        else:
+            self._waiting[t.service][t.id] = t
+
+    def _dequeue(self, t: Ticket) -> None:
+        if t.target_window is not None:
+            self._directed[t.target_window].pop(t.id, None)
+        else:
+            self._waiting[t.service].pop(t.id, None)
+
+    def _service_open(self, service: Service, local: datetime) -> tuple[bool, str]:
+        return open_status(self.config.hall, service, local)
+
+    def _advance(self, local: datetime) -> None:
+        day = business_day(self.config.hall, local)
+        if day.isoformat() != self.meta.day:
+            self._roll_day(day)
+        for ws in self.windows.values():
+            if ws.rating_deadline is not None and ws.rating_deadline <= local:
+                self._rating_timeout(ws, local)
+        minute = (local.date(), local.hour, local.minute)
+        if minute != self._open_checked:
+            self._open_checked = minute
+            for s in self.config.services.values():
+                status = self._service_open(s, local)
+                previous = self._open.get(s.id)
+                self._open[s.id] = status
+                if previous is not None and previous[0] != status[0]:
+                    self._emit("service_status", service=s.id, open=status[0], reason=status[1])
+
+    def _roll_day(self, day: date) -> None:
+        """Numbering restarts; what still waits from an earlier day is cancelled."""
+        cancelled = False
+        for t in list(self.tickets.values()):
+            if t.state in ("waiting", "held") and t.day < day.isoformat():
+                self._dequeue(t)
+                t.state = "cancelled"
+                self._touch(t)
+                self._emit("ticket_cancelled", ticket=self.ticket_view(t), reason="day_end")
+                cancelled = True
+        self.meta.day = day.isoformat()
+        self._dirty_meta = True
+        self.counters = {}
+        if cancelled:
+            self._queue_changed()
+
+    def _rating_timeout(self, ws: WindowState, local: datetime) -> None:
+        t = self.tickets[ws.rating_ticket] if ws.rating_ticket else None
+        ws.rating_ticket = None
+        ws.rating_deadline = None
+        self._touch_window(ws)
+        if t is None:
+            return
+        default = self.config.calling.rating_default
+        t.rating, t.rating_status = (default, "default") if default else (None, "timeout")
+        t.rated_at = local if default else None
+        self._touch(t)
+        self._emit("rating_timeout", window=ws.id, ticket=self.ticket_view(t), level=default)
+
+    # --- argument helpers
+
+    @staticmethod
+    def _arg(cmd: dict, name: str, kind: type = str, required: bool = True) -> Any:
+        value = cmd.get(name)
+        if value is None:
+            if required:
+                raise Refused("bad_request", f"缺少参数 {name}")
+            return None
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            raise Refused("bad_request", f"参数 {name} 类型不对")
+        return value
+
+    def _window(self, cmd: dict, *, logged_in: bool = True) -> WindowState:
+        wid = self._arg(cmd, "window")
+        if wid not in self.windows:
+            raise Refused("unknown_window", wid)
+        ws = self.windows[wid]
+        if logged_in and ws.staff is None:
+            raise Refused("not_logged_in")
+        return ws
+
+    def _current(self, ws: WindowState) -> Ticket:
+        if ws.current is None:
+            raise Refused("no_current_ticket")
+        return self.tickets[ws.current]
+
+    def _announce(self, t: Ticket, wid: str) -> str:
+        w = self.config.windows[wid]
+        service = self.config.services.get(t.service)
+        return self.config.calling.announce.format(
+            number=t.number, window_name=w.name, window=w.id,
+            service_name=service.name if service else "")
+
+    def _directed_sources(self, wid: str) -> list[str]:
+        """Windows whose directed tickets this window may call: itself, and any A whose
+        backup (AB角) it is while A is away."""
+        sources = [wid]
+        for a, w in self.config.windows.items():
+            if w.backup == wid:
+                ws = self.windows[a]
+                if ws.staff is None or ws.paused:
+                    sources.append(a)
+        return sources
+
+    def _candidates(self, wid: str) -> list[tuple[tuple, Ticket]]:
+        """(sort key, ticket) for every ticket this window may call; smallest key first.
+
+        Directed tickets go first; then by the window's weight for the service
+        (2 before 1, and 0 only when nothing else waits); among equal weights priority
+        tickets, then transferred-in ones, then queue order."""
+        out = []
+        for source in self._directed_sources(wid):
+            for t in self._directed[source].values():
+                out.append(((-3, not t.priority, not t.transferred, t.order), t))
+        for sid, weight in self.config.windows[wid].services.items():
+            for t in self._waiting[sid].values():
+                out.append(((-weight, not t.priority, not t.transferred, t.order), t))
+        return out
+
+    @staticmethod
+    def _queue_key(t: Ticket) -> tuple:
+        return (not t.priority, not t.transferred, t.order)
+
+    def _ahead(self, t: Ticket) -> int:
+        queue = self._directed[t.target_window] if t.target_window else self._waiting[t.service]
+        key = self._queue_key(t)
+        return sum(1 for o in queue.values() if o.id != t.id and self._queue_key(o) < key)
+
+    # --- the commands
+
+    def _issue_ticket(self, cmd: dict, local: datetime) -> dict:
+        sid = self._arg(cmd, "service")
+        service = self.config.services.get(sid)
+        if service is None:
+            raise Refused("unknown_service", sid)
+        priority_arg = self._arg(cmd, "priority", required=False) or "normal"
+        if priority_arg not in ("normal", "priority"):
+            raise Refused("bad_request", "priority 只能是 normal 或 priority")
+        is_open, reason = self._service_open(service, local)
+        if not is_open:
+            raise Refused("service_closed", message=reason)
+        counter = self.counters.get(sid) or DayCounter(sid, self.meta.day, service.numbers[0] - 1)
+        segment = self._check_caps(service, counter, local)
+        counter.last += 1
+        counter.issued += 1
+        if segment is not None:
+            counter.segments[segment] = counter.segments.get(segment, 0) + 1
+        self.counters[sid] = counter
+        self._dirty_counters.add(sid)
+        t = Ticket(
+            id=self.meta.next_ticket_id,
+            number=f"{service.prefix}{counter.last:0{service.digits}d}",
+            service=sid, day=self.meta.day, issued_at=local, order=self.meta.next_order,
+            priority=priority_arg == "priority" or service.green_channel,
+            lang=cmd.get("lang") if isinstance(cmd.get("lang"), str) else "zh",
+        )
+        self.meta.next_ticket_id += 1
+        self.meta.next_order += 1
+        self._dirty_meta = True
+        self.tickets[t.id] = t
+        self._enqueue(t)
+        self._touch(t)
+        ahead = self._ahead(t)
+        view = self.ticket_view(t)
+        self._emit("ticket_issued", ticket=view, ahead=ahead)
+        self._queue_changed()
+        return {
+            "ticket": view, "ahead": ahead,
+            "windows": [w.name for w in self.config.windows_for_service(sid)],
+            "materials": list(service.materials),
+        }
+
+    def _check_caps(self, service: Service, counter: DayCounter, local: datetime) -> str | None:
+        """Refuse when a cap is reached; return the time segment the ticket counts in."""
+        if counter.last + 1 > service.numbers[1]:
+            raise Refused("daily_limit_reached", message=say("cap_range", service=service.name))
+        if service.daily_cap is not None and counter.issued >= service.daily_cap:
+            raise Refused("daily_limit_reached",
+                          message=say("cap_daily", service=service.name, cap=service.daily_cap))
+        now = local.time()
+        for seg in service.segment_caps:
+            if seg.start <= now < seg.end:
+                key = f"{seg.start:%H:%M}"
+                if counter.segments.get(key, 0) >= seg.cap:
+                    later = [s.start for s in service.segment_caps if s.start >= seg.end]
+                    when = f"{min(later):%H:%M}" if later else "下个工作日"
+                    raise Refused("daily_limit_reached", message=say(
+                        "cap_segment", service=service.name, next=when))
+                return key
+        return None
+
+    def _call(self, ws: WindowState, t: Ticket, local: datetime) -> dict:
+        """Put `t` at window `ws`, finishing whatever the window was serving."""
+        if ws.current is not None:
+            self._finish_current(ws, local)
+        if t.state == "waiting":
+            self._dequeue(t)
+        elif t.state == "held":
+            t.hold_s += (local - t.held_at).total_seconds() if t.held_at else 0.0
+            t.held_at = None
+        t.state = "called"
+        t.window = ws.id
+        t.target_window = None
+        t.transferred = False
+        t.recalls = 0
+        t.called_at = local
+        t.started_at = None
+        t.first_called_at = t.first_called_at or local
+        t.staff = ws.staff
+        ws.current = t.id
+        self._touch(t)
+        self._touch_window(ws)
+        self._emit_called(ws, t)
+        self._queue_changed()
+        return {"ticket": self.ticket_view(t)}
+
+    def _emit_called(self, ws: WindowState, t: Ticket) -> None:
+        payload = {
+            "ticket": self.ticket_view(t), "window": ws.id,
+            "window_name": self.config.windows[ws.id].name,
+            "recalls": t.recalls, "announce": self._announce(t, ws.id),
+        }
+        self._emit("ticket_called", **payload)
+        recent = [c for c in self.recent_calls if c["ticket"]["id"] != t.id]
+        self.recent_calls = [payload, *recent][: self.config.calling.recent_calls]
+
+    def _ready_window(self, cmd: dict) -> WindowState:
+        ws = self._window(cmd)
+        if ws.paused:
+            raise Refused("window_paused")
+        return ws
+
+    def _call_next(self, cmd: dict, local: datetime) -> dict:
+        ws = self._ready_window(cmd)
+        number = self._arg(cmd, "number", required=False)
+        candidates = self._candidates(ws.id)
+        if number is not None:
+            chosen = [t for _, t in candidates if t.number == number.upper()]
+            if not chosen:
+                raise Refused("unknown_ticket", number)
+            return self._call(ws, chosen[0], local)
+        if not candidates:
+            raise Refused("queue_empty")
+        return self._call(ws, min(candidates, key=lambda kt: kt[0])[1], local)
+
+    def _recall(self, cmd: dict, local: datetime) -> dict:
+        ws = self._ready_window(cmd)
+        t = self._current(ws)
+        if t.recalls >= self.config.calling.recall_limit:
+            raise Refused("recall_limit", str(t.recalls))
+        t.recalls += 1
+        self._touch(t)
+        self._emit_called(ws, t)
+        return {"ticket": self.ticket_view(t), "recalls": t.recalls}
+
+    def _end_stint(self, ws: WindowState, t: Ticket, local: datetime) -> None:
+        if t.called_at is not None:
+            t.service_s += (local - t.called_at).total_seconds()
+        ws.current = None
+        self._touch(t)
+        self._touch_window(ws)
+
+    def _skip(self, cmd: dict, local: datetime) -> dict:
+        ws = self._window(cmd)
+        t = self._current(ws)
+        calling = self.config.calling
+        self._end_stint(ws, t, local)
+        if calling.skip == "requeue" and t.requeues < calling.requeue_max:
+            t.requeues += 1
+            t.order = self._order_after(t, calling.requeue_places)
+            t.state, t.window, t.recalls = "waiting", None, 0
+            self._enqueue(t)
+            requeued = True
+        else:
+            t.state = "no_show"
+            requeued = False
+        view = self.ticket_view(t)
+        self._emit("ticket_skipped", ticket=view, window=ws.id, requeued=requeued)
+        if requeued:
+            self._queue_changed()
+        return {"ticket": view, "requeued": requeued}
+
+    def _order_after(self, t: Ticket, places: int) -> float:
+        """A queue position `places` tickets back from the front of the ticket's queue."""
+        orders = sorted(o.order for o in self._waiting[t.service].values())
+        if not orders:
+            return self.meta.next_order - 0.5
+        if places <= 0:
+            return orders[0] - 1
+        if places >= len(orders):
+            return orders[-1] + (self.meta.next_order - orders[-1]) / 2
+        return (orders[places - 1] + orders[places]) / 2
+
+    def _transfer(self, cmd: dict, local: datetime) -> dict:
+        ws = self._window(cmd)
+        to_service = self._arg(cmd, "to_service", required=False)
+        to_window = self._arg(cmd, "to_window", required=False)
+        if (to_service is None) == (to_window is None):
+            raise Refused("bad_request", "请指定 to_service 或 to_window 其中之一")
+        if to_service is not None and to_service not in self.config.services:
+            raise Refused("unknown_service", to_service)
+        if to_window is not None and to_window not in self.windows:
+            raise Refused("unknown_window", to_window)
+        if to_window == ws.id:
+            raise Refused("bad_request", "不能转移到本窗口")
+        t = self._current(ws)
+        self._end_stint(ws, t, local)
+        t.state, t.window, t.recalls = "waiting", None, 0
+        t.transferred = True
+        t.transfers += 1
+        if to_service is not None:
+            t.service = to_service
+        t.target_window = to_window
+        self._enqueue(t)
+        view = self.ticket_view(t)
+        to = {"service": to_service} if to_service else {"window": to_window}
+        self._emit("ticket_transferred", ticket=view, from_window=ws.id, to=to)
+        self._queue_changed()
+        return {"ticket": view}
+
+    def _hold(self, cmd: dict, local: datetime) -> dict:
+        ws = self._window(cmd)
+        t = self._current(ws)
+        self._end_stint(ws, t, local)
+        t.state = "held"
+        t.held_at = local
+        t.holds += 1
+        view = self.ticket_view(t)
+        self._emit("ticket_held", ticket=view, window=ws.id)
+        return {"ticket": view}
+
+    def _call_held(self, cmd: dict, local: datetime) -> dict:
+        ws = self._ready_window(cmd)
+        ref = cmd.get("ticket")
+        if isinstance(ref, dict):
+            ref = ref.get("id", ref.get("number"))
+        if not isinstance(ref, str | int) or isinstance(ref, bool):
+            raise Refused("bad_request", "缺少参数 ticket（号码或编号）")
+        for t in self.tickets.values():
+            if t.state == "held" and t.window == ws.id and (
+                    t.id == ref or t.number == str(ref).upper()):
+                return self._call(ws, t, local)
+        raise Refused("unknown_ticket", message=say("unknown_held", detail=str(ref)))
+
+    def _start(self, cmd: dict, local: datetime) -> dict:
+        ws = self._window(cmd)
+        t = self._current(ws)
+        if t.started_at is None:
+            t.started_at = local
+            self._touch(t)
+            self._emit("ticket_started", ticket=self.ticket_view(t), window=ws.id)
+        return {"ticket": self.ticket_view(t)}
+
+    def _pause(self, cmd: dict, local: datetime) -> dict:
+        ws = self._window(cmd)
+        if ws.paused:
+            raise Refused("window_paused")
+        reason = self._arg(cmd, "reason", required=False) or ""
+        ws.paused, ws.pause_reason = True, reason
+        self._touch_window(ws)
+        self._emit("window_paused", window=ws.id, reason=reason)
+        return {"window": ws.id}
+
+    def _resume(self, cmd: dict, local: datetime) -> dict:
+        ws = self._window(cmd)
+        if not ws.paused:
+            raise Refused("window_not_paused")
+        ws.paused, ws.pause_reason = False, ""
+        self._touch_window(ws)
+        self._emit("window_resumed", window=ws.id)
+        return {"window": ws.id}
+
+    def _finish_current(self, ws: WindowState, local: datetime) -> Ticket:
+        t = self._current(ws)
+        self._end_stint(ws, t, local)
+        t.state = "done"
+        t.finished_at = local
+        t.staff = ws.staff
+        if ws.last_finished is not None and ws.last_finished in self.tickets:
+            self._dirty_tickets.add(ws.last_finished)  # no longer referenced: may be forgotten
+        ws.last_finished = t.id
+        self._emit("ticket_finished", ticket=self.ticket_view(t), window=ws.id, staff=ws.staff)
+        if ws.id in self.evaluator_windows:
+            self._start_rating(ws, t, local)
+        return t
+
+    def _finish(self, cmd: dict, local: datetime) -> dict:
+        ws = self._window(cmd)
+        return {"ticket": self.ticket_view(self._finish_current(ws, local))}
+
+    def _start_rating(self, ws: WindowState, t: Ticket, local: datetime) -> None:
+        if ws.rating_ticket is not None and ws.rating_ticket != t.id:
+            self._rating_timeout(ws, local)
+        timeout = self.config.calling.rating_timeout_s
+        ws.rating_ticket = t.id
+        ws.rating_deadline = local + timedelta(seconds=timeout)
+        self._touch_window(ws)
+        self._emit("rating_requested", window=ws.id, ticket=self.ticket_view(t), timeout_s=timeout)
+
+    def _request_rating(self, cmd: dict, local: datetime) -> dict:
+        ws = self._window(cmd)
+        if ws.last_finished is None:
+            raise Refused("no_current_ticket")
+        t = self.tickets[ws.last_finished]
+        if t.rating_status == "rated":
+            raise Refused("already_rated")
+        self._start_rating(ws, t, local)
+        return {"ticket": self.ticket_view(t)}
+
+    def _rate(self, cmd: dict, local: datetime) -> dict:
+        ws = self._window(cmd, logged_in=False)
+        level = self._arg(cmd, "level")
+        if level not in RATING_LEVELS:
+            raise Refused("bad_request", f"level 只能是 {', '.join(RATING_LEVELS)}")
+        if ws.rating_ticket is None:
+            last = self.tickets.get(ws.last_finished) if ws.last_finished else None
+            raise Refused("already_rated" if last and last.rating_status == "rated"
+                          else "no_rating_pending")
+        t = self.tickets[ws.rating_ticket]
+        t.rating, t.rating_status, t.rated_at = level, "rated", local
+        ws.rating_ticket, ws.rating_deadline = None, None
+        self._touch(t)
+        self._touch_window(ws)
+        view = self.ticket_view(t)
+        self._emit("rating_received", window=ws.id, ticket=view, staff=t.staff, level=level)
+        if level in BAD_LEVELS:
+            self._bad_rating(ws.id, t, level, local)
+        return {"ticket": view, "level": level}
+
+    def _bad_rating(self, wid: str, t: Ticket, level: str, local: datetime) -> None:
+        """Alert the manager at once and open a follow-up case (差评整改)."""
+        message = say("bad_rating", window_name=self.config.windows[wid].name,
+                      level_name=LEVEL_NAMES[level], number=t.number, staff=t.staff or "-")
+        alert = self.followup.raise_alert("bad_rating", local, message, window=wid,
+                                          ticket_number=t.number)
+        deadline = add_working_days(self.config.hall, local.date(),
+                                    self.config.calling.followup_working_days)
+        case = self.followup.open_case(ticket_id=t.id, number=t.number, service=t.service,
+                                       window=wid, staff=t.staff, level=level, at=local,
+                                       deadline=deadline)
+        self._emit("alert", kind="bad_rating", alert_id=alert.id, case=case.id, window=wid,
+                   ticket=self.ticket_view(t), level=level, staff=t.staff, message=message)
+        self._emit("case_opened", case=self.followup.case_view(case, local.date()))
+
+    def _login(self, cmd: dict, local: datetime) -> dict:
+        ws = self._window(cmd, logged_in=False)
+        staff = self._arg(cmd, "staff").strip()
+        if not staff:
+            raise Refused("bad_request", "工号不能为空")
+        if ws.staff == staff:
+            return {"window": ws.id, "staff": staff}
+        if ws.current is not None:
+            raise Refused("ticket_in_progress", self.tickets[ws.current].number)
+        if ws.staff is not None:
+            self._emit("window_logout", window=ws.id, staff=ws.staff)
+        ws.staff = staff
+        self._touch_window(ws)
+        self._emit("window_login", window=ws.id, staff=staff, paused=ws.paused)
+        return {"window": ws.id, "staff": staff}
+
+    def _logout(self, cmd: dict, local: datetime) -> dict:
+        ws = self._window(cmd)
+        if ws.current is not None:
+            raise Refused("ticket_in_progress", self.tickets[ws.current].number)
+        staff = ws.staff
+        ws.staff, ws.paused, ws.pause_reason = None, False, ""
+        self._touch_window(ws)
+        self._emit("window_logout", window=ws.id, staff=staff)
+        return {"window": ws.id}
+
+    def _report_alert(self, cmd: dict, local: datetime) -> dict:
+        """A device reports its own hardware (printer out of paper, serial line unplugged)."""
+        kind = self._arg(cmd, "kind")
+        if kind not in DEVICE_ALERTS:
+            raise Refused("bad_request", f"kind 只能是 {', '.join(DEVICE_ALERTS)}")
+        window = self._arg(cmd, "window", required=False)
+        if window is not None and window not in self.windows:
+            raise Refused("unknown_window", window)
+        message = self._arg(cmd, "message")[:500]
+        device = cmd.get("device")
+        alert = self.followup.raise_alert(kind, local, message, window=window, device=device)
+        if kind in RECOVERIES:  # back to normal: close the fault it ends, nothing to acknowledge
+            for fault in [a for a in self.followup.alerts.values()
+                          if a.kind == RECOVERIES[kind] and a.device == device]:
+                self.followup.acknowledge(fault.id, "自动恢复", local)
+            self.followup.acknowledge(alert.id, "自动恢复", local)
+        self._emit("alert", kind=kind, alert_id=alert.id, device=alert.device, window=window,
+                   message=message)
+        return {"alert": alert.id}
+
+    # --- the manager: alerts and follow-up cases
+
+    def _list_alerts(self, cmd: dict, local: datetime) -> dict:
+        return {"alerts": [self.followup.alert_view(a) for a in self.followup.alerts.values()]}
+
+    def _ack_alert(self, cmd: dict, local: datetime) -> dict:
+        alert = self.followup.acknowledge(self._arg(cmd, "alert", int), self._arg(cmd, "by"),
+                                          local)
+        view = self.followup.alert_view(alert)
+        self._emit("alert_acknowledged", alert=view)
+        return {"alert": view}
+
+    def _list_cases(self, cmd: dict, local: datetime) -> dict:
+        today = local.date()
+        return {"cases": [self.followup.case_view(c, today) for c in self.followup.cases.values()]}
+
+    def _case_update(self, case: Case, local: datetime) -> dict:
+        view = self.followup.case_view(case, local.date())
+        self._emit("case_updated", case=view)
+        return {"case": view}
+
+    def _case_callback(self, cmd: dict, local: datetime) -> dict:
+        case = self.followup.call_back(self._arg(cmd, "case", int), self._arg(cmd, "by"),
+                                       self._arg(cmd, "note"), local)
+        return self._case_update(case, local)
+
+    def _case_rectify(self, cmd: dict, local: datetime) -> dict:
+        case = self.followup.rectify(self._arg(cmd, "case", int), self._arg(cmd, "by"),
+                                     self._arg(cmd, "cause"), self._arg(cmd, "fix"), local)
+        return self._case_update(case, local)
+
+    def _case_close(self, cmd: dict, local: datetime) -> dict:
+        case = self.followup.close(self._arg(cmd, "case", int), self._arg(cmd, "by"),
+                                   self._arg(cmd, "outcome"), local)
+        return self._case_update(case, local)
+
+    def _set_notice(self, cmd: dict, local: datetime) -> dict:
+        """The TV wall's rolling notice; an empty text goes back to the config's."""
+        text = self._arg(cmd, "text").strip()[:500]
+        self.meta.notice = text or None
+        self._dirty_meta = True
+        self._emit("notice_changed", text=self.notice)
+        return {"text": self.notice}
+
+
+TICKET_FIELDS = tuple(f.name for f in fields(Ticket))
+WINDOW_FIELDS = tuple(f.name for f in fields(WindowState))

@@ -1,0 +1,312 @@
+"""The durable store: SQLite in WAL mode, one transaction per batch of commands.
+
+A batch holds the rows the engine changed, the events they produced (numbered
+with the hub-wide, gap-free `seq`) and the replies owed to each request id, so a
+retried request gets its first answer and never acts twice. The engine is rebuilt
+from these tables at start.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from caller.core.config import HallConfig
+from caller.hub.engine import (
+    ACTIVE_STATES,
+    TICKET_FIELDS,
+    WINDOW_FIELDS,
+    Changes,
+    DayCounter,
+    Engine,
+    Meta,
+    Ticket,
+    WindowState,
+)
+from caller.hub.followup import ALERT_FIELDS, CASE_FIELDS, Alert, Case, FollowUp
+
+_TICKET_TIMES = {"issued_at", "first_called_at", "called_at", "started_at", "finished_at",
+                 "held_at", "rated_at"}
+
+
+def _create_v1(db: sqlite_utils.Database) -> None:
+    db["tickets"].create({
+        "id": int, "number": str, "service": str, "day": str, "issued_at": str, "order": float,
+        "priority": int, "lang": str, "state": str, "window": str, "target_window": str,
+        "transferred": int, "first_called_at": str, "called_at": str, "started_at": str,
+        "finished_at": str, "held_at": str, "service_s": float, "hold_s": float,
+        "recalls": int, "requeues": int, "transfers": int, "holds": int, "staff": str,
+        "rating": str, "rating_status": str, "rated_at": str,
+    }, pk="id")
+    db.execute("CREATE INDEX idx_tickets_active ON tickets(state) "
+               "WHERE state IN ('waiting', 'called', 'held')")
+    db["tickets"].create_index(["day", "service"])
+    db["tickets"].create_index(["issued_at"])
+    db["windows"].create({
+        "id": str, "staff": str, "paused": int, "pause_reason": str, "current": int,
+        "last_finished": int, "rating_ticket": int, "rating_deadline": str,
+    }, pk="id")
+    db["counters"].create({"service": str, "day": str, "last": int, "issued": int,
+                           "segments": str}, pk=("service", "day"))
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["events"].create({"seq": int, "at": str, "name": str, "body": str}, pk="seq")
+    db["events"].create_index(["name", "seq"])
+    db["requests"].create({"device": str, "request_id": str, "seq": int, "reply": str},
+                          pk=("device", "request_id"))
+
+
+def _create_v2(db: sqlite_utils.Database) -> None:
+    """Bad-rating follow-up (差评整改) and alerts for the manager."""
+    db["alerts"].create({
+        "id": int, "kind": str, "at": str, "message": str, "window": str,
+        "ticket_number": str, "device": str, "acknowledged_at": str, "acknowledged_by": str,
+    }, pk="id")
+    db["cases"].create({
+        "id": int, "ticket_id": int, "number": str, "service": str, "window": str,
+        "staff": str, "level": str, "opened_at": str, "deadline": str, "state": str,
+        "called_back_at": str, "called_back_by": str, "callback_note": str, "cause": str,
+        "fix": str, "rectified_at": str, "rectified_by": str, "closed_at": str,
+        "closed_by": str, "outcome": str,
+    }, pk="id")
+    db["cases"].create_index(["state"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_create_v1, _create_v2]
+
+
+class StorageError(Exception):
+    """The database refused a write (disk full, I/O error, read-only file)."""
+
+
+@dataclass
+class StoredEvent:
+    seq: int
+    body: dict
+
+
+class Store:
+    """All the hub's durable state. Only the hub process opens it."""
+
+    def __init__(self, path: str | Path, synchronous: str = "FULL") -> None:
+        self.path = str(path)
+        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db = sqlite_utils.Database(self.conn)
+        self.db.enable_wal()
+        self.conn.execute(f"PRAGMA synchronous={synchronous}")
+        self.conn.execute("PRAGMA busy_timeout=5000")
+        self._migrate()
+        # Lookups from the event loop read through their own connection: in WAL mode it
+        # sees only committed data, never a batch the writer is still committing.
+        self.reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.last_seq = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+        self._ticket_sql = _upsert_sql("tickets", TICKET_FIELDS)
+        self._window_sql = _upsert_sql("windows", WINDOW_FIELDS)
+        self._alert_sql = _upsert_sql("alerts", ALERT_FIELDS)
+        self._case_sql = _upsert_sql("cases", CASE_FIELDS)
+
+    # ------------------------------------------------------------------ schema
+
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        version = self.schema_version()
+        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                migration(self.db)
+                self.conn.execute(f"PRAGMA user_version={number}")
+                self.conn.execute("COMMIT")
+            except Exception:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    # ------------------------------------------------------------------ writing
+
+    def commit(self, changes: Changes, events: Iterable[dict], at: datetime,
+               replies: Iterable[tuple[str, str, dict]] = ()) -> list[dict]:
+        """Write one batch atomically; return the events numbered with their seq.
+
+        Raises StorageError (and writes nothing) when SQLite refuses."""
+        numbered = []
+        seq = self.last_seq
+        stamp = at.isoformat(timespec="milliseconds")
+        for event in events:
+            seq += 1
+            numbered.append({"type": "event", "seq": seq, "at": stamp, **event})
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._write(changes, numbered, seq, replies)
+                self.conn.execute("COMMIT")
+            except BaseException:
+                if self.conn.in_transaction:  # a failed COMMIT has already rolled back
+                    self.conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as e:
+            raise StorageError(str(e)) from e
+        self.last_seq = seq
+        return numbered
+
+    def _write(self, changes: Changes, numbered: list[dict], seq: int,
+               replies: Iterable[tuple[str, str, dict]]) -> None:
+        c = self.conn
+        if changes.tickets:
+            c.executemany(self._ticket_sql, [_row(t, TICKET_FIELDS) for t in changes.tickets])
+        if changes.windows:
+            c.executemany(self._window_sql, [_row(w, WINDOW_FIELDS) for w in changes.windows])
+        if changes.alerts:
+            c.executemany(self._alert_sql, [_row(a, ALERT_FIELDS) for a in changes.alerts])
+        if changes.cases:
+            c.executemany(self._case_sql, [_row(k, CASE_FIELDS) for k in changes.cases])
+        if changes.counters:
+            c.executemany(
+                "INSERT OR REPLACE INTO counters VALUES (?, ?, ?, ?, ?)",
+                [(k.service, k.day, k.last, k.issued, json.dumps(k.segments))
+                 for k in changes.counters])
+        if changes.meta is not None:
+            c.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                          [(k, json.dumps(v)) for k, v in asdict(changes.meta).items()])
+        if numbered:
+            c.executemany("INSERT INTO events VALUES (?, ?, ?, ?)",
+                          [(e["seq"], e["at"], e["event"], _dumps(e)) for e in numbered])
+        rows = [(device, rid, seq, _dumps(reply)) for device, rid, reply in replies]
+        if rows:
+            c.executemany("INSERT OR REPLACE INTO requests VALUES (?, ?, ?, ?)", rows)
+
+    # ------------------------------------------------------------------ reading
+
+    def lookup_reply(self, device: str, request_id: str) -> dict | None:
+        row = self.reader.execute("SELECT reply FROM requests WHERE device = ? AND request_id = ?",
+                                (device, request_id)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def events_since(self, since: int, limit: int = 100_000) -> list[dict] | None:
+        """Events after `since`, or None when some of them are no longer kept."""
+        if since > self.last_seq:
+            return None  # the client saw events this store never had (restored from a backup)
+        if since == self.last_seq:
+            return []
+        first = self.reader.execute("SELECT MIN(seq) FROM events").fetchone()[0]
+        if first is None or first > since + 1 or self.last_seq - since > limit:
+            return None
+        rows = self.reader.execute("SELECT body FROM events WHERE seq > ? ORDER BY seq",
+                                 (since,)).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def load_engine(self, config: HallConfig, now: datetime) -> Engine:
+        """Rebuild the engine from the tables: the state it had when the last batch committed."""
+        engine = Engine(config, now)
+        meta_rows = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+        if not meta_rows:
+            return engine
+        meta = Meta(**{k: json.loads(v) for k, v in meta_rows.items()})
+        windows = [_window_from_row(r) for r in self._dict_rows("SELECT * FROM windows")]
+        refs = {i for w in windows for i in (w.current, w.last_finished, w.rating_ticket) if i}
+        marks = ", ".join("?" * len(ACTIVE_STATES))
+        rows = self._dict_rows(f"SELECT * FROM tickets WHERE state IN ({marks})", ACTIVE_STATES)
+        if refs:
+            rows += self._dict_rows(
+                f"SELECT * FROM tickets WHERE id IN ({', '.join('?' * len(refs))}) "
+                f"AND state NOT IN ({marks})", (*sorted(refs), *ACTIVE_STATES))
+        counters = [DayCounter(r["service"], r["day"], r["last"], r["issued"],
+                               json.loads(r["segments"]))
+                    for r in self._dict_rows("SELECT * FROM counters WHERE day = ?", (meta.day,))]
+        engine.restore(meta, [_ticket_from_row(r) for r in rows], windows, counters,
+                       self._recent_calls(config.calling.recent_calls), self._followup())
+        return engine
+
+    def _followup(self) -> FollowUp:
+        followup = FollowUp()
+        alerts = [Alert(**_times(r, ("at", "acknowledged_at"))) for r in self._dict_rows(
+            "SELECT * FROM alerts WHERE acknowledged_at IS NULL ORDER BY id")]
+        cases = [Case(**_times(r, ("opened_at", "called_back_at", "rectified_at", "closed_at")))
+                 for r in self._dict_rows("SELECT * FROM cases WHERE state != 'closed' ORDER BY id")]
+        next_alert = self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM alerts").fetchone()[0]
+        next_case = self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM cases").fetchone()[0]
+        followup.restore(alerts, cases, next_alert, next_case)
+        return followup
+
+    def _recent_calls(self, limit: int) -> list[dict]:
+        seen: set[int] = set()
+        calls: list[dict] = []
+        cursor = self.conn.execute(
+            "SELECT body FROM events WHERE name = 'ticket_called' ORDER BY seq DESC")
+        for (body,) in cursor:
+            event = json.loads(body)
+            tid = event["ticket"]["id"]
+            if tid in seen:
+                continue
+            seen.add(tid)
+            calls.append({k: v for k, v in event.items() if k not in ("type", "seq", "at", "event")})
+            if len(calls) >= limit:
+                break
+        cursor.close()
+        return calls
+
+    def _dict_rows(self, sql: str, params: Iterable[Any] = ()) -> list[dict]:
+        cursor = self.conn.execute(sql, tuple(params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def ticket(self, ticket_id: int) -> Ticket | None:
+        rows = self._dict_rows("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+        return _ticket_from_row(rows[0]) if rows else None
+
+    def prune(self, keep_events: int = 200_000, keep_request_seq: int = 100_000) -> None:
+        """Drop old events and request ids (tickets are kept for the statistics)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute("DELETE FROM events WHERE seq <= ?", (self.last_seq - keep_events,))
+        self.conn.execute("DELETE FROM requests WHERE seq <= ?",
+                          (self.last_seq - keep_request_seq,))
+        self.conn.execute("COMMIT")
+
+    def backup(self, target: str | Path) -> None:
+        """A consistent copy of the database, safe while the hub runs."""
+        dest = sqlite3.connect(str(target))
+        with dest:
+            self.conn.backup(dest)
+        dest.close()
+
+    def close(self) -> None:
+        self.reader.close()
+        self.conn.close()
+
+
+def _upsert_sql(table: str, names: tuple[str, ...]) -> str:
+    columns = ", ".join(f'"{n}"' for n in names)
+    return f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({', '.join('?' * len(names))})"
+
+
+def _row(obj: Any, names: tuple[str, ...]) -> tuple:
+    return tuple(v.isoformat() if isinstance(v, datetime) else v
+                 for v in (getattr(obj, f) for f in names))
+
+
+def _times(row: dict, names: Iterable[str]) -> dict:
+    return {k: (datetime.fromisoformat(v) if k in names and v else v) for k, v in row.items()}
+
+
+def _dumps(obj: dict) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def _ticket_from_row(row: dict) -> Ticket:
+    values = _times(row, _TICKET_TIMES)
+    values["priority"] = bool(values["priority"])
+    values["transferred"] = bool(values["transferred"])
+    return Ticket(**values)
+
+
+def _window_from_row(row: dict) -> WindowState:
+    values = _times(row, ("rating_deadline",))
+    values["paused"] = bool(values["paused"])
+    values["pause_reason"] = values["pause_reason"] or ""
+    return WindowState(**values)

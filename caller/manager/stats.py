@@ -1,0 +1,444 @@
+"""Statistics for hall managers, read from the hub's SQLite store.
+
+Every figure is defined here once (docs/statistics.md gives the same definitions
+with their formulas). The database is opened read-only: the report may run while
+the hub is serving the hall.
+
+A ticket counts in the period of its business day (the `day` it was issued for),
+and in exactly one row of each grouping, by where it ended: its last service, the
+window and staff that served (or passed, or hold) it, the hour it was issued.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, fields
+from datetime import date, datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+
+from caller.core.config import RATING_LEVELS, HallConfig
+
+SATISFIED_LEVELS = RATING_LEVELS[:3]  # 非常满意, 满意, 基本满意
+BAD_LEVELS = RATING_LEVELS[3:]  # 不满意, 非常不满意
+GROUPINGS = ("window", "staff", "service", "hour", "day")
+
+Progress = Callable[[int, int], None]  # (days done, days in the period)
+
+
+class StatsError(Exception):
+    """The database cannot be read as a hallq store."""
+
+
+# ---------------------------------------------------------------------- reading
+
+
+def open_readonly(path: str | Path) -> sqlite3.Connection:
+    """Open the hub's database for reading only; raise StatsError if it is not one."""
+    p = Path(path)
+    if not p.is_file():
+        raise StatsError(f"no database at {p}")
+    try:
+        conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True)
+        conn.execute("PRAGMA busy_timeout=5000")
+        ok = _has_table(conn, "tickets")
+    except sqlite3.Error as e:
+        raise StatsError(f"cannot read {p}: {e}") from e
+    if not ok:
+        conn.close()
+        raise StatsError(f"{p} is not a hallq database (no tickets table)")
+    return conn
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                       (name,)).fetchone()
+    return row is not None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFacts:
+    """What the statistics need to know about one ticket."""
+
+    id: int
+    service: str
+    window: str | None
+    staff: str | None
+    day: str
+    hour: int  # hour of day it was issued, hall time
+    state: str
+    transferred: bool
+    held: bool
+    wait_s: float | None  # first call − issue; None if never called
+    service_s: float | None  # time at windows, holds excluded; served tickets only
+    rating: str | None  # the citizen's own rating
+    defaulted: bool  # no press: the configured default rating was filled in
+    called_back: bool | None  # bad rating's case called back; None: no case record
+    rectified: bool | None
+
+
+_TICKET_SQL = ("SELECT id, service, window, staff, day, issued_at, first_called_at, state, "
+               "transfers, holds, service_s, rating, rating_status FROM tickets WHERE day = ?")
+
+
+def _seconds(later: str | None, earlier: str) -> float | None:
+    if later is None:
+        return None
+    return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds()
+
+
+def days_between(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def load_tickets(conn: sqlite3.Connection, first: date, last: date, tz: tzinfo | None = None,
+                 progress: Progress | None = None) -> list[TicketFacts]:
+    """Every ticket whose business day lies in [first, last]."""
+    cases = _load_cases(conn)
+    days = days_between(first, last)
+    out: list[TicketFacts] = []
+    for done, day in enumerate(days, start=1):
+        for (tid, service, window, staff, tday, issued_at, first_called_at, state, transfers,
+             holds, service_s, rating, rating_status) in conn.execute(_TICKET_SQL, (day.isoformat(),)):
+            issued = datetime.fromisoformat(issued_at)
+            case = cases.get(tid) if cases is not None else None
+            out.append(TicketFacts(
+                id=tid, service=service, window=window, staff=staff, day=tday,
+                hour=(issued.astimezone(tz) if tz else issued).hour, state=state,
+                transferred=bool(transfers), held=bool(holds),
+                wait_s=_seconds(first_called_at, issued_at),
+                service_s=float(service_s or 0.0) if state == "done" else None,
+                rating=rating if rating_status == "rated" else None,
+                defaulted=rating_status == "default",
+                called_back=case[0] if case else None, rectified=case[1] if case else None,
+            ))
+        if progress is not None:
+            progress(done, len(days))
+    return out
+
+
+def _load_cases(conn: sqlite3.Connection) -> dict[int, tuple[bool, bool]] | None:
+    """ticket id -> (called back, rectified); None when the store has no cases table."""
+    if not _has_table(conn, "cases"):
+        return None
+    rows = conn.execute(
+        "SELECT ticket_id, MAX(called_back_at IS NOT NULL), MAX(rectified_at IS NOT NULL) "
+        "FROM cases GROUP BY ticket_id")
+    return {tid: (bool(cb), bool(rect)) for tid, cb, rect in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class RatingRecord:
+    """One citizen rating, for the 好差评 export."""
+
+    ticket_id: int
+    number: str
+    service: str
+    day: str
+    window: str | None
+    staff: str | None
+    level: str
+    rated_at: datetime
+
+
+def load_ratings(conn: sqlite3.Connection, first: date, last: date,
+                 tz: tzinfo | None = None) -> list[RatingRecord]:
+    """Citizens' own ratings (not defaults) of tickets issued in [first, last], oldest first."""
+    rows = conn.execute(
+        "SELECT id, number, service, day, window, staff, rating, rated_at FROM tickets "
+        "WHERE day BETWEEN ? AND ? AND rating_status = 'rated' ORDER BY rated_at, id",
+        (first.isoformat(), last.isoformat()))
+    out = []
+    for tid, number, service, day, window, staff, level, rated_at in rows:
+        at = datetime.fromisoformat(rated_at)
+        out.append(RatingRecord(tid, number, service, day, window, staff, level,
+                                at.astimezone(tz) if tz else at))
+    return out
+
+
+def transfers_out(conn: sqlite3.Connection, ticket_ids: set[int],
+                  since: datetime | None) -> dict[str, int] | None:
+    """Transfers away from each window of the given tickets, from the event log.
+
+    None when the log no longer reaches back to `since` (old events are pruned)."""
+    earliest = conn.execute("SELECT at FROM events ORDER BY seq LIMIT 1").fetchone()
+    if since is not None and (earliest is None or datetime.fromisoformat(earliest[0]) > since):
+        return None
+    counts: Counter[str] = Counter()
+    for tid, window in conn.execute(
+            "SELECT json_extract(body, '$.ticket.id'), json_extract(body, '$.from_window') "
+            "FROM events WHERE name = 'ticket_transferred'"):
+        if tid in ticket_ids:
+            counts[window] += 1
+    return dict(counts)
+
+
+# ---------------------------------------------------------------------- definitions
+
+
+def percentile(values: Sequence[float], p: float) -> float | None:
+    """Nearest-rank percentile: the smallest value with at least p % of values at or below it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(round(p * len(ordered) / 100, 9)))  # round: 7 × 100 / 100 is 7, not 7.000…1
+    return ordered[rank - 1]
+
+
+def _avg(values: Sequence[float]) -> float | None:
+    return statistics.fmean(values) if values else None
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _secs(value: float | None) -> float | None:
+    return round(value, 1) if value is not None else None
+
+
+def peak_hour(tickets: Iterable[TicketFacts]) -> tuple[int | None, int]:
+    """The hour of day with the most tickets issued (the earliest on a tie), and that count."""
+    counts = Counter(t.hour for t in tickets)
+    if not counts:
+        return None, 0
+    hour = min(counts, key=lambda h: (-counts[h], h))
+    return hour, counts[hour]
+
+
+def figures(tickets: Sequence[TicketFacts], followup: bool) -> dict[str, Any]:
+    """Every figure for one set of tickets. Rates are fractions 0–1, times seconds.
+
+    `followup`: the store has case records, so 回访率 and 差评整改率 can be computed."""
+    served = [t for t in tickets if t.state == "done"]
+    waits = [t.wait_s for t in tickets if t.wait_s is not None]
+    service_times = [t.service_s for t in served if t.service_s is not None]
+    levels = Counter(t.rating for t in tickets if t.rating is not None)
+    rated = sum(levels.values())
+    bad = [t for t in tickets if t.rating in BAD_LEVELS]
+    hour, hour_count = peak_hour(tickets)
+    return {
+        "issued": len(tickets),
+        "served": len(served),
+        "passed": sum(t.state == "no_show" for t in tickets),
+        "cancelled": sum(t.state == "cancelled" for t in tickets),
+        "waiting": sum(t.state == "waiting" for t in tickets),
+        "transferred": sum(t.transferred for t in tickets),
+        "held": sum(t.held for t in tickets),
+        "wait_avg_s": _secs(_avg(waits)),
+        "wait_median_s": _secs(statistics.median(waits) if waits else None),
+        "wait_p90_s": _secs(percentile(waits, 90)),
+        "service_avg_s": _secs(_avg(service_times)),
+        "service_median_s": _secs(statistics.median(service_times) if service_times else None),
+        "service_p90_s": _secs(percentile(service_times, 90)),
+        "peak_hour": hour,
+        "peak_hour_issued": hour_count,
+        "rated": rated,
+        "rating_rate": _ratio(rated, len(served)),
+        "satisfaction_rate": _ratio(sum(levels[lv] for lv in SATISFIED_LEVELS), rated),
+        **{lv: levels[lv] for lv in RATING_LEVELS},
+        "bad_ratings": len(bad),
+        "defaulted": sum(t.defaulted for t in tickets),
+        "callback_rate": _ratio(sum(bool(t.called_back) for t in bad), len(bad)) if followup else None,
+        "rectification_rate": (_ratio(sum(bool(t.rectified) for t in bad), len(bad))
+                               if followup else None),
+    }
+
+
+# ---------------------------------------------------------------------- groupings
+
+
+def _ordered_keys(by: str, found: Iterable[Any], config: HallConfig | None,
+                  first: date, last: date) -> list[Any]:
+    """The rows of a grouping in reading order; the day and hour rows have no gaps."""
+    found = set(found)
+    if by == "day":
+        return [d.isoformat() for d in days_between(first, last)]
+    if by == "hour":
+        return list(range(min(found), max(found) + 1)) if found else []
+    known: list[Any] = []
+    if config is not None and by in ("window", "service"):
+        known = list(config.windows if by == "window" else config.services)
+        known = [k for k in known if k in found]
+    rest = sorted(k for k in found if k is not None and k not in known)
+    return known + rest + ([None] if None in found else [])
+
+
+def _name(by: str, key: Any, config: HallConfig | None) -> str | None:
+    if key is None:
+        return None
+    if by == "hour":
+        return f"{key:02d}:00-{key + 1:02d}:00"
+    if config is not None and by == "window" and key in config.windows:
+        return config.windows[key].name
+    if config is not None and by == "service" and key in config.services:
+        return config.services[key].name
+    return str(key)
+
+
+def group_rows(tickets: Sequence[TicketFacts], by: str, followup: bool,
+               config: HallConfig | None, first: date, last: date) -> list[dict[str, Any]]:
+    """One row per window/staff/service/hour/day: {"key", "name", **figures}."""
+    if by not in GROUPINGS:
+        raise ValueError(f"unknown grouping {by!r}; expected one of {', '.join(GROUPINGS)}")
+    buckets: dict[Any, list[TicketFacts]] = defaultdict(list)
+    for t in tickets:
+        buckets[getattr(t, by)].append(t)  # groupings are named after TicketFacts fields
+    return [{"key": k, "name": _name(by, k, config), **figures(buckets.get(k, []), followup)}
+            for k in _ordered_keys(by, buckets, config, first, last)]
+
+
+# ---------------------------------------------------------------------- ranking (流动红旗)
+
+
+@dataclass(frozen=True)
+class RankingWeights:
+    """Points of the 100-point window score; they must add up to 100.
+
+    satisfaction: × 满意率 (0–1); volume: × served / the busiest window's served;
+    wait: × min(1, hall average wait / window average wait); rating_rate: × 评价率.
+    A rate that cannot be computed (nothing rated) earns no points."""
+
+    satisfaction: float = 40.0
+    volume: float = 30.0
+    wait: float = 20.0
+    rating_rate: float = 10.0
+
+    def __post_init__(self) -> None:
+        values = asdict(self)
+        if any(v < 0 for v in values.values()):
+            raise ValueError(f"ranking weights must not be negative: {values}")
+        if not math.isclose(sum(values.values()), 100.0, abs_tol=1e-9):
+            raise ValueError(f"ranking weights must add up to 100, got {sum(values.values()):g}")
+
+    @classmethod
+    def parse(cls, text: str) -> RankingWeights:
+        """From "satisfaction=40,volume=30,wait=20,rating_rate=10" (missing keys keep defaults)."""
+        names = {f.name for f in fields(cls)}
+        values: dict[str, float] = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            key, sep, number = part.partition("=")
+            if not sep or key.strip() not in names:
+                raise ValueError(f"expected NAME=POINTS with NAME one of {', '.join(sorted(names))}, "
+                                 f"got {part!r}")
+            try:
+                values[key.strip()] = float(number)
+            except ValueError:
+                raise ValueError(f"{key.strip()}: expected a number, got {number!r}") from None
+        return cls(**values)
+
+
+def rank_windows(window_rows: Sequence[dict], hall_wait_avg_s: float | None,
+                 weights: RankingWeights) -> list[dict[str, Any]]:
+    """The window ranking: windows that served at least one ticket, best score first."""
+    ranked = [r for r in window_rows if r["key"] is not None and r["served"] > 0]
+    if not ranked:
+        return []
+    busiest = max(r["served"] for r in ranked)
+    out = []
+    for r in ranked:
+        wait = r["wait_avg_s"]
+        wait_factor = 1.0 if not wait or hall_wait_avg_s is None else min(1.0, hall_wait_avg_s / wait)
+        parts = {
+            "satisfaction_points": weights.satisfaction * (r["satisfaction_rate"] or 0.0),
+            "volume_points": weights.volume * r["served"] / busiest,
+            "wait_points": weights.wait * wait_factor,
+            "rating_rate_points": weights.rating_rate * (r["rating_rate"] or 0.0),
+        }
+        out.append({
+            "window": r["key"], "name": r["name"], "score": round(sum(parts.values()), 1),
+            **{k: round(v, 1) for k, v in parts.items()},
+            "served": r["served"], "satisfaction_rate": r["satisfaction_rate"],
+            "rating_rate": r["rating_rate"], "wait_avg_s": wait,
+        })
+    out.sort(key=lambda x: (-x["score"], -x["served"], x["window"]))
+    for rank, row in enumerate(out, start=1):
+        row["rank"] = rank
+    return out
+
+
+# ---------------------------------------------------------------------- the report
+
+
+@dataclass
+class Report:
+    hall: str
+    first: date
+    last: date
+    generated_at: str
+    summary: dict[str, Any]
+    groups: dict[str, list[dict[str, Any]]]
+    ranking: list[dict[str, Any]]
+    weights: RankingWeights
+    followup_available: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hall": self.hall, "from": self.first.isoformat(), "to": self.last.isoformat(),
+            "generated_at": self.generated_at, "summary": self.summary, "groups": self.groups,
+            "ranking": self.ranking, "weights": asdict(self.weights),
+            "followup_available": self.followup_available,
+        }
+
+
+def compute_report(conn: sqlite3.Connection, first: date, last: date, *,
+                   config: HallConfig | None = None, weights: RankingWeights | None = None,
+                   progress: Progress | None = None, now: datetime | None = None) -> Report:
+    """All figures of a period: the summary, every grouping and the window ranking."""
+    if last < first:
+        raise ValueError(f"the period ends ({last}) before it starts ({first})")
+    weights = weights or RankingWeights()
+    tz = config.hall.tz if config is not None else None
+    followup = _has_table(conn, "cases")
+    tickets = load_tickets(conn, first, last, tz, progress)
+    summary = figures(tickets, followup)
+    groups = {by: group_rows(tickets, by, followup, config, first, last) for by in GROUPINGS}
+    earliest = min((t.id for t in tickets), default=None)
+    since = _issued_at(conn, earliest) if earliest is not None else None
+    moved = transfers_out(conn, {t.id for t in tickets}, since)
+    for row in groups["window"]:
+        row["transferred_out"] = (moved.get(row["key"], 0) if moved is not None and row["key"]
+                                  else None)
+    stamp = (now or datetime.now(tz)).isoformat(timespec="seconds")
+    return Report(
+        hall=config.hall.name if config is not None else "", first=first, last=last,
+        generated_at=stamp, summary=summary, groups=groups,
+        ranking=rank_windows(groups["window"], summary["wait_avg_s"], weights),
+        weights=weights, followup_available=followup,
+    )
+
+
+def _issued_at(conn: sqlite3.Connection, ticket_id: int) -> datetime:
+    row = conn.execute("SELECT issued_at FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+    return datetime.fromisoformat(row[0])
+
+
+# ---------------------------------------------------------------------- live figures
+
+
+def live_figures(conn_or_path: sqlite3.Connection | str | Path, day: str) -> dict[str, Any]:
+    """Today's figures for the hub's snapshot: waiting and average wait per service,
+    ratings so far. Same definitions as the report."""
+    conn = conn_or_path if isinstance(conn_or_path, sqlite3.Connection) else open_readonly(conn_or_path)
+    try:
+        followup = _has_table(conn, "cases")
+        d = date.fromisoformat(day)
+        tickets = load_tickets(conn, d, d)
+    finally:
+        if conn is not conn_or_path:
+            conn.close()
+    total = figures(tickets, followup)
+    by_service: dict[str, list[TicketFacts]] = defaultdict(list)
+    for t in tickets:
+        by_service[t.service].append(t)
+    services = {}
+    for sid, group in sorted(by_service.items()):
+        f = figures(group, followup)
+        services[sid] = {k: f[k] for k in ("issued", "waiting", "served", "wait_avg_s")}
+    keys = ("issued", "waiting", "served", "passed", "wait_avg_s", "rated", "rating_rate",
+            "satisfaction_rate", "bad_ratings")
+    return {"day": day, **{k: total[k] for k in keys}, "services": services}

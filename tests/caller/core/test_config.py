@@ -1,0 +1,109 @@
+import pytest
+
+from caller.core.config import ConfigError, load_config, parse_config
+from hallq.cli import main
+from tests.caller.halls import raw
+
+
+def problems(data: dict, base=None) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, "hall.toml", base)
+    return info.value.problems
+
+
+def test_demo_hall_loads_with_its_services_windows_and_devices():
+    cfg = load_config("config/hall.toml")
+    assert len(cfg.services) >= 6 and len(cfg.windows) >= 8
+    assert any(s.green_channel for s in cfg.services.values())
+    assert any(w.backup for w in cfg.windows.values())
+    assert all(s.materials for s in cfg.services.values())
+
+
+def test_minimal_config_from_the_protocol_runs_with_defaults():
+    cfg = parse_config({
+        "hall": {"name": "XX街道便民服务中心"},
+        "services": [{"id": "civil", "name": "民政救济", "prefix": "A", "materials": []}],
+        "windows": [{"id": "1", "name": "1号窗口", "services": {"civil": 1}}],
+        "devices": [{"id": "kiosk-1", "role": "kiosk", "token": "x"}],
+    })
+    assert cfg.calling.recall_limit == 3
+    assert cfg.calling.rating_timeout_s == 15
+    assert cfg.calling.announce == "请{number}号到{window_name}办理"
+    assert cfg.hall.hours == ()
+
+
+def test_every_problem_is_reported_with_key_and_expectation():
+    data = raw()
+    data["services"][1]["prefix"] = "A"
+    data["windows"][0]["services"]["nope"] = 1
+    data["windows"][1]["services"]["a"] = 5
+    data["hall"]["hours"] = ["08:30-11:30", "11:00-12:00"]
+    data["devices"].append({"id": "k", "role": "kiosk"})
+    data["services"][2]["prefx"] = "C"
+    found = problems(data)
+    text = "\n".join(found)
+    assert "prefix 'A' is also used by service 'a'" in text
+    assert "windows[0] (id '1').services.nope: unknown service" in text
+    assert "expected weight 2 (first), 1 (normal) or 0 (only when idle), got 5" in text
+    assert "overlap" in text
+    assert "devices[1] (id 'k'): expected exactly one of token, token_file, token_env" in text
+    assert "did you mean 'prefix'?" in text
+    assert len(found) >= 6
+
+
+def test_bad_values_name_the_key():
+    data = raw(hall={"name": "x", "timezone": "Mars/Base", "reset_time": "25:00",
+                     "holidays": ["2026-13-01"]},
+               calling={"skip": "maybe", "announce": "请{numbr}号"})
+    text = "\n".join(problems(data))
+    for key in ("hall.timezone", "hall.reset_time", "hall.holidays[0]", "calling.skip",
+                "calling.announce"):
+        assert key in text
+
+
+def test_bus_devices_need_ports_and_unique_addresses():
+    data = raw()
+    data["devices"].append({"id": "c", "role": "counter", "token": "x", "windows": ["1", "2"],
+                            "addresses": {"1": 4, "2": 4}})
+    text = "\n".join(problems(data))
+    assert "devices[1] (id 'c').port" in text
+    assert "address 4 is also used by window 1" in text
+
+
+def test_token_file_and_env(tmp_path, monkeypatch):
+    (tmp_path / "kiosk.token").write_text("s3cret\n")
+    data = raw(devices=[{"id": "k", "role": "kiosk", "token_file": "kiosk.token"},
+                        {"id": "w", "role": "display", "token_env": "WALL_TOKEN"}])
+    monkeypatch.setenv("WALL_TOKEN", "from-env")
+    cfg = parse_config(data, "x.toml", tmp_path)
+    assert cfg.devices["k"].token == "s3cret"
+    assert cfg.devices["w"].token == "from-env"
+    monkeypatch.delenv("WALL_TOKEN")
+    assert "WALL_TOKEN is not set" in "\n".join(problems(data))
+
+
+def test_check_config_command(tmp_path, capsys):
+    assert main(["check-config", "config/hall.toml"]) == 0
+    out = capsys.readouterr().out
+    assert "青山镇便民服务中心" in out and "config OK" in out
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[hall]\nname = 1\n[[services]]\nid = "a"\n')
+    assert main(["check-config", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert str(broken) in err and "hall.name: expected a string" in err
+    assert "services[0] (id 'a').name: missing" in err
+    bad_toml = tmp_path / "bad.toml"
+    bad_toml.write_text("[hall\n")
+    assert main(["check-config", str(bad_toml)]) == 1
+    assert "not valid TOML" in capsys.readouterr().err
+
+
+def test_a_device_program_needs_only_its_own_token(tmp_path, monkeypatch):
+    data = raw(devices=[{"id": "k", "role": "kiosk", "token_env": "KIOSK_TOKEN"},
+                        {"id": "w", "role": "display", "token_file": "tokens/wall"}])
+    monkeypatch.setenv("KIOSK_TOKEN", "kiosk-secret")
+    cfg = parse_config(data, "x.toml", tmp_path, device="k")  # the wall's file is elsewhere
+    assert cfg.devices["k"].token == "kiosk-secret" and cfg.devices["w"].token == ""
+    text = "\n".join(problems(data, tmp_path))  # the hub needs every token
+    assert "devices[1] (id 'w').token_file: cannot read" in text
+
