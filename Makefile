@@ -6,19 +6,20 @@ STAMP := $(VENV)/.hallq-installed
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/setup.sh
+$(STAMP): pyproject.toml setup.py scripts/setup.sh
 	bash scripts/setup.sh
 	touch $@
 
 demo: setup
 	$(VENV)/bin/hallq demo $(ARGS)
 
-test: setup
-	$(VENV)/bin/ruff check .
+test: setup lint
 	$(VENV)/bin/python -m pytest $(ARGS)
+	bash scripts/wheel-test.sh
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 bench: setup
 	$(VENV)/bin/hallq bench $(ARGS)

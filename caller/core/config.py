@@ -14,6 +14,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, time
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -602,5 +603,5 @@ def load_config(path: str | os.PathLike, device: str | None = None) -> HallConfi
 
 
 def default_config_path() -> Path:
-    """The demo hall shipped with the project."""
-    return Path(__file__).resolve().parents[2] / "config" / "hall.toml"
+    """The demo hall shipped with hallq (config/hall.toml, installed as package data)."""
+    return Path(str(files("caller.core.defaults") / "hall.toml"))
