@@ -13,6 +13,7 @@ from drivers.text import is_control
 
 ELLIPSIS = "…"
 _SPACES = re.compile(" {2,}")
+_AS_SPACE = frozenset("\t\n\v\f\r\x85\u2028\u2029")  # tabs and line breaks
 
 
 def clean(value: object, limit: int | None = None) -> str:
@@ -24,7 +25,7 @@ def clean(value: object, limit: int | None = None) -> str:
     """
     if value is None:
         return ""
-    chars = ((" " if char.isspace() else "") if is_control(char) else char for char in str(value))
+    chars = ((" " if char in _AS_SPACE else "") if is_control(char) else char for char in str(value))
     text = _SPACES.sub(" ", "".join(chars)).strip(" ")
     if limit is not None and len(text) > limit:
         return text[: max(0, limit - 1)].rstrip() + ELLIPSIS

@@ -10,8 +10,9 @@ from __future__ import annotations
 import unicodedata
 
 # Cc: C0 controls, DEL and C1 controls; Cf: invisible format characters (bidi
-# overrides, zero-width joiners); Zl/Zp: the Unicode line and paragraph separators.
-CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+# overrides, zero-width joiners); Zl/Zp: the Unicode line and paragraph separators;
+# Cs: lone surrogates (valid in JSON, yet no encoding can carry them).
+CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 
 
 def is_control(char: str) -> bool:
