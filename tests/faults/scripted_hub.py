@@ -2,8 +2,9 @@
 
 The real hub checks what it accepts; a device must still survive whatever a hub sends
 (an older hub, a bug, a database edited by hand). This one answers every ``hello`` with
-the scripted welcome, sends scripted events, and answers every request ``ok``, keeping
-the requests so a test can see what a device reported.
+the scripted welcome, sends scripted events, and answers every request ``ok`` (a
+``snapshot`` request with the scripted snapshot), keeping the requests so a test can see
+what a device reported.
 """
 
 from __future__ import annotations
@@ -64,7 +65,10 @@ class ScriptedHub:
             async for frame in conn:
                 request = json.loads(frame)
                 self.requests.put_nowait(request)
-                await conn.send(json.dumps({"type": "reply", "id": request.get("id"), "ok": True}))
+                reply = {"type": "reply", "id": request.get("id"), "ok": True}
+                if request.get("type") == "snapshot":
+                    reply["snapshot"] = self.snapshot
+                await conn.send(json.dumps(reply))
         except ConnectionClosed:
             pass  # the device went away: that is its own business
         finally:
