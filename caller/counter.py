@@ -380,7 +380,8 @@ class CounterBridge:
         and tell the manager (once, and again when it is right)."""
         try:
             view = window_view(entry, self.views[window])
-            keypad_display(0, view.ticket, view.waiting, self.settings.keypad)
+            keypad_display(self.settings.addresses[window], view.ticket, view.waiting,
+                           self.settings.keypad)
         except Exception as e:  # whatever one window's entry holds, the other keypads go on
             if window not in self._bad_views:
                 self._bad_views.add(window)
