@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from caller.core.config import HallConfig
+from caller.core.text import clean
 from drivers.printer import TicketPrint
 
 Connection = Literal["connecting", "online", "offline", "refused"]
@@ -155,17 +156,17 @@ def issued_time(ticket: dict) -> str:
 
 
 def ticket_print(reply: dict, qr: str, hall_name: str, notice: str) -> TicketPrint:
-    """The paper ticket for an `issue_ticket` reply."""
+    """The paper ticket for an `issue_ticket` reply, its hub and config text cleaned."""
     ticket = reply["ticket"]
     return TicketPrint(
-        hall_name=hall_name,
-        service_name=ticket.get("service_name", ticket.get("service", "")),
-        number=ticket["number"],
+        hall_name=clean(hall_name),
+        service_name=clean(ticket.get("service_name", ticket.get("service", ""))),
+        number=clean(ticket["number"]),
         ahead=int(reply.get("ahead", 0)),
         issued_at=issued_time(ticket),
-        windows=list(reply.get("windows", [])),
-        materials=list(reply.get("materials", [])),
+        windows=[clean(w) for w in reply.get("windows", [])],
+        materials=[clean(m) for m in reply.get("materials", [])],
         qr_data=qr,
-        notice=notice,
+        notice=clean(notice),
         priority=ticket.get("priority") == "priority",
     )

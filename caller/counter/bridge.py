@@ -73,11 +73,16 @@ STRINGS = {
         "offline": "呼叫器/评价器串口 {port} 已断开，正在每秒自动重连",
         "online": "呼叫器/评价器串口 {port} 已恢复连接",
         "timeout": "服务器无应答",
+        "bad_view": "窗口 {window} 的呼叫器无法显示服务器发来的状态（{error}），仍显示上一次的状态",
+        "view_ok": "窗口 {window} 的呼叫器已恢复显示",
     },
     "en": {
         "offline": "Keypad/evaluator line {port} is down; retrying every second",
         "online": "Keypad/evaluator line {port} is back",
         "timeout": "no answer from the hub",
+        "bad_view": "the keypad of window {window} cannot show what the hub sent ({error}); "
+                    "it keeps showing the last state",
+        "view_ok": "the keypad of window {window} shows again",
     },
 }
 def say(key: str, lang: str = "zh", **values: object) -> str:
@@ -275,6 +280,8 @@ class CounterBridge:
         self._redraws: dict[str, asyncio.TimerHandle] = {}
         self._answered: set[str] = set()
         """Windows whose key the hub just carried out: their display goes out first."""
+        self._bad_views: set[str] = set()
+        """Windows whose last snapshot entry their keypad could not show."""
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -361,12 +368,31 @@ class CounterBridge:
 
     def _show_snapshot(self, snapshot: dict) -> None:
         for entry in snapshot["windows"]:
-            if entry["id"] in self.views:
-                self.views[entry["id"]] = window_view(entry, self.views[entry["id"]])
+            if entry.get("id") in self.views:
+                self._take_view(entry["id"], entry)
         for window in self.views:
             self._draw(window, first=window in self._answered)
             self._light(window)
         self._answered.clear()
+
+    def _take_view(self, window: str, entry: dict) -> None:
+        """Keep the window's new view if its keypad can show it; else keep the last one
+        and tell the manager (once, and again when it is right)."""
+        try:
+            view = window_view(entry, self.views[window])
+            keypad_display(self.settings.addresses[window], view.ticket, view.waiting,
+                           self.settings.keypad)
+        except Exception as e:  # whatever one window's entry holds, the other keypads go on
+            if window not in self._bad_views:
+                self._bad_views.add(window)
+                log.error("window %s: keypad cannot show the hub's state: %r", window, e)
+                self._spawn(self._alert("device_offline",
+                                        say("bad_view", self.lang, window=window, error=e)))
+            return
+        self.views[window] = view
+        if window in self._bad_views:
+            self._bad_views.discard(window)
+            self._spawn(self._alert("device_online", say("view_ok", self.lang, window=window)))
 
     def _draw(self, window: str, first: bool = False) -> None:
         address, view = self.settings.addresses[window], self.views[window]

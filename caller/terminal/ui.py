@@ -1,6 +1,7 @@
 """The terminal's Kivy widgets: the bar and its choosers. Import only after caller.kivyapp.prepare().
 
-The bar draws a `Terminal` (see controller.py); it never talks to the hub itself.
+The bar draws a `Terminal` (see controller.py); it never talks to the hub itself. Labels
+use Kivy markup, so every text from the hub or the config is shown through `plain`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from kivy.uix.button import Button
 from kivy.uix.label import Label
 from kivy.uix.popup import Popup
 from kivy.uix.textinput import TextInput
+from kivy.utils import escape_markup
 
 from caller.terminal.controller import Terminal
 from caller.terminal.shortcuts import ACTIONS
@@ -46,6 +48,11 @@ MESSAGE_COLOURS = {"info": INK, "ok": GREEN, "error": RED}
 
 KEY_ENTER, KEY_ESCAPE, KEY_NUMPAD_ENTER = 13, 27, 271
 KEY_LEFT, KEY_UP, KEY_RIGHT, KEY_DOWN, KEY_TAB = 276, 273, 275, 274, 9
+
+
+def plain(text: object) -> str:
+    """Text from the hub or config as a markup label shows it: as is, never as markup."""
+    return escape_markup(str(text))
 
 
 def make_label(value: str = "", size: float = 18, color: Sequence[float] = INK,
@@ -166,7 +173,7 @@ class Bar(BoxLayout):
         """Show the terminal's current state; only sets properties, never rebuilds."""
         t, s = self.terminal, self.s
         m = t.model
-        self.window_name.text = m.name + (
+        self.window_name.text = plain(m.name) + (
             f"  [size={int(sp(15))}][color=#c0d1e6]{s('switch_window')}[/color][/size]"
             if len(t.windows) > 1 else "")
         state = m.state
@@ -175,12 +182,12 @@ class Bar(BoxLayout):
         if m.staff is None:
             self.staff.text = s("no_staff")
         elif state == "paused" and m.pause_reason:
-            self.staff.text = f"{s('staff', staff=m.staff)} · {m.pause_reason}"
+            self.staff.text = plain(f"{s('staff', staff=m.staff)} · {m.pause_reason}")
         else:
-            self.staff.text = s("staff", staff=m.staff)
+            self.staff.text = plain(s("staff", staff=m.staff))
         if m.ticket:
-            self.number.text, self.number.color = m.ticket["number"], GOLD
-            self.service.text = m.ticket.get("service_name", "")
+            self.number.text, self.number.color = plain(m.ticket["number"]), GOLD
+            self.service.text = plain(m.ticket.get("service_name", ""))
         else:
             self.number.text, self.number.color = s("no_ticket"), MUTED
             self.service.text = s("no_ticket_hint")
@@ -188,11 +195,11 @@ class Bar(BoxLayout):
         self.waiting.text = s("waiting", n=m.waiting if m.loaded else "—")
         self.link.text = s("online") if m.connected else s("offline")
         self.link.color = ONLINE if m.connected else OFFLINE
-        self.rating.text = t.rating_text()
+        self.rating.text = plain(t.rating_text())
         for action, button in self.buttons.items():
             button.label(self._caption(action), len(m.held) if action == "call_held" else 0)
             button.disabled = not t.enabled(action)
-        self.message.text, self.message.color = t.message, MESSAGE_COLOURS[t.message_kind]
+        self.message.text, self.message.color = plain(t.message), MESSAGE_COLOURS[t.message_kind]
 
     def _caption(self, action: str) -> str:
         m, s = self.terminal.model, self.s
@@ -215,10 +222,11 @@ class Chooser(Popup):
         for heading, options in groups:
             row = BoxLayout(spacing=6)
             if heading:
-                row.add_widget(make_label(heading, size=18, color=WHITE, size_hint_x=None, width=sp(100)))
+                row.add_widget(make_label(plain(heading), size=18, color=WHITE, size_hint_x=None,
+                                          width=sp(100)))
             buttons = []
             for value, caption in options:
-                b = FlatButton(NAVY_LIGHT, text=caption, font_size=sp(20))
+                b = FlatButton(NAVY_LIGHT, text=plain(caption), font_size=sp(20))
                 b.value = value
                 b.bind(on_release=lambda btn: self.choose(btn.value))
                 row.add_widget(b)

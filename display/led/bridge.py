@@ -20,6 +20,7 @@ from display.led.rules import (
     DEFAULT_IDLE_TEXT,
     DEFAULT_TIMING,
     STRINGS,
+    STRIP_COLUMNS,
     LookChange,
     Program,
     StripSchedule,
@@ -38,23 +39,29 @@ log = logging.getLogger("hallq.led")
 
 Opener = Callable[[str, int], LineTransport]
 LineStateCallback = Callable[[bool, str], None]
+StripStateCallback = Callable[[int, bool, str], None]
 
 
 class StripLine:
     """The one thread that owns the strips' line. :meth:`show` may be called from any thread.
 
     ``on_state(online, error)`` runs on the worker thread when the line goes offline (the
-    first failure after it worked, or at start) and when it is back.
+    first failure after it worked, or at start) and when it is back. A frame that cannot
+    be made is skipped (the strip's program goes on) and never stops the worker:
+    ``on_strip(address, ok, error)`` runs when a frame of a strip fails, and when a frame
+    of a later program for that strip goes out (a program that keeps failing on one of
+    its frames is reported once).
     """
 
     def __init__(self, url: str, protocol: LedProtocol, baudrate: int = DEFAULT_BAUDRATE,
                  timing: StripTiming = DEFAULT_TIMING, on_state: LineStateCallback | None = None,
-                 opener: Opener = open_line) -> None:
+                 opener: Opener = open_line, on_strip: StripStateCallback | None = None) -> None:
         self.url = url
         self.protocol = protocol
         self.baudrate = baudrate
         self.timing = timing
         self._on_state = on_state
+        self._on_strip = on_strip
         self._opener = opener
         self._cond = threading.Condition()
         self._inbox: dict[int, Program] = {}
@@ -65,6 +72,7 @@ class StripLine:
         self._queue = WriteQueue()
         self._line: LineTransport | None = None
         self._offline = False
+        self._failed: dict[int, Program | None] = {}  # strip -> the program that failed
         self._next_write = 0.0
         self._reopen_at = 0.0
         self._refresh_at = 0.0
@@ -147,7 +155,13 @@ class StripLine:
     def _write(self, address: int, content: StripText) -> None:
         assert self._line is not None
         try:
-            self._line.write(self.protocol.encode(address, content))
+            frame = self.protocol.encode(address, content)
+        except Exception as e:  # whatever one frame holds, the other strips go on
+            self._schedule.written(address, time.monotonic())
+            self._frame_failed(address, e)
+            return
+        try:
+            self._line.write(frame)
         except OSError as e:
             self._close_line()
             self._went_offline(e)
@@ -155,6 +169,20 @@ class StripLine:
         now = time.monotonic()
         self._schedule.written(address, now)
         self._next_write = now + self.timing.frame_gap_s
+        if address in self._failed and self._failed[address] is not self._schedule.program(address):
+            del self._failed[address]
+            self._report_strip(address, True, "")
+
+    def _frame_failed(self, address: int, error: Exception) -> None:
+        if address not in self._failed:
+            log.error("LED strip %d: a frame could not be made (%s); skipped", address, error,
+                      exc_info=error)
+            self._report_strip(address, False, str(error))
+        self._failed[address] = self._schedule.program(address)
+
+    def _report_strip(self, address: int, ok: bool, error: str) -> None:
+        if self._on_strip:
+            self._on_strip(address, ok, error)
 
     def _went_offline(self, error: OSError) -> None:
         self._reopen_at = time.monotonic() + self.timing.reopen_s
@@ -210,10 +238,10 @@ class LedSettings:
             if not 0 <= address <= protocol.max_address:
                 found.append(f"strips.{window}: expected a {self.protocol} address "
                              f"0-{protocol.max_address}, got {address}")
-        try:
-            protocol.encode(0, StripText.plain(self.idle_text))
-        except ValueError as e:
-            found.append(f"idle_text: {e}")
+        shown = StripText.plain(self.idle_text).columns
+        if shown > STRIP_COLUMNS:
+            found.append(f"idle_text: expected at most {STRIP_COLUMNS} columns for one strip "
+                         f"(a Chinese character takes 2), got {shown}")
         return found
 
 
@@ -231,7 +259,7 @@ class LedBridge:
             raise ValueError("; ".join(problems))
         self.board = WindowBoard()
         self.line = StripLine(settings.port, get_protocol(settings.protocol), settings.baudrate, timing,
-                              on_state=self._line_state)
+                              on_state=self._line_state, on_strip=self._strip_state)
         self.client = HubClient(hub_url, device, token,
                               on_event=self._on_event, on_welcome=self._on_welcome)
         self._snapshot_seq = -1
@@ -290,16 +318,29 @@ class LedBridge:
 
     def _line_state(self, online: bool, error: str) -> None:
         """On the line's worker thread: hand the report to the event loop."""
+        if online:
+            message = self.texts.say("line_online", port=self.settings.port)
+        else:
+            message = self.texts.say("line_offline", port=self.settings.port, error=error)
+        self._alert_from_worker(online, message)
+
+    def _strip_state(self, address: int, ok: bool, error: str) -> None:
+        """On the line's worker thread: a strip's frames failed, or go out again."""
+        windows = "、".join(w for w, a in self.settings.strips.items() if a == address)
+        if ok:
+            message = self.texts.say("strip_ok", address=str(address), window=windows)
+        else:
+            message = self.texts.say("strip_failed", address=str(address), window=windows,
+                                     error=error)
+        self._alert_from_worker(ok, message)
+
+    def _alert_from_worker(self, online: bool, message: str) -> None:
         if self._loop is not None:
             with contextlib.suppress(RuntimeError):  # the loop closed while shutting down
-                self._loop.call_soon_threadsafe(self._send_alert, online, error)
+                self._loop.call_soon_threadsafe(self._send_alert, online, message)
 
-    def _send_alert(self, online: bool, error: str) -> None:
-        if online:
-            kind, message = "device_online", self.texts.say("line_online", port=self.settings.port)
-        else:
-            kind = "device_offline"
-            message = self.texts.say("line_offline", port=self.settings.port, error=error)
+    def _send_alert(self, online: bool, message: str) -> None:
+        kind = "device_online" if online else "device_offline"
         task = asyncio.ensure_future(self.client.request("report_alert", kind=kind, message=message))
         self._alerts.add(task)
         task.add_done_callback(self._alert_sent)

@@ -10,7 +10,9 @@ What a strip shows follows its window (colours are the strip's three: red, green
   with ``工号1001为您服务`` so citizens see who serves them;
 - logged out (closed): ``窗口关闭`` in red, steady.
 
-Windows without a strip address in the device's ``strips`` table are ignored.
+Windows without a strip address in the device's ``strips`` table are ignored. Hub and
+config text is cleaned (``caller.core.text.clean``) and every line is cut to what a strip
+shows, ``STRIP_COLUMNS`` half-width columns, so any staff id the hub sends fits a frame.
 
 Pieces, from the pure core to the I/O edge:
 
@@ -39,9 +41,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Literal
 
+from caller.core.text import clean
 from drivers.led import Colour, StripText
 
 DEFAULT_IDLE_TEXT = "热情为您服务"
+# The config does not say how wide a strip is; 32 half-width columns is a 256-dot strip,
+# 16 Chinese characters, as wide as window strips come.
+STRIP_COLUMNS = 32
 CALL_COLOUR: Colour = "green"
 PAUSED_COLOUR: Colour = "yellow"
 IDLE_COLOUR: Colour = "red"
@@ -57,6 +63,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "staff": "工号{staff}为您服务",
         "line_offline": "LED条屏线路 {port} 断开（{error}），每秒重试",
         "line_online": "LED条屏线路 {port} 已恢复",
+        "strip_failed": "LED条屏 {address}（窗口 {window}）有一帧无法发送（{error}），已跳过",
+        "strip_ok": "LED条屏 {address}（窗口 {window}）已恢复显示",
     },
     "en": {
         "call": "No. {number} please",
@@ -65,6 +73,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "staff": "Staff {staff} at your service",
         "line_offline": "LED strip line {port} is down ({error}); retrying every second",
         "line_online": "LED strip line {port} is back",
+        "strip_failed": "LED strip {address} (window {window}) skipped a frame it could not "
+                        "send ({error})",
+        "strip_ok": "LED strip {address} (window {window}) shows again",
     },
 }
 
@@ -161,8 +172,8 @@ class WindowBoard:
             window.paused = True
         elif name == "window_resumed":
             window.paused = False
-        elif name == "window_login":
-            window.staff = event["staff"]
+        elif name == "window_login":  # a clerk taking over a paused window keeps the pause
+            window.staff, window.paused = event["staff"], bool(event.get("paused"))
         elif name == "window_logout":
             window.staff, window.paused = None, False
         after = window.look()
@@ -226,23 +237,29 @@ class StripTexts:
     idle_text: str = DEFAULT_IDLE_TEXT
     lang: str = "zh"
 
-    def say(self, key: str, **values: str) -> str:
-        return STRINGS[self.lang][key].format(**values)
+    def say(self, key: str, **values: object) -> str:
+        """The sentence ``key`` with the (cleaned) values filled in."""
+        return STRINGS[self.lang][key].format(**{k: clean(v) for k, v in values.items()})
 
     def call(self, number: str) -> StripText:
-        return StripText.plain(self.say("call", number=number), CALL_COLOUR)
+        return strip_line(self.say("call", number=number), CALL_COLOUR)
 
     def paused(self) -> StripText:
-        return StripText.plain(self.say("paused"), PAUSED_COLOUR)
+        return strip_line(self.say("paused"), PAUSED_COLOUR)
 
     def closed(self) -> StripText:
-        return StripText.plain(self.say("closed"), CLOSED_COLOUR)
+        return strip_line(self.say("closed"), CLOSED_COLOUR)
 
     def idle(self) -> StripText:
-        return StripText.plain(self.idle_text, IDLE_COLOUR)
+        return strip_line(self.idle_text, IDLE_COLOUR)
 
     def staff(self, staff: str) -> StripText:
-        return StripText.plain(self.say("staff", staff=staff), IDLE_COLOUR)
+        return strip_line(self.say("staff", staff=staff), IDLE_COLOUR)
+
+
+def strip_line(text: str, colour: Colour) -> StripText:
+    """``text`` cleaned, in one colour, cut to what a strip shows."""
+    return StripText.plain(clean(text), colour).cut(STRIP_COLUMNS)
 
 
 def program_for(look: Look, flash: bool, texts: StripTexts, timing: StripTiming) -> Program:
@@ -311,6 +328,11 @@ class StripSchedule:
             playing.step, playing.due = playing.step + 1, now + hold
         elif playing.program.loop and len(frames) > 1:
             playing.step, playing.due = 0, now + hold
+
+    def program(self, address: int) -> Program | None:
+        """What strip ``address`` plays (None before its first program)."""
+        playing = self._strips.get(address)
+        return playing.program if playing else None
 
     def next_due(self) -> float:
         """When :meth:`due` will next have something (``inf``: nothing planned)."""

@@ -13,6 +13,9 @@ chosen over whole sentences because nearly every sentence is new (a new ticket n
 sentence cache would miss on almost every call. Measured with espeak-ng: a call from warm pieces
 is assembled in under 1 ms, a whole sentence takes about 15 ms to synthesise (SAPI5 and NSSpeech
 are slower), and both come out about 5 s long at rate 150.
+
+The hub's announcement text is cleaned first (``caller.core.text.clean``: no control characters)
+and cut to ``ANNOUNCE_MAX_CHARS``.
 """
 
 import hashlib
@@ -28,6 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from caller.core.text import clean
 from display.voice.reading import DIGIT_WORDS, spoken_text
 from drivers.audio.chime import load_chime
 from drivers.audio.out import AudioSink, concat, read_wav, silence, trim_silence, write_wav
@@ -39,6 +43,8 @@ WORD_GAP_S = 0.06
 PHRASE_GAP_S = 0.2
 AFTER_CHIME_S = 0.25
 REPEAT_GAP_S = 0.8
+# A call reads in a few seconds; a longer text from the hub would hold up every later call.
+ANNOUNCE_MAX_CHARS = 80
 _PHRASE_SEPARATOR = re.compile(r"\s*[，,]\s*")
 _DEFAULT_VOICES = {"zh": "cmn", "yue": "yue", "en": "en"}
 
@@ -186,8 +192,8 @@ class Announcer:
     def announce(self, called_payload: dict, received_at: float) -> None:
         """Queue one call for speaking; returns at once."""
         ticket = called_payload.get("ticket") or {}
-        number = str(ticket.get("number", ""))
-        text = called_payload.get("announce")
+        number = clean(ticket.get("number", ""))
+        text = clean(called_payload.get("announce"), ANNOUNCE_MAX_CHARS)
         if not text:
             log.warning("call without announce text ignored: %r", called_payload)
             return

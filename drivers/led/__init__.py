@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from drivers.text import is_control
+
 Colour = Literal["red", "green", "yellow"]
 Effect = Literal["steady", "flash"]
 COLOURS: tuple[Colour, ...] = ("red", "green", "yellow")
@@ -80,10 +82,35 @@ class StripText:
         """Every character with its colour."""
         return [(ch, colour) for text, colour in self.segments for ch in text]
 
+    @property
+    def columns(self) -> int:
+        """How wide the text is on a strip, in half-width columns (see :func:`char_columns`)."""
+        return sum(char_columns(ch) for ch in self.text)
+
+    def cut(self, columns: int) -> StripText:
+        """What a strip ``columns`` half-width columns wide shows: the characters that fit,
+        from the left."""
+        kept: list[tuple[str, Colour]] = []
+        used = 0
+        for ch, colour in self.chars():
+            used += char_columns(ch)
+            if used > columns:
+                break
+            kept.append((ch, colour))
+        return StripText.from_chars(kept, self.effect)
+
+
+def char_columns(ch: str) -> int:
+    """Half-width columns (8 dots of a 16-dot strip) a character takes: ASCII one, others two."""
+    return 1 if ord(ch) < 0x80 else 2
+
 
 def gbk_char(ch: str) -> bytes:
     """The bytes a strip's font ROM expects for one character: ASCII as one byte, any
-    other character as its two GBK bytes, and ``?`` for what GBK cannot encode."""
+    other character as its two GBK bytes, and ``?`` for a control character or what GBK
+    cannot encode."""
+    if is_control(ch):
+        return UNENCODABLE.encode("ascii")
     if ord(ch) < 0x80:
         return ch.encode("ascii")
     try:
@@ -159,6 +186,7 @@ __all__ = [
     "LedProtocol",
     "StreamDecoder",
     "StripText",
+    "char_columns",
     "gbk_char",
     "get_protocol",
     "read_gbk_char",

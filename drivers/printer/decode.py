@@ -4,7 +4,8 @@ It reads what our ticket printer sends and what receipt printers are commonly se
 ESC @, text in GB18030 (after FS &) or code page 437, size/alignment/emphasis commands,
 GS v 0 / GS ( L / ESC * images, GS ( k QR codes, GS k barcodes, feeds, and GS V cuts,
 which end a job. Real-time requests (DLE EOT n, GS r n) are returned on their own so a
-simulator can answer them; their bytes belong to no job.
+simulator can answer them; their bytes belong to no job. DLE DC4 commands (drawer pulse,
+power off, clear buffer) are kept with the job that carried them.
 
 Shared by the network printer simulator and the virtual `image://` printer, so both turn
 bytes back into what a printer would put on paper (`drivers.printer.paper` draws it).
@@ -87,6 +88,8 @@ class PrintedJob:
     blocks: list[PrintBlock] = field(default_factory=list)
     cut: bool = False
     raw: bytes = b""
+    # DLE DC4 commands the job carried (drawer pulse, power off, clear buffer), as sent.
+    device_commands: list[bytes] = field(default_factory=list)
 
     @property
     def raster(self) -> Image.Image | None:
@@ -138,6 +141,7 @@ class EscPosDecoder:
         self._line_style = _Style()
         self._blocks: list[PrintBlock] = []
         self._job_raw = bytearray()
+        self._device_commands: list[bytes] = []
         self.job_bytes = 0  # print data consumed so far; real-time requests not counted
         self._qr_data = b""
         self._qr_module = 3
@@ -220,7 +224,9 @@ class EscPosDecoder:
         if second == 0x05:  # DLE ENQ n
             return 3, None
         if second == 0x14:  # DLE DC4 fn ...: fn 1 (pulse) takes two more bytes
-            return (5 if self._at(pos + 2) == 1 else 3), None
+            used = 5 if self._at(pos + 2) == 1 else 3
+            self._device_commands.append(self._take(pos, used))
+            return used, None
         return 1, None
 
     def _esc(self, pos: int, op: int) -> int:
@@ -404,7 +410,9 @@ class EscPosDecoder:
 
     def _finish(self, cut: bool) -> PrintedJob:
         self._flush_text()
-        job = PrintedJob(blocks=self._blocks, cut=cut, raw=bytes(self._job_raw))
+        job = PrintedJob(blocks=self._blocks, cut=cut, raw=bytes(self._job_raw),
+                         device_commands=self._device_commands)
         self._blocks = []
         self._job_raw = bytearray()
+        self._device_commands = []
         return job

@@ -5,7 +5,8 @@ Two ways to print, chosen per printer:
 - `raster` (any ESC/POS printer): the whole ticket is drawn here with a CJK font and sent
   as one GS v 0 image, so it looks the same everywhere.
 - `text` (printers with a built-in Chinese font): GB18030 text, GS ! sizes and the
-  printer's own QR command; fewer bytes, the printer's font.
+  printer's own QR command; fewer bytes, the printer's font. Control characters in the
+  ticket's text are dropped: a notice holding `GS V` must not cut the paper.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from PIL import Image
 
 from drivers.printer.labels import labels
 from drivers.printer.layout import TicketLayout
+from drivers.text import without_controls
 
 PrintMode = Literal["raster", "text"]
 PAPER_DOTS = {80: 576, 58: 384}  # printable dots at 203 dpi
@@ -115,7 +117,7 @@ def text_bytes(ticket: TicketPrint, paper_mm: int = 80, lang: str = "zh") -> byt
     rule = "-" * columns
 
     def line(value: str = "") -> None:
-        printer._raw(value.encode("gb18030") + b"\n")
+        printer._raw(without_controls(value).encode("gb18030") + b"\n")
 
     printer.hw("INIT")
     printer._raw(FS_CHINESE_ON)

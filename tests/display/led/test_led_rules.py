@@ -237,5 +237,6 @@ def test_settings_come_from_the_led_device_and_name_what_cannot_work() -> None:
     broken = LedSettings(port="x", strips={"1": 300}, idle_text="长" * 600)
     assert broken.problems() == [
         "strips.1: expected a gbk-color address 0-255, got 300",
-        "idle_text: text too long for one strip (1800 > 1024 bytes)",
+        "idle_text: expected at most 32 columns for one strip (a Chinese character takes 2), "
+        "got 1200",
     ]
