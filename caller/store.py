@@ -218,7 +218,7 @@ class Store:
                 f"AND state NOT IN ({marks})", (*sorted(refs), *ACTIVE_STATES))
         counters = [DayCounter(r["service"], r["day"], r["last"], r["issued"],
                                json.loads(r["segments"]))
-                    for r in self._dict_rows("SELECT * FROM counters WHERE day = ?", (meta.day,))]
+                    for r in self._dict_rows("SELECT * FROM counters WHERE day >= ?", (meta.day,))]
         engine.restore(meta, [_ticket_from_row(r) for r in rows], windows, counters,
                        self._recent_calls(config.calling.recent_calls), self._followup())
         return engine
