@@ -489,7 +489,7 @@ def _weak_token(token: str) -> str | None:
     if token.lower().startswith("demo-"):
         return "holds a demo token"
     if len(token.encode()) < MIN_TOKEN_BYTES:
-        return f"holds a token of {len(token.encode())} bytes (at least {MIN_TOKEN_BYTES})"
+        return f"holds a {len(token.encode())}-byte token (fewer than {MIN_TOKEN_BYTES} bytes)"
     if len(set(token)) < MIN_TOKEN_CHARS:
         return f"holds a token of fewer than {MIN_TOKEN_CHARS} different characters"
     return None
