@@ -136,7 +136,7 @@ class Engine:
         self._dirty_tickets: set[int] = set()
         self._dirty_windows: set[str] = set()
         self._dirty_counters: set[str] = set()
-        self._dirty_meta = False
+        self._dirty_meta = now is not None  # a new hall's day is stored at its first commit
         self._mono = 0.0
         self._clock_offset: float | None = None  # wall clock minus mono at the last call
         self._clock_behind = False  # the clock shows a day before the business day
@@ -236,6 +236,7 @@ class Engine:
         """Load state kept by the store (active and referenced tickets only; the counters
         of the business day and of any later day)."""
         self.meta = meta
+        self._dirty_meta = False
         self.followup = followup or FollowUp()
         self.tickets = {t.id: t for t in tickets}
         for ws in windows:

@@ -315,9 +315,12 @@ class Store:
 def _lock(path: str) -> IO[str]:
     """Hold `<path>.lock` exclusively (released when the file is closed, also by a crash)."""
     lock = open(f"{path}.lock", "a+", encoding="utf-8")  # noqa: SIM115 - kept open while in use
+    lock.seek(0)  # Windows locks the byte at the position
     if not _try_lock(lock.fileno()):
-        lock.seek(0)
-        holder = lock.read().strip() or "?"
+        try:
+            holder = lock.read().strip() or "?"
+        except OSError:  # Windows: the holder's locked byte cannot be read
+            holder = "?"
         lock.close()
         raise DatabaseInUse(
             f"the database {path} is in use by another hub (pid {holder}, lock file "
