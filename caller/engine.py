@@ -1,6 +1,6 @@
 """The queue engine: a deterministic state machine with no I/O and no clock.
 
-    engine.handle(command, now) -> (reply, events)
+    engine.handle(command, now, mono=None) -> (reply, events)
 
 `command` is a protocol request (a dict with "type" and arguments); `now` is an
 aware datetime supplied by the caller, and `mono` (optional) a reading of a clock no
@@ -408,10 +408,9 @@ class Engine:
         self._clock_offset = offset
         behind = day.isoformat() < self.meta.day
         if stepped or (behind and not self._clock_behind):
-            clock = f"{local:%Y-%m-%d %H:%M:%S}"
             log.warning("system clock stepped back", extra={"fields": {
                 "clock": local.isoformat(timespec="seconds"), "business_day": self.meta.day}})
-            message = say("clock_step", clock=clock, day=self.meta.day)
+            message = say("clock_step", clock=f"{local:%Y-%m-%d %H:%M:%S}", day=self.meta.day)
             alert = self.followup.raise_alert("clock_step", local, message)
             self._emit("alert", kind="clock_step", alert_id=alert.id, window=None,
                        message=message)
