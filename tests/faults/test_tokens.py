@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -197,6 +198,9 @@ def test_the_hub_without_a_config_serves_the_demo_hall_on_loopback(tmp_path):
     try:
         ready = json.loads(proc.stdout.readline())
         assert ready["ready"] and ready["url"].startswith("ws://127.0.0.1:")
+        # once it answers, its signal handlers are in place (SIGTERM then stops it cleanly)
+        with urllib.request.urlopen(f"http://127.0.0.1:{ready['port']}/healthz", timeout=10) as r:
+            assert json.load(r)["hall"] == load_config(DEMO_CONFIG).hall.name
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)
