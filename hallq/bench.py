@@ -52,7 +52,7 @@ def _prefix(i: int) -> str:
 
 def generated_hall() -> str:
     """TOML for a big hall: open all day, no caps."""
-    parts = ['[hall]\nname = "基准测试大厅"\n']
+    parts = ['[hall]\nname = "基准测试大厅"\ndemo = true\n']  # one shared token, loopback
     for i in range(SERVICES):
         parts.append(f'[[services]]\nid = "s{i:02d}"\nname = "业务{i:02d}"\nprefix = "{_prefix(i)}"\n'
                      'numbers = [1, 9999]\nmaterials = ["身份证"]\n')

@@ -1,4 +1,5 @@
-"""`hallq check-config PATH`: validate a hall config; print every problem or a summary."""
+"""`hallq check-config PATH`: validate a hall config as the hub loads it (tokens too);
+print every problem or a summary."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ def summary(config: HallConfig) -> str:
     lines = [f"{hall.name} ({config.path})",
              f"  hours {hours}; reset at {hall.reset_time:%H:%M}; {len(hall.holidays)} holidays",
              f"  {len(config.services)} services:"]
+    if hall.demo:
+        lines.insert(1, "  demo hall: tokens not checked; the hub serves it on loopback only")
     for s in config.services.values():
         caps = f", cap {s.daily_cap}/day" if s.daily_cap else ""
         caps += f", {len(s.segment_caps)} segment caps" if s.segment_caps else ""
@@ -40,7 +43,7 @@ def summary(config: HallConfig) -> str:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        config = load_config(args.path)
+        config = load_config(args.path, strict=True)
     except ConfigError as e:
         print(e, file=sys.stderr)
         return 1

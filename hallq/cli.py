@@ -26,6 +26,7 @@ COMMANDS = {
     "demo": ("hallq.demo", "run the whole hall on one machine"),
     "bench": ("hallq.bench", "measure the hub against its goals"),
     "backup": ("caller.hub.backup", "copy the hub's database safely while it runs"),
+    "token": ("caller.manager.token_cli", "make fresh random device tokens (hallq token new DEVICE)"),
 }
 
 

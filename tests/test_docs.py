@@ -363,18 +363,34 @@ def code_block_after(text: str, marker: str, skip: int = 0) -> str:
 
 
 def test_check_config_outputs_in_schema_are_current(example_env, monkeypatch, tmp_path):
+    """On a copy of the county hall: its placeholder tokens refused, `hallq token new
+    --all`, then the summary and `config OK`; and the broken config's problems."""
+    from hallq.cli import main as hallq
+
     text = read(SCHEMA_MD)
-    monkeypatch.chdir(REPO)
+    example = "config/examples/county-hall.toml"
+    shutil.copytree(REPO / "config" / "examples", tmp_path / "hall" / "config" / "examples")
+    monkeypatch.chdir(tmp_path / "hall")
     shown = code_block_after(text, "## Checking a config").splitlines()
-    assert shown[0].endswith("hallq check-config config/examples/county-hall.toml")
-    summary = check_config.summary(load_config("config/examples/county-hall.toml"))
-    assert shown[1:] == [*summary.splitlines(), "config OK"]
+    assert shown[0].endswith(f"hallq check-config {example}")
+    with pytest.raises(ConfigError) as refused:
+        load_config(example, strict=True)
+    assert shown[1:] == str(refused.value).splitlines()
+
+    shown = code_block_after(text, "Fresh tokens for every device").splitlines()
+    assert shown[0] == f"$ hallq token new --all --config {example}"
+    check = next(i for i, line in enumerate(shown) if line.endswith(f"check-config {example}"))
+    with contextlib.redirect_stdout(io.StringIO()) as written:
+        assert hallq(["token", "new", "--all", "--config", example]) == 0
+    assert shown[1:check] == written.getvalue().splitlines()
+    summary = check_config.summary(load_config(example, strict=True))
+    assert shown[check + 1:] == [*summary.splitlines(), "config OK"]
 
     broken = code_block_after(text, "A broken config")
     (tmp_path / "hall.toml").write_text(broken, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError) as refused:
-        load_config("hall.toml")
+        load_config("hall.toml", strict=True)
     shown = code_block_after(text, "A broken config", skip=1).splitlines()
     assert shown[0] == "$ hallq check-config hall.toml"
     assert shown[1:] == str(refused.value).splitlines()

@@ -3,6 +3,11 @@
 `load_config(path)` reads the TOML, checks every key, and raises `ConfigError`
 listing *every* problem as `file: key: what was expected`. The model is frozen
 data; nothing in it does I/O, so the engine can hold it.
+
+`strict=True` (the hub and `hallq check-config`) also refuses weak tokens: short ones,
+the shipped example and demo tokens, one token for two devices, and token files that
+others may read. A demo hall (`[hall] demo = true`) is exempt; the hub serves it on
+loopback only.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ LED_PROTOCOLS = ("gbk-color", "bx5")
 PRINTER_SCHEMES = ("usb", "serial", "tcp", "file", "cups", "win32", "image")
 DEFAULT_ANNOUNCE = "请{number}号到{window_name}办理"
 ANNOUNCE_FIELDS = ("number", "window_name", "window", "service_name")
+MIN_TOKEN_BYTES = 16
+MIN_TOKEN_CHARS = 8  # different characters: "1111111111111111" is no secret
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ class Hall:
     seasons: tuple[Season, ...] = ()
     holidays: frozenset[date] = frozenset()
     extra_workdays: frozenset[date] = frozenset()
+    demo: bool = False  # a demo hall: public tokens, loopback only
 
     @property
     def tz(self) -> ZoneInfo:
@@ -157,8 +165,10 @@ class ConfigError(Exception):
 class _Checker:
     """Reads values out of raw TOML tables, recording problems instead of stopping."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: str = "<memory>") -> None:
         self.problems: list[str] = []
+        self.path = path
+        self.strict_tokens = False
 
     def fail(self, key: str, message: str) -> None:
         self.problems.append(f"{key}: {message}")
@@ -259,7 +269,7 @@ def _kind_name(kind: type | tuple) -> str:
 def _parse_hall(c: _Checker, raw: dict) -> Hall:
     c.known_keys(raw, "hall", {"name", "timezone", "notice", "font", "reset_time", "hours",
                                "open_days", "weekday_hours", "seasons", "holidays",
-                               "extra_workdays"})
+                               "extra_workdays", "demo"})
     name = c.get(raw, "hall", "name", str) or "?"
     tz = c.get(raw, "hall", "timezone", str, "Asia/Shanghai")
     try:
@@ -300,6 +310,7 @@ def _parse_hall(c: _Checker, raw: dict) -> Hall:
         seasons=tuple(seasons),
         holidays=c.dates("hall.holidays", raw.get("holidays", [])),
         extra_workdays=c.dates("hall.extra_workdays", raw.get("extra_workdays", [])),
+        demo=c.get(raw, "hall", "demo", bool, False),
     )
 
 
@@ -433,21 +444,56 @@ def _read_token(c: _Checker, raw: dict, key: str, base: Path) -> str:
         c.fail(f"{key}.{kind}", "expected a non-empty string")
         return ""
     if kind == "token":
+        weak = _weak_token(value) if c.strict_tokens else None
+        if weak:
+            c.fail(f"{key}.token", f"the config {weak}; expected a long random token, best in "
+                   "a token_file made by `hallq token new`")
         return value
     if kind == "token_env":
         token = os.environ.get(value, "")
+        weak = _weak_token(token) if c.strict_tokens and token else None
         if not token:
             c.fail(f"{key}.token_env", f"the environment variable {value} is not set or empty")
+        elif weak:
+            c.fail(f"{key}.token_env", f"the environment variable {value} {weak}; "
+                   "expected a long random token (openssl rand -hex 24)")
         return token
-    path = (base / value) if not Path(value).is_absolute() else Path(value)
+    path = token_path(base, value)
     try:
         token = path.read_text(encoding="utf-8").strip()
+        mode = path.stat().st_mode & 0o777
     except OSError as e:
         c.fail(f"{key}.token_file", f"cannot read {path}: {e.strerror}")
         return ""
     if not token:
         c.fail(f"{key}.token_file", f"{path} is empty")
+    elif c.strict_tokens:
+        weak = _weak_token(token)
+        if weak:
+            c.fail(f"{key}.token_file", f"{path} {weak}; expected a fresh random token: "
+                   f"hallq token new {raw.get('id')} --config {c.path}")
+        elif mode & 0o077 and os.name == "posix":
+            c.fail(f"{key}.token_file", f"{path} has mode {mode:04o}, others may read it; "
+                   f"expected 0600 or 0400 (chmod 600 {path})")
     return token
+
+
+def token_path(base: Path, value: str) -> Path:
+    """Where a `token_file` value points: relative to the config's folder, or absolute."""
+    return Path(value) if Path(value).is_absolute() else base / value
+
+
+def _weak_token(token: str) -> str | None:
+    """What makes a token guessable, or None."""
+    if token.upper().startswith("EXAMPLE-ONLY"):
+        return "holds the example token shipped with hallq"
+    if token.lower().startswith("demo-"):
+        return "holds a demo token"
+    if len(token.encode()) < MIN_TOKEN_BYTES:
+        return f"holds a {len(token.encode())}-byte token (fewer than {MIN_TOKEN_BYTES} bytes)"
+    if len(set(token)) < MIN_TOKEN_CHARS:
+        return f"holds a token of fewer than {MIN_TOKEN_CHARS} different characters"
+    return None
 
 
 def _parse_device(c: _Checker, raw: Any, i: int, windows: dict[str, Window],
@@ -548,6 +594,15 @@ def _check_cross(c: _Checker, services: dict[str, Service], windows: dict[str, W
             c.fail(f"windows (id {w.id!r}).backup", "expected the id of another window")
 
 
+def _check_shared_tokens(c: _Checker, devices: dict[str, Device]) -> None:
+    owners: dict[str, str] = {}
+    for d in devices.values():
+        if d.token and d.token in owners:
+            c.fail(f"devices (id {d.id!r})", f"has the same token as device {owners[d.token]!r}; "
+                   "expected a token of its own")
+        owners.setdefault(d.token, d.id)
+
+
 def _unique(c: _Checker, items: list, section: str) -> dict:
     out: dict = {}
     for item in items:
@@ -560,16 +615,18 @@ def _unique(c: _Checker, items: list, section: str) -> dict:
 
 
 def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
-                 device: str | None = None) -> HallConfig:
+                 device: str | None = None, strict: bool = False) -> HallConfig:
     """Validate a parsed TOML document; raise ConfigError with every problem.
 
     With `device`, only that device's token is read (token files and variables of the
-    other devices need not exist on this machine)."""
-    c = _Checker()
+    other devices need not exist on this machine). `strict` refuses weak tokens (see
+    the module's docstring) unless the hall is a demo hall."""
+    c = _Checker(path)
     base = base or Path.cwd()
     c.known_keys(raw, "", {"hall", "calling", "services", "windows", "devices"})
     hall_raw = c.get(raw, "", "hall", dict, what="a [hall] table with at least name") or {}
     hall = _parse_hall(c, hall_raw)
+    c.strict_tokens = strict and not hall.demo
     calling = _parse_calling(c, c.get(raw, "", "calling", dict, {}))
     services = _unique(c, [_parse_service(c, s, i) for i, s in
                            enumerate(c.get(raw, "", "services", list) or [])], "services")
@@ -582,14 +639,17 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
     devices = _unique(c, [_parse_device(c, d, i, windows, base, device) for i, d in
                           enumerate(c.get(raw, "", "devices", list, []))], "devices")
     _check_cross(c, services, windows)
+    if c.strict_tokens:
+        _check_shared_tokens(c, devices)
     if c.problems:
         raise ConfigError(path, c.problems)
     return HallConfig(path=path, hall=hall, calling=calling, services=services,
                       windows=windows, devices=devices)
 
 
-def load_config(path: str | os.PathLike, device: str | None = None) -> HallConfig:
-    """Load and validate a hall config file (for one device: see parse_config)."""
+def load_config(path: str | os.PathLike, device: str | None = None,
+                strict: bool = False) -> HallConfig:
+    """Load and validate a hall config file (for one device, strictly: see parse_config)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -599,7 +659,7 @@ def load_config(path: str | os.PathLike, device: str | None = None) -> HallConfi
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(str(p), [f"not valid TOML: {e}"]) from e
-    return parse_config(raw, str(p), p.parent, device)
+    return parse_config(raw, str(p), p.parent, device, strict)
 
 
 def default_config_path() -> Path:

@@ -39,6 +39,8 @@ ZH = {
     "cap_segment": "{service}本时段的号已取完，请 {next} 以后再来",
     "cap_range": "{service}今天的号码已用完",
     "bad_rating": "{window_name}收到{level_name}评价（{number}号，工号 {staff}），请第一时间到现场处理",
+    "clock_step": "服务器时钟被回拨（现在显示 {clock}），取号仍按 {day} 编号，不会重号；"
+                  "请检查服务器的时间设置（NTP、主板时钟）",
 }
 
 LEVEL_NAMES = {

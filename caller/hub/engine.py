@@ -1,12 +1,17 @@
 """The queue engine: a deterministic state machine with no I/O and no clock.
 
-    engine.handle(command, now) -> (reply, events)
+    engine.handle(command, now, mono=None) -> (reply, events)
 
 `command` is a protocol request (a dict with "type" and arguments); `now` is an
-aware datetime supplied by the caller. Every refused command raises nothing and
-changes nothing: the reply carries an error code and a sentence a clerk can read.
-Timers (day rollover, rating timeouts, services opening and closing) advance at
-the start of every `handle` and `tick`, so the result depends only on `now`.
+aware datetime supplied by the caller, and `mono` (optional) a reading of a clock no
+step of the system clock moves. Every refused command raises nothing and changes
+nothing: the reply carries an error code and a sentence a clerk can read. Timers
+(day rollover, rating timeouts, services opening and closing) advance at the start
+of every `handle` and `tick`, so the result depends only on `now` and `mono`.
+
+The system clock may step (a wrong RTC at boot, an NTP correction): the business day
+never moves backwards, a backward step raises a `clock_step` alert, and timeouts run
+on `mono`, so no step can issue a number twice or cut a rating short.
 
 After each call, `take_changes()` hands the store the rows that changed and lets
 the engine forget finished tickets nothing refers to any more.
@@ -14,6 +19,7 @@ the engine forget finished tickets nothing refers to any more.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -28,6 +34,9 @@ ACTIVE_STATES = ("waiting", "called", "held")
 BAD_LEVELS = ("dissatisfied", "very_dissatisfied")
 DEVICE_ALERTS = ("printer_fault", "printer_ok", "device_offline", "device_online")
 RECOVERIES = {"printer_ok": "printer_fault", "device_online": "device_offline"}
+CLOCK_STEP_S = 60.0  # a backward jump of the system clock larger than this is a step
+
+log = logging.getLogger("hallq.engine")
 
 
 @dataclass
@@ -116,6 +125,7 @@ class Engine:
         self.tickets: dict[int, Ticket] = {}
         self.windows = {wid: WindowState(wid) for wid in config.windows}
         self.counters: dict[str, DayCounter] = {}
+        self._counters_ahead: dict[str, dict[str, DayCounter]] = {}  # later day -> counters
         self.recent_calls: list[dict] = []
         self.followup = FollowUp()
         self._waiting: dict[str, dict[int, Ticket]] = {s: {} for s in config.services}
@@ -126,7 +136,11 @@ class Engine:
         self._dirty_tickets: set[int] = set()
         self._dirty_windows: set[str] = set()
         self._dirty_counters: set[str] = set()
-        self._dirty_meta = False
+        self._dirty_meta = now is not None  # a new hall's day is stored at its first commit
+        self._mono = 0.0
+        self._clock_offset: float | None = None  # wall clock minus mono at the last call
+        self._clock_behind = False  # the clock shows a day before the business day
+        self._rating_due: dict[str, float] = {}  # window -> mono time its rating times out
         self._commands = {
             "issue_ticket": self._issue_ticket,
             "call_next": self._call_next,
@@ -159,10 +173,13 @@ class Engine:
     def commands(self) -> tuple[str, ...]:
         return (*self._commands, "snapshot", "tick")
 
-    def handle(self, command: dict[str, Any], now: datetime) -> tuple[dict, list[dict]]:
-        """Apply one command at `now`; return the reply fields and the events."""
+    def handle(self, command: dict[str, Any], now: datetime,
+               mono: float | None = None) -> tuple[dict, list[dict]]:
+        """Apply one command at `now` (`mono`: a monotonic clock in seconds; None: the
+        wall clock, for callers whose clock never steps); return the reply and events."""
         self._events = []
         local = now.astimezone(self.tz)
+        self._mono = now.timestamp() if mono is None else mono
         self._advance(local)
         kind = command.get("type")
         lang = command.get("lang") if isinstance(command.get("lang"), str) else "zh"
@@ -181,9 +198,9 @@ class Engine:
             result = {"ok": False, "error": {"code": r.code, "message": message}}
         return result, self._events
 
-    def tick(self, now: datetime) -> list[dict]:
+    def tick(self, now: datetime, mono: float | None = None) -> list[dict]:
         """Advance the timers only."""
-        return self.handle({"type": "tick"}, now)[1]
+        return self.handle({"type": "tick"}, now, mono)[1]
 
     def take_changes(self) -> Changes:
         """Rows changed since the last call; forget finished tickets nobody refers to."""
@@ -216,14 +233,23 @@ class Engine:
     def restore(self, meta: Meta, tickets: list[Ticket], windows: list[WindowState],
                 counters: list[DayCounter], recent_calls: list[dict],
                 followup: FollowUp | None = None) -> None:
-        """Load state kept by the store (active and referenced tickets only)."""
+        """Load state kept by the store (active and referenced tickets only; the counters
+        of the business day and of any later day)."""
         self.meta = meta
+        self._dirty_meta = False
         self.followup = followup or FollowUp()
         self.tickets = {t.id: t for t in tickets}
         for ws in windows:
             if ws.id in self.windows:
                 self.windows[ws.id] = ws
-        self.counters = {c.service: c for c in counters if c.day == meta.day}
+        self.counters = {}
+        self._counters_ahead = {}
+        for c in counters:
+            if c.day == meta.day:
+                self.counters[c.service] = c
+            elif c.day > meta.day:
+                self._counters_ahead.setdefault(c.day, {})[c.service] = c
+        self._rating_due = {}
         self.recent_calls = list(recent_calls)[: self.config.calling.recent_calls]
         for q in (*self._waiting.values(), *self._directed.values()):
             q.clear()
@@ -358,10 +384,11 @@ class Engine:
 
     def _advance(self, local: datetime) -> None:
         day = business_day(self.config.hall, local)
-        if day.isoformat() != self.meta.day:
+        self._watch_clock(local, day)
+        if day.isoformat() > self.meta.day:
             self._roll_day(day)
         for ws in self.windows.values():
-            if ws.rating_deadline is not None and ws.rating_deadline <= local:
+            if ws.rating_deadline is not None and self._mono >= self._rating_due_at(ws, local):
                 self._rating_timeout(ws, local)
         minute = (local.date(), local.hour, local.minute)
         if minute != self._open_checked:
@@ -373,8 +400,34 @@ class Engine:
                 if previous is not None and previous[0] != status[0]:
                     self._emit("service_status", service=s.id, open=status[0], reason=status[1])
 
+    def _watch_clock(self, local: datetime, day: date) -> None:
+        """Raise one `clock_step` alert when the system clock jumps back, or shows a day
+        before the business day (the day stays: numbering never goes back)."""
+        offset = local.timestamp() - self._mono
+        stepped = self._clock_offset is not None and offset < self._clock_offset - CLOCK_STEP_S
+        self._clock_offset = offset
+        behind = day.isoformat() < self.meta.day
+        if stepped or (behind and not self._clock_behind):
+            log.warning("system clock stepped back", extra={"fields": {
+                "clock": local.isoformat(timespec="seconds"), "business_day": self.meta.day}})
+            message = say("clock_step", clock=f"{local:%Y-%m-%d %H:%M:%S}", day=self.meta.day)
+            alert = self.followup.raise_alert("clock_step", local, message)
+            self._emit("alert", kind="clock_step", alert_id=alert.id, window=None,
+                       message=message)
+        self._clock_behind = behind
+
+    def _rating_due_at(self, ws: WindowState, local: datetime) -> float:
+        """When (on `mono`) the window's rating times out; a deadline restored from the
+        store counts from now, at most the whole timeout."""
+        if ws.id not in self._rating_due:
+            left = (ws.rating_deadline - local).total_seconds() if ws.rating_deadline else 0.0
+            timeout = self.config.calling.rating_timeout_s
+            self._rating_due[ws.id] = self._mono + min(max(left, 0.0), timeout)
+        return self._rating_due[ws.id]
+
     def _roll_day(self, day: date) -> None:
-        """Numbering restarts; what still waits from an earlier day is cancelled."""
+        """Numbering restarts, from the counters the store kept for that day if any;
+        what still waits from an earlier day is cancelled."""
         cancelled = False
         for t in list(self.tickets.values()):
             if t.state in ("waiting", "held") and t.day < day.isoformat():
@@ -385,7 +438,8 @@ class Engine:
                 cancelled = True
         self.meta.day = day.isoformat()
         self._dirty_meta = True
-        self.counters = {}
+        self.counters = self._counters_ahead.pop(self.meta.day, {})
+        self._counters_ahead = {d: c for d, c in self._counters_ahead.items() if d > self.meta.day}
         if cancelled:
             self._queue_changed()
 
@@ -393,6 +447,7 @@ class Engine:
         t = self.tickets[ws.rating_ticket] if ws.rating_ticket else None
         ws.rating_ticket = None
         ws.rating_deadline = None
+        self._rating_due.pop(ws.id, None)
         self._touch_window(ws)
         if t is None:
             return
@@ -541,7 +596,7 @@ class Engine:
         if t.state == "waiting":
             self._dequeue(t)
         elif t.state == "held":
-            t.hold_s += (local - t.held_at).total_seconds() if t.held_at else 0.0
+            t.hold_s += max((local - t.held_at).total_seconds(), 0.0) if t.held_at else 0.0
             t.held_at = None
         t.state = "called"
         t.window = ws.id
@@ -600,7 +655,7 @@ class Engine:
 
     def _end_stint(self, ws: WindowState, t: Ticket, local: datetime) -> None:
         if t.called_at is not None:
-            t.service_s += (local - t.called_at).total_seconds()
+            t.service_s += max((local - t.called_at).total_seconds(), 0.0)
         ws.current = None
         self._touch(t)
         self._touch_window(ws)
@@ -739,6 +794,7 @@ class Engine:
         timeout = self.config.calling.rating_timeout_s
         ws.rating_ticket = t.id
         ws.rating_deadline = local + timedelta(seconds=timeout)
+        self._rating_due[ws.id] = self._mono + timeout
         self._touch_window(ws)
         self._emit("rating_requested", window=ws.id, ticket=self.ticket_view(t), timeout_s=timeout)
 
@@ -764,6 +820,7 @@ class Engine:
         t = self.tickets[ws.rating_ticket]
         t.rating, t.rating_status, t.rated_at = level, "rated", local
         ws.rating_ticket, ws.rating_deadline = None, None
+        self._rating_due.pop(ws.id, None)
         self._touch(t)
         self._touch_window(ws)
         view = self.ticket_view(t)

@@ -1,19 +1,30 @@
-"""`hallq hub`: run the hall's hub until SIGTERM/SIGINT."""
+"""`hallq hub`: run the hall's hub until SIGTERM/SIGINT.
+
+Exit statuses a restart cannot cure (the systemd unit does not restart on them):
+2 the config is refused, 3 another hub has the database open, 4 the database is damaged.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import json
 import sys
 from datetime import datetime
 
-from caller.core.config import ConfigError, default_config_path, load_config
+from caller.core.config import ConfigError, HallConfig, default_config_path, load_config
 from caller.hub.server import HallClock, run_hub, setup_logging, ssl_context
+from caller.hub.store import DamagedDatabase, DatabaseInUse
+
+EXIT_CONFIG = 2
+EXIT_DB_IN_USE = 3
+EXIT_DB_DAMAGED = 4
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", default=str(default_config_path()), help="hall config (TOML)")
+    parser.add_argument("--config", help="hall config (TOML); without it the demo hall, "
+                        "served on loopback only")
     parser.add_argument("--db", default="hallq.db", help="SQLite database file (created if missing)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
@@ -27,13 +38,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="INFO")
 
 
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def demo_host_problem(config: HallConfig, host: str) -> str | None:
+    """A demo hall's tokens are public: it may not listen beyond this machine."""
+    if not config.hall.demo or is_loopback(host):
+        return None
+    return (f"hallq hub: {config.path} is a demo hall ([hall] demo = true; its tokens, the "
+            f"admin's too, are public), so it is served on loopback only; expected --host "
+            f"127.0.0.1, got --host {host}. A real hall: a config of its own without "
+            "`demo = true`, tokens made by `hallq token new` (docs/deployment.md)")
+
+
 def run(args: argparse.Namespace) -> int:
     setup_logging(args.log_level)
+    path = args.config or default_config_path()
     try:
-        config = load_config(args.config)
+        config = load_config(path, strict=True)
     except ConfigError as e:
         print(e, file=sys.stderr)
-        return 2
+        return EXIT_CONFIG
+    problem = demo_host_problem(config, args.host)
+    if problem is None and args.config is None and not is_loopback(args.host):
+        problem = (f"hallq hub: without --config the hub serves the demo hall ({path}) on "
+                   f"loopback only; expected --host 127.0.0.1 or a --config, got --host {args.host}")
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_CONFIG
     clock = HallClock(args.start_time, args.speed) if args.start_time or args.speed != 1.0 else None
     ctx = ssl_context(args.certfile, args.keyfile) if args.certfile else None
     scheme = "wss" if ctx else "ws"
@@ -42,6 +80,13 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"ready": True, "url": f"{scheme}://{args.host}:{port}/", "port": port}),
               flush=True)
 
-    asyncio.run(run_hub(config, args.db, args.host, args.port, clock=clock,
-                        synchronous=args.sync, ssl_ctx=ctx, on_ready=ready))
+    try:
+        asyncio.run(run_hub(config, args.db, args.host, args.port, clock=clock,
+                            synchronous=args.sync, ssl_ctx=ctx, on_ready=ready))
+    except DatabaseInUse as e:
+        print(f"hallq hub: {e}", file=sys.stderr)
+        return EXIT_DB_IN_USE
+    except DamagedDatabase as e:
+        print(f"hallq hub: {e}", file=sys.stderr)
+        return EXIT_DB_DAMAGED
     return 0

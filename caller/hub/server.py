@@ -63,6 +63,10 @@ class HallClock:
         elapsed = (time.monotonic() - self._origin_real) * self._speed
         return self._origin + timedelta(seconds=elapsed)
 
+    def monotonic(self) -> float:
+        """Seconds at the hall clock's speed that no step of the system clock moves."""
+        return (time.monotonic() - self._origin_real) * self._speed
+
 
 @dataclass(eq=False)
 class Session:
@@ -299,7 +303,7 @@ class Hub:
             command = dict(item.payload)
             if item.session is not None:
                 command["device"] = item.session.device.id
-            reply, produced = self.engine.handle(command, now)
+            reply, produced = self.engine.handle(command, now, self.clock.monotonic())
             if "snapshot" in reply:
                 reply["snapshot"]["manager"]["today"] = self.today
             events.extend(produced)

@@ -4,17 +4,21 @@ A batch holds the rows the engine changed, the events they produced (numbered
 with the hub-wide, gap-free `seq`) and the replies owed to each request id, so a
 retried request gets its first answer and never acts twice. The engine is rebuilt
 from these tables at start.
+
+One hub per database: the store holds an exclusive lock on `<db>.lock` while open, and
+refuses a database that fails `PRAGMA quick_check` instead of serving from it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import sqlite_utils
 
@@ -85,6 +89,18 @@ class StorageError(Exception):
     """The database refused a write (disk full, I/O error, read-only file)."""
 
 
+class StoreUnavailable(Exception):
+    """The database cannot be served at all; starting again will not help."""
+
+
+class DatabaseInUse(StoreUnavailable):
+    """Another hub has this database open."""
+
+
+class DamagedDatabase(StoreUnavailable):
+    """The file is not a sound SQLite database."""
+
+
 @dataclass
 class StoredEvent:
     seq: int
@@ -95,13 +111,23 @@ class Store:
     """All the hub's durable state. Only the hub process opens it."""
 
     def __init__(self, path: str | Path, synchronous: str = "FULL") -> None:
+        """Open (or create) the database; raise DatabaseInUse or DamagedDatabase."""
         self.path = str(path)
+        self._lock = _lock(self.path)
         self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.db = sqlite_utils.Database(self.conn)
-        self.db.enable_wal()
-        self.conn.execute(f"PRAGMA synchronous={synchronous}")
-        self.conn.execute("PRAGMA busy_timeout=5000")
-        self._migrate()
+        try:
+            self._check()
+            self.db = sqlite_utils.Database(self.conn)
+            self.db.enable_wal()
+            self.conn.execute(f"PRAGMA synchronous={synchronous}")
+            self.conn.execute("PRAGMA busy_timeout=5000")
+            self._migrate()
+        except BaseException as e:
+            self.conn.close()
+            self._lock.close()
+            if isinstance(e, sqlite3.DatabaseError) and not isinstance(e, sqlite3.OperationalError):
+                raise DamagedDatabase(_damaged(self.path, str(e))) from e
+            raise
         # Lookups from the event loop read through their own connection: in WAL mode it
         # sees only committed data, never a batch the writer is still committing.
         self.reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -112,6 +138,11 @@ class Store:
         self._case_sql = _upsert_sql("cases", CASE_FIELDS)
 
     # ------------------------------------------------------------------ schema
+
+    def _check(self) -> None:
+        rows = [r[0] for r in self.conn.execute("PRAGMA quick_check(5)").fetchall()]
+        if rows != ["ok"]:
+            raise DamagedDatabase(_damaged(self.path, "; ".join(rows)))
 
     def schema_version(self) -> int:
         return self.conn.execute("PRAGMA user_version").fetchone()[0]
@@ -218,7 +249,7 @@ class Store:
                 f"AND state NOT IN ({marks})", (*sorted(refs), *ACTIVE_STATES))
         counters = [DayCounter(r["service"], r["day"], r["last"], r["issued"],
                                json.loads(r["segments"]))
-                    for r in self._dict_rows("SELECT * FROM counters WHERE day = ?", (meta.day,))]
+                    for r in self._dict_rows("SELECT * FROM counters WHERE day >= ?", (meta.day,))]
         engine.restore(meta, [_ticket_from_row(r) for r in rows], windows, counters,
                        self._recent_calls(config.calling.recent_calls), self._followup())
         return engine
@@ -278,6 +309,51 @@ class Store:
     def close(self) -> None:
         self.reader.close()
         self.conn.close()
+        self._lock.close()
+
+
+def _lock(path: str) -> IO[str]:
+    """Hold `<path>.lock` exclusively (released when the file is closed, also by a crash)."""
+    lock = open(f"{path}.lock", "a+", encoding="utf-8")  # noqa: SIM115 - kept open while in use
+    lock.seek(0)  # Windows locks the byte at the position
+    if not _try_lock(lock.fileno()):
+        try:
+            holder = lock.read().strip() or "?"
+        except OSError:  # Windows: the holder's locked byte cannot be read
+            holder = "?"
+        lock.close()
+        raise DatabaseInUse(
+            f"the database {path} is in use by another hub (pid {holder}, lock file "
+            f"{path}.lock); one hub per database: stop the other one or give this one "
+            "another --db")
+    lock.truncate(0)
+    lock.write(f"{os.getpid()}\n")
+    lock.flush()
+    return lock
+
+
+def _try_lock(fd: int) -> bool:
+    if os.name == "nt":
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _damaged(path: str, detail: str) -> str:
+    return (f"the database {path} is damaged ({detail}); the hub will not serve from it. "
+            "Restore the last backup (docs/deployment.md, \"Restore\"), or move the file "
+            "aside to start with an empty database")
 
 
 def _upsert_sql(table: str, names: tuple[str, ...]) -> str:
