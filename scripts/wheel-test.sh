@@ -11,7 +11,8 @@ echo "wheel test: building the wheel"
 .venv/bin/python -m pip wheel -q --no-deps -w "$work/dist" . >/dev/null
 wheel=$(ls "$work"/dist/hallq-*.whl)
 "${PYTHON:-python3}" -m venv "$work/venv"
-"$work/venv/bin/python" -m pip install -q "$wheel"
+# (this machine's pip config names local indexes that may be absent; their warnings are noise)
+"$work/venv/bin/python" -m pip install -q "$wheel" 2> >(grep -v "^WARNING: Location" >&2)
 
 mkdir "$work/empty"
 cd "$work/empty"
