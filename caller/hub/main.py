@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from datetime import datetime
 
-from caller.core.config import ConfigError, default_config_path, load_config
+from caller.core.cli import add_config_option, exits_on_config_error
+from caller.core.config import load_config
 from caller.hub.server import HallClock, run_hub, setup_logging, ssl_context
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", default=str(default_config_path()), help="hall config (TOML)")
+    add_config_option(parser)
     parser.add_argument("--db", default="hallq.db", help="SQLite database file (created if missing)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
@@ -27,13 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="INFO")
 
 
+@exits_on_config_error
 def run(args: argparse.Namespace) -> int:
     setup_logging(args.log_level)
-    try:
-        config = load_config(args.config)
-    except ConfigError as e:
-        print(e, file=sys.stderr)
-        return 2
+    config = load_config(args.config)
     clock = HallClock(args.start_time, args.speed) if args.start_time or args.speed != 1.0 else None
     ctx = ssl_context(args.certfile, args.keyfile) if args.certfile else None
     scheme = "wss" if ctx else "ws"

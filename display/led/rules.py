@@ -39,9 +39,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Literal
 
+from caller.core.config import DEFAULT_IDLE_TEXT
 from drivers.led import Colour, StripText
 
-DEFAULT_IDLE_TEXT = "热情为您服务"
 CALL_COLOUR: Colour = "green"
 PAUSED_COLOUR: Colour = "yellow"
 IDLE_COLOUR: Colour = "red"
