@@ -449,17 +449,17 @@ def device_key(device_id: str) -> str:
 
 def device_for(config: HallConfig, device_id: str, role: str | None) -> Device:
     """The device `device_id` of `config`, which must have `role` (None: any role);
-    ConfigError otherwise."""
+    ConfigError naming the devices there are otherwise."""
     device = config.devices.get(device_id)
+    if device is not None and role in (None, device.role):
+        return device
+    same = [d.id for d in config.devices.values() if role in (None, d.role)]
+    there = (f"the {role + ' ' if role else ''}devices in this config: "
+             f"{', '.join(same) or '(none)'}")
     if device is None:
-        same = [d.id for d in config.devices.values() if role in (None, d.role)]
-        raise ConfigError(config.path, [f"devices: no device {device_id!r}; the "
-                                        f"{role + ' ' if role else ''}devices in this config: "
-                                        f"{', '.join(same) or '(none)'}"])
-    if role is not None and device.role != role:
-        raise ConfigError(config.path, [f"{device_key(device_id)}.role: expected \"{role}\", "
-                                        f"got {device.role!r}"])
-    return device
+        raise ConfigError(config.path, [f"devices: no device {device_id!r}; {there}"])
+    raise ConfigError(config.path, [f"{device_key(device_id)}.role: expected \"{role}\", "
+                                    f"got {device.role!r} ({there})"])
 
 
 def _read_token(c: _Checker, raw: dict, key: str, base: Path) -> str:

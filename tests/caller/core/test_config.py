@@ -88,13 +88,13 @@ def test_check_config_command(tmp_path, capsys):
     assert "青山镇便民服务中心" in out and "config OK" in out
     broken = tmp_path / "broken.toml"
     broken.write_text('[hall]\nname = 1\n[[services]]\nid = "a"\n')
-    assert main(["check-config", str(broken)]) == 1
+    assert main(["check-config", str(broken)]) == 2
     err = capsys.readouterr().err
     assert str(broken) in err and "hall.name: expected a string" in err
     assert "services[0] (id 'a').name: missing" in err
     bad_toml = tmp_path / "bad.toml"
     bad_toml.write_text("[hall\n")
-    assert main(["check-config", str(bad_toml)]) == 1
+    assert main(["check-config", str(bad_toml)]) == 2
     assert "not valid TOML" in capsys.readouterr().err
 
 
