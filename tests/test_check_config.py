@@ -171,3 +171,18 @@ def test_every_program_refuses_a_device_of_another_role_alike(capsys, program, r
     assert err[0] == "1 problem(s) in the hall config:"
     assert err[1].startswith(f"  {DEMO_CONFIG}: devices (id 'eval-1').role: expected \"{role}\", "
                              f"got 'evaluator' (the {role} devices in this config: ")
+
+
+def test_every_device_program_has_options_that_check_config_runs():
+    """A program added without registering its options would let check-config pass configs
+    that program refuses."""
+    import importlib
+
+    from hallq.check_config import PROGRAM_OPTIONS
+    from hallq.cli import COMMANDS
+
+    device_programs = ("kiosk", "terminal", "display", "counter", "led")  # named as their role
+    for role in device_programs:
+        package = COMMANDS[role][0].rsplit(".", 1)[0]
+        assert PROGRAM_OPTIONS[role] is importlib.import_module(f"{package}.options").parse
+    assert set(PROGRAM_OPTIONS) == set(device_programs)
