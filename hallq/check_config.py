@@ -1,12 +1,38 @@
-"""`hallq check-config PATH`: validate a hall config as the hub loads it (tokens too);
-print every problem or a summary."""
+"""`hallq check-config PATH`: validate a hall config; print every problem or a summary.
+
+It checks what the hub and every program would check when they start: the loader's
+checks (tokens strictly, as the hub loads them), and each program's `options.py` for
+every device of that program's role. The config layer may
+not import the programs, so this top layer names them in `PROGRAM_OPTIONS` and hands
+them to the loader. Exit status 2 when the config is refused, as for every program.
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
+from collections.abc import Mapping
 
-from caller.core.config import ConfigError, HallConfig, default_config_path, load_config
+from caller.core.cli import exits_on_config_error
+from caller.core.config import HallConfig, OptionsParser, default_config_path, load_config
+from caller.counter import options as counter
+from caller.terminal import options as terminal
+from display.led import options as led
+from display.wall import options as wall
+from kiosk import options as kiosk
+
+# Role -> the parser of the program that runs devices of that role.
+PROGRAM_OPTIONS: Mapping[str, OptionsParser] = {
+    "kiosk": kiosk.parse,
+    "terminal": terminal.parse,
+    "counter": counter.parse,
+    "display": wall.parse,
+    "led": led.parse,
+}
+
+
+def load_checked(path: str, strict: bool = True) -> HallConfig:
+    """Load `path` as the hub and every program would: ConfigError with all their problems."""
+    return load_config(path, strict=strict, checks=PROGRAM_OPTIONS)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,12 +67,9 @@ def summary(config: HallConfig) -> str:
     return "\n".join(lines)
 
 
+@exits_on_config_error
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.path, strict=True)
-    except ConfigError as e:
-        print(e, file=sys.stderr)
-        return 1
+    config = load_checked(args.path)
     print(summary(config))
     print("config OK")
     return 0

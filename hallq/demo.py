@@ -21,17 +21,19 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from caller.core.config import ConfigError, HallConfig, default_config_path, load_config
+from caller.core.cli import add_config_option, exits_on_config_error
+from caller.core.config import HallConfig
 from caller.core.schedule import is_workday
 from drivers.bus.simulator import BusSimulator
 from drivers.led.simulator import LedLineSimulator
+from hallq.check_config import load_checked
 from hallq.demo_hour import BusyHour, HourPlan, kiosk_script
 from hallq.demo_summary import write_summary
 from hallq.supervisor import Program, Supervisor, hallq_argv
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", default=str(default_config_path()))
+    add_config_option(parser)
     parser.add_argument("--out", default="out/demo", help="folder for everything the demo makes")
     parser.add_argument("--headless", action="store_true",
                         help="no windows: run the scripted busy hour (default without a screen)")
@@ -217,12 +219,9 @@ def run_windows(config: HallConfig, out: Path, args: argparse.Namespace, report)
     return 0
 
 
+@exits_on_config_error
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as e:
-        print(e, file=sys.stderr)
-        return 2
+    config = load_checked(args.config)
     out = Path(args.out)
     if out.exists():
         for old in ("hall.db", "hall.db-wal", "hall.db-shm"):

@@ -13,10 +13,11 @@ import os
 import sys
 from pathlib import Path
 
-from caller.core.config import ConfigError, default_config_path, load_config
+from caller.core.cli import add_device_options, exits_on_config_error
+from caller.core.config import load_config
 from drivers.fonts import FontNotFound, find_cjk_font
+from kiosk.options import kiosk_options
 
-DEFAULT_HUB = "ws://127.0.0.1:8765/"
 LANDSCAPE = (1920, 1080)
 
 
@@ -32,9 +33,7 @@ def _size(value: str) -> tuple[int, int]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", default=str(default_config_path()), help="hall config (TOML)")
-    parser.add_argument("--device", default="kiosk-1", help="this kiosk's device id in the config")
-    parser.add_argument("--hub", default=DEFAULT_HUB, help=f"hub URL (default {DEFAULT_HUB})")
+    add_device_options(parser, "kiosk", default="kiosk-1")
     parser.add_argument("--printer", help="printer URL for this run instead of the config's (\"\" for none)")
     parser.add_argument("--windowed", action="store_true", help="a window instead of full screen")
     parser.add_argument("--size", type=_size, help="window size WIDTHxHEIGHT (default 1920x1080)")
@@ -57,26 +56,17 @@ def _fail(message: str) -> int:
     return 2
 
 
+@exits_on_config_error
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config, device=args.device)
-    except ConfigError as e:
-        return _fail(str(e))
-    device = config.devices.get(args.device)
-    if device is None:
-        kiosks = [d.id for d in config.devices.values() if d.role == "kiosk"]
-        return _fail(f"{config.path}: devices: no device {args.device!r}; kiosks in this config: "
-                     + (", ".join(kiosks) or "(none)"))
-    if device.role != "kiosk":
-        return _fail(f"{config.path}: devices (id {device.id!r}).role: expected \"kiosk\", "
-                     f"got {device.role!r}")
+    config = load_config(args.config, device=args.device)
+    options = kiosk_options(config, args.device)
     try:
         font = find_cjk_font(config.hall.font)
     except FontNotFound as e:
         return _fail(f"cannot show Chinese: {e}")
     size = args.size or (LANDSCAPE[::-1] if args.portrait else LANDSCAPE)
-    printer = args.printer if args.printer is not None else device.options.get("printer", "")
-    if printer:
+    printer = args.printer if args.printer is not None else options.printer
+    if args.printer:
         from drivers.printer.backends import check_printer_url
 
         try:
@@ -103,10 +93,9 @@ def run(args: argparse.Namespace) -> int:
             return _fail(f"script {args.script}: {e}")
 
     settings = KioskSettings(
-        config=config, device=device.id, token=device.token, hub_url=args.hub,
-        printer_url=printer, paper_mm=device.options.get("paper_mm", 80),
-        print_mode=device.options.get("print_mode", "raster"),
-        priority_entry=bool(device.options.get("priority_entry", True)), font_path=font,
+        config=config, device=args.device, token=config.devices[args.device].token,
+        hub_url=args.hub, printer_url=printer, paper_mm=options.paper_mm,
+        print_mode=options.print_mode, priority_entry=options.priority_entry, font_path=font,
         idle_timeout=args.idle_timeout, status_url=args.status_url, lang=args.lang)
     KioskApp(settings, script).run()
     if script is not None and not script.ok:

@@ -8,6 +8,12 @@ data; nothing in it does I/O, so the engine can hold it.
 the shipped example and demo tokens, one token for two devices, and token files that
 others may read. A demo hall (`[hall] demo = true`) is exempt; the hub serves it on
 loopback only.
+
+The loader knows which keys each device role has, their defaults and the structure
+every program relies on. The keys only one program understands are checked by that
+program's `options.py`; this layer cannot import the programs, so whoever can (the
+`hallq` top layer) passes their parsers in as `checks`, one per role, and the loader
+runs each for every device of that role (see `hallq.check_config`).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import itertools
 import os
 import re
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
 from importlib.resources import files
@@ -31,6 +38,9 @@ RATING_LEVELS = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_d
 EVALUATOR_MODELS = ("5key", "4key")
 LED_PROTOCOLS = ("gbk-color", "bx5")
 PRINTER_SCHEMES = ("usb", "serial", "tcp", "file", "cups", "win32", "image")
+BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
+DEFAULT_BAUDRATE = 9600
+DEFAULT_IDLE_TEXT = "热情为您服务"
 DEFAULT_ANNOUNCE = "请{number}号到{window_name}办理"
 ANNOUNCE_FIELDS = ("number", "window_name", "window", "service_name")
 MIN_TOKEN_BYTES = 16
@@ -432,6 +442,38 @@ _DEVICE_KEYS = {
 }
 
 
+# What the loader fills in for a key a device leaves out: the one place these defaults live.
+DEVICE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "kiosk": {"printer": "", "paper_mm": 80, "print_mode": "raster", "priority_entry": True},
+    "counter": {"baudrate": DEFAULT_BAUDRATE, "evaluator": "5key", "keypad": "default"},
+    "display": {"area": "", "orientation": "landscape"},
+    "led": {"baudrate": DEFAULT_BAUDRATE, "protocol": "gbk-color", "idle_text": DEFAULT_IDLE_TEXT},
+}
+
+OptionsParser = Callable[[HallConfig, Device], object]
+"""Parses one device's options into a program's typed settings; raises ConfigError."""
+
+
+def device_key(device_id: str) -> str:
+    """How problems name a device's table: `devices (id 'wall-1')`."""
+    return f"devices (id {device_id!r})"
+
+
+def device_for(config: HallConfig, device_id: str, role: str | None) -> Device:
+    """The device `device_id` of `config`, which must have `role` (None: any role);
+    ConfigError naming the devices there are otherwise."""
+    device = config.devices.get(device_id)
+    if device is not None and role in (None, device.role):
+        return device
+    same = [d.id for d in config.devices.values() if role in (None, d.role)]
+    there = (f"the {role + ' ' if role else ''}devices in this config: "
+             f"{', '.join(same) or '(none)'}")
+    if device is None:
+        raise ConfigError(config.path, [f"devices: no device {device_id!r}; {there}"])
+    raise ConfigError(config.path, [f"{device_key(device_id)}.role: expected \"{role}\", "
+                                    f"got {device.role!r} ({there})"])
+
+
 def _read_token(c: _Checker, raw: dict, key: str, base: Path) -> str:
     sources = [k for k in ("token", "token_file", "token_env") if k in raw]
     if len(sources) != 1:
@@ -519,38 +561,40 @@ def _parse_device(c: _Checker, raw: Any, i: int, windows: dict[str, Window],
             c.fail(f"{key}.windows", f"unknown window {w!r}; expected one of {', '.join(windows)}")
     if role in WINDOW_ROLES and not win:
         c.fail(f"{key}.windows", f"a {role} must be bound to at least one window")
-    options = {k: raw[k] for k in extra if k in raw}
+    options = {**DEVICE_DEFAULTS.get(role or "", {}), **{k: raw[k] for k in extra if k in raw}}
     if role == "kiosk":
         _check_kiosk(c, key, options)
     elif role == "counter":
         _check_bus(c, key, options, "addresses", win, windows)
-        model = options.setdefault("evaluator", "5key")
+        model = options["evaluator"]
         if model and model not in EVALUATOR_MODELS:
             c.fail(f"{key}.evaluator", f"expected one of {', '.join(EVALUATOR_MODELS)} "
                    "or \"\" for none")
-        options.setdefault("baudrate", 9600)
     elif role == "led":
         _check_bus(c, key, options, "strips", None, windows)
-        proto = options.setdefault("protocol", "gbk-color")
+        proto = options["protocol"]
         if proto not in LED_PROTOCOLS:
             c.fail(f"{key}.protocol", f"expected one of {', '.join(LED_PROTOCOLS)}, got {proto!r}")
-        options.setdefault("baudrate", 9600)
-        options.setdefault("idle_text", "热情为您服务")
+        if not isinstance(options["idle_text"], str) or not options["idle_text"].strip():
+            c.fail(f"{key}.idle_text", f"expected a text to show, got {options['idle_text']!r}")
     if did is None or role is None:
         return None
     return Device(id=did, role=role, token=token, windows=tuple(win), options=options)
 
 
 def _check_kiosk(c: _Checker, key: str, options: dict) -> None:
-    url = options.setdefault("printer", "")
-    if url and url.split("://", 1)[0] not in PRINTER_SCHEMES:
+    url = options["printer"]
+    if not isinstance(url, str):
+        c.fail(f"{key}.printer", f"expected a printer URL or \"\" for none, got {url!r}")
+    elif url and url.split("://", 1)[0] not in PRINTER_SCHEMES:
         c.fail(f"{key}.printer", f"expected a URL starting with one of "
                f"{', '.join(s + '://' for s in PRINTER_SCHEMES)}, got {url!r}")
-    if options.setdefault("paper_mm", 80) not in (58, 80):
+    if options["paper_mm"] not in (58, 80) or isinstance(options["paper_mm"], bool):
         c.fail(f"{key}.paper_mm", "expected 58 or 80")
-    if options.setdefault("print_mode", "raster") not in ("raster", "text"):
+    if options["print_mode"] not in ("raster", "text"):
         c.fail(f"{key}.print_mode", "expected \"raster\" or \"text\" (GB18030)")
-    options.setdefault("priority_entry", True)
+    if not isinstance(options["priority_entry"], bool):
+        c.fail(f"{key}.priority_entry", f"expected true or false, got {options['priority_entry']!r}")
 
 
 def _check_bus(c: _Checker, key: str, options: dict, table: str, bound: list | None,
@@ -558,6 +602,9 @@ def _check_bus(c: _Checker, key: str, options: dict, table: str, bound: list | N
     if not isinstance(options.get("port"), str) or not options.get("port"):
         c.fail(f"{key}.port", "expected a serial port such as \"/dev/ttyUSB0\" or a pyserial "
                "URL such as \"socket://10.0.0.5:4001\"")
+    rate = options["baudrate"]
+    if rate not in BAUDRATES or isinstance(rate, bool):
+        c.fail(f"{key}.baudrate", f"expected one of {', '.join(map(str, BAUDRATES))}, got {rate!r}")
     mapping = options.get(table)
     if not isinstance(mapping, dict) or not mapping:
         c.fail(f"{key}.{table}", "expected a table of window id -> bus address, like { \"1\" = 1 }")
@@ -615,12 +662,15 @@ def _unique(c: _Checker, items: list, section: str) -> dict:
 
 
 def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
-                 device: str | None = None, strict: bool = False) -> HallConfig:
+                 device: str | None = None, strict: bool = False,
+                 checks: Mapping[str, OptionsParser] | None = None) -> HallConfig:
     """Validate a parsed TOML document; raise ConfigError with every problem.
 
     With `device`, only that device's token is read (token files and variables of the
     other devices need not exist on this machine). `strict` refuses weak tokens (see
-    the module's docstring) unless the hall is a demo hall."""
+    the module's docstring) unless the hall is a demo hall. `checks` maps a role to the
+    parser of the program that runs such devices: it runs for every device of that role
+    whose table the loader found sound, and its problems are reported with the loader's."""
     c = _Checker(path)
     base = base or Path.cwd()
     c.known_keys(raw, "", {"hall", "calling", "services", "windows", "devices"})
@@ -636,20 +686,36 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
                           enumerate(c.get(raw, "", "windows", list) or [])], "windows")
     if not windows:
         c.fail("windows", "expected at least one [[windows]] table")
-    devices = _unique(c, [_parse_device(c, d, i, windows, base, device) for i, d in
-                          enumerate(c.get(raw, "", "devices", list, []))], "devices")
+    parsed: list[Device | None] = []
+    sound: set[str] = set()
+    for i, d in enumerate(c.get(raw, "", "devices", list, [])):
+        before = len(c.problems)
+        parsed.append(_parse_device(c, d, i, windows, base, device))
+        if parsed[-1] is not None and len(c.problems) == before:
+            sound.add(parsed[-1].id)
+    devices = _unique(c, parsed, "devices")
     _check_cross(c, services, windows)
     if c.strict_tokens:
         _check_shared_tokens(c, devices)
+    config = HallConfig(path=path, hall=hall, calling=calling, services=services,
+                        windows=windows, devices=devices)
+    for d in devices.values():
+        check = (checks or {}).get(d.role)
+        if check is not None and d.id in sound:
+            try:
+                check(config, d)
+            except ConfigError as e:
+                c.problems.extend(e.problems)
     if c.problems:
         raise ConfigError(path, c.problems)
-    return HallConfig(path=path, hall=hall, calling=calling, services=services,
-                      windows=windows, devices=devices)
+    return config
 
 
 def load_config(path: str | os.PathLike, device: str | None = None,
-                strict: bool = False) -> HallConfig:
-    """Load and validate a hall config file (for one device, strictly: see parse_config)."""
+                strict: bool = False,
+                checks: Mapping[str, OptionsParser] | None = None) -> HallConfig:
+    """Load and validate a hall config file (for one device, strictly, with the programs'
+    checks: see parse_config)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -659,7 +725,7 @@ def load_config(path: str | os.PathLike, device: str | None = None,
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(str(p), [f"not valid TOML: {e}"]) from e
-    return parse_config(raw, str(p), p.parent, device, strict)
+    return parse_config(raw, str(p), p.parent, device, strict, checks)
 
 
 def default_config_path() -> Path:

@@ -19,8 +19,9 @@ import logging
 import signal
 import sys
 
+from caller.core.cli import add_device_options, exits_on_config_error
 from caller.core.client import HubUnavailable
-from caller.core.config import ConfigError, HallConfig, default_config_path, load_config
+from caller.core.config import HallConfig, load_config
 from caller.counter.bridge import CounterBridge
 from caller.counter.rules import CounterSettings, counter_settings
 
@@ -36,24 +37,19 @@ def staff_pair(text: str) -> tuple[str, str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", default=str(default_config_path()), help="hall config (TOML)")
-    parser.add_argument("--device", required=True, help="the counter device id in the config, e.g. counter-a")
-    parser.add_argument("--hub", default="ws://127.0.0.1:8765/", help="the hub's websocket URL")
+    add_device_options(parser, "counter")
     parser.add_argument("--port", help="serial port or pyserial URL, instead of the config's")
     parser.add_argument("--staff", type=staff_pair, action="append", default=[], metavar="WINDOW=STAFF",
                         help="log WINDOW in with this staff number (repeatable; default K<window>)")
     parser.add_argument("--log-level", default="INFO")
 
 
+@exits_on_config_error
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        config = load_config(args.config, device=args.device)
-        settings = counter_settings(config, args.device, port=args.port, staff=dict(args.staff))
-    except ConfigError as e:
-        print(e, file=sys.stderr)
-        return 2
+    config = load_config(args.config, device=args.device)
+    settings = counter_settings(config, args.device, port=args.port, staff=dict(args.staff))
     return asyncio.run(serve(config, settings, args.hub))
 
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from caller.core.config import ConfigError, HallConfig
+from caller.counter.options import counter_options
 from drivers.bus.ft12 import Frame
 from drivers.bus.models import (
     EvaluatorModel,
@@ -40,8 +41,6 @@ from drivers.bus.models import (
     KeypadModel,
     decode_evaluator,
     decode_keypad,
-    evaluator_model,
-    keypad_model,
 )
 
 # --- settings -------------------------------------------------------------------------
@@ -76,34 +75,17 @@ def counter_settings(config: HallConfig, device_id: str, *, port: str | None = N
     ``port`` overrides the config's port; ``staff`` maps window → staff number (windows
     left out log in as ``K<window>``).
     """
-    device = config.devices.get(device_id)
-    key = f"devices (id {device_id!r})"
-    if device is None or device.role != "counter":
-        counters = ", ".join(d.id for d in config.devices.values() if d.role == "counter")
-        raise ConfigError(config.path, [f"{key}: expected a device with role = \"counter\" "
-                                        f"(counters here: {counters or 'none'})"])
-    options = device.options
-    problems = []
-    try:
-        keypad = keypad_model(options.get("keypad", "default"))
-    except ValueError as e:
-        problems.append(f"{key}.keypad: {e}")
-    try:
-        evaluator = evaluator_model(options["evaluator"]) if options.get("evaluator") else None
-    except ValueError as e:
-        problems.append(f"{key}.evaluator: {e}")
-    for window in staff or {}:
-        if window not in device.windows:
-            problems.append(f"--staff {window}=…: window {window!r} is not on this line "
-                            f"(its windows: {', '.join(device.windows)})")
-    if problems:
-        raise ConfigError(config.path, problems)
+    options = counter_options(config, device_id)
+    wrong = [w for w in staff or {} if w not in options.windows]
+    if wrong:
+        raise ConfigError(config.path, [f"--staff {w}=…: window {w!r} is not on this line "
+                                        f"(its windows: {', '.join(options.windows)})"
+                                        for w in wrong])
     return CounterSettings(
-        device=device.id, token=device.token, port=port or options["port"],
-        baudrate=options.get("baudrate", 9600),
-        addresses={w: options["addresses"][w] for w in device.windows},
-        keypad=keypad, evaluator=evaluator,
-        staff={w: (staff or {}).get(w, f"K{w}") for w in device.windows},
+        device=device_id, token=config.devices[device_id].token, port=port or options.port,
+        baudrate=options.baudrate, addresses=options.addresses,
+        keypad=options.keypad, evaluator=options.evaluator,
+        staff={w: (staff or {}).get(w, f"K{w}") for w in options.windows},
     )
 
 

@@ -13,11 +13,12 @@ import json
 import sys
 from datetime import datetime
 
-from caller.core.config import ConfigError, HallConfig, default_config_path, load_config
+from caller.core.cli import CONFIG_ERROR_EXIT, exits_on_config_error
+from caller.core.config import HallConfig, default_config_path, load_config
 from caller.hub.server import HallClock, run_hub, setup_logging, ssl_context
 from caller.hub.store import DamagedDatabase, DatabaseInUse
 
-EXIT_CONFIG = 2
+EXIT_CONFIG = CONFIG_ERROR_EXIT
 EXIT_DB_IN_USE = 3
 EXIT_DB_DAMAGED = 4
 
@@ -57,14 +58,11 @@ def demo_host_problem(config: HallConfig, host: str) -> str | None:
             "`demo = true`, tokens made by `hallq token new` (docs/deployment.md)")
 
 
+@exits_on_config_error
 def run(args: argparse.Namespace) -> int:
     setup_logging(args.log_level)
     path = args.config or default_config_path()
-    try:
-        config = load_config(path, strict=True)
-    except ConfigError as e:
-        print(e, file=sys.stderr)
-        return EXIT_CONFIG
+    config = load_config(path, strict=True)
     problem = demo_host_problem(config, args.host)
     if problem is None and args.config is None and not is_loopback(args.host):
         problem = (f"hallq hub: without --config the hub serves the demo hall ({path}) on "

@@ -14,17 +14,16 @@ import argparse
 import asyncio
 import sys
 
+from caller.core.cli import add_device_options, exits_on_config_error
 from caller.core.client import HubClient, HubUnavailable
-from caller.core.config import ConfigError, default_config_path, load_config
+from caller.core.config import device_for, load_config
 from caller.core.messages import LEVEL_NAMES
 
 STATE_NAMES = {"open": "待回访", "called_back": "已回访", "rectified": "已整改", "closed": "已办结"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--hub", default="ws://127.0.0.1:8765/")
-    parser.add_argument("--config", default=str(default_config_path()))
-    parser.add_argument("--device", default="admin", help="an admin device from the config")
+    add_device_options(parser, "admin", default="admin")
     sub = parser.add_subparsers(dest="action", required=True)
     sub.add_parser("list", help="open cases")
     sub.add_parser("alerts", help="alerts not yet acknowledged")
@@ -87,14 +86,7 @@ async def _run(args: argparse.Namespace, token: str) -> int:
     return 0
 
 
+@exits_on_config_error
 def run(args: argparse.Namespace) -> int:
-    try:
-        device = load_config(args.config, device=args.device).devices.get(args.device)
-    except ConfigError as e:
-        print(e, file=sys.stderr)
-        return 2
-    if device is None or device.role != "admin":
-        print(f"hallq cases: {args.device!r} is not an admin device in {args.config}",
-              file=sys.stderr)
-        return 2
+    device = device_for(load_config(args.config, device=args.device), args.device, "admin")
     return asyncio.run(_run(args, device.token))

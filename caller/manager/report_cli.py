@@ -15,7 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import IO
 
-from caller.core.config import ConfigError, default_config_path, load_config
+from caller.core.cli import add_config_option, exits_on_config_error
+from caller.core.config import load_config
 from caller.manager import report
 from caller.manager.stats import (
     GROUPINGS,
@@ -47,7 +48,7 @@ def _weights(text: str) -> RankingWeights:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", default=str(default_config_path()), help="hall config (TOML)")
+    add_config_option(parser)
     parser.add_argument("--db", default="hallq.db", help="the hub's SQLite database (read only)")
     parser.add_argument("--from", dest="first", type=date.fromisoformat, required=True,
                         metavar="DATE", help="first business day, e.g. 2026-11-01")
@@ -88,6 +89,7 @@ def _fail(message: str) -> int:
     return 2
 
 
+@exits_on_config_error
 def run(args: argparse.Namespace) -> int:
     last = args.last or args.first
     if last < args.first:
@@ -97,11 +99,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"cannot tell the format from {args.out}; use --format {'|'.join(FORMATS)}")
     if args.export_haocha and args.export_haocha.suffix.lower() not in (".csv", ".xlsx"):
         return _fail(f"--export-haocha must end in .csv or .xlsx, got {args.export_haocha}")
-    try:
-        config = load_config(args.config)
-    except ConfigError as e:
-        print(e, file=sys.stderr)
-        return 2
+    config = load_config(args.config)
     font = None
     if args.charts:
         try:

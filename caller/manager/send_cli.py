@@ -11,15 +11,15 @@ import asyncio
 import json
 import sys
 
+from caller.core.cli import add_config_option, add_device_option, add_hub_option, exits_on_config_error
 from caller.core.client import HubClient, HubUnavailable
-from caller.core.config import ConfigError, default_config_path, load_config
+from caller.core.config import device_for, load_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--hub", default="ws://127.0.0.1:8765/")
-    parser.add_argument("--config", default=str(default_config_path()),
-                        help="hall config, to find the device's token")
-    parser.add_argument("--device", required=True)
+    add_hub_option(parser)
+    add_config_option(parser)
+    add_device_option(parser, None)
     parser.add_argument("--token", help="the device token (default: from the config)")
     parser.add_argument("--listen", type=float, default=0.0,
                         help="also print events for this many seconds")
@@ -65,16 +65,9 @@ async def _send(args: argparse.Namespace, token: str) -> int:
     return 0 if reply.get("ok") else 1
 
 
+@exits_on_config_error
 def run(args: argparse.Namespace) -> int:
     token = args.token
     if token is None:
-        try:
-            device = load_config(args.config, device=args.device).devices.get(args.device)
-        except ConfigError as e:
-            print(e, file=sys.stderr)
-            return 2
-        if device is None:
-            print(f"hallq send: no device {args.device!r} in {args.config}", file=sys.stderr)
-            return 2
-        token = device.token
+        token = device_for(load_config(args.config, device=args.device), args.device, None).token
     return asyncio.run(_send(args, token))

@@ -15,6 +15,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+from caller.core.cli import CONFIG_ERROR_EXIT
 from caller.core.config import token_path
 
 TOKEN_BYTES = 24
@@ -86,6 +87,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"{did}: new token in {path} (mode 0600)")
     except (TokenError, OSError) as e:
         print(f"hallq token: {e}", file=sys.stderr)
-        return 1
+        return CONFIG_ERROR_EXIT
     print("Restart the hub, then give each device its new token and restart its program.")
     return 0

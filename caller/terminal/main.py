@@ -9,17 +9,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from caller.core.config import ConfigError, HallConfig, default_config_path, load_config
-from caller.terminal.shortcuts import device_shortcuts
+from caller.core.cli import add_device_options, exits_on_config_error
+from caller.core.config import ConfigError, device_key, load_config
+from caller.terminal.options import TerminalOptions, terminal_options
 from caller.terminal.strings import TABLES, Strings
 
 SIZE = (1280, 220)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", default=str(default_config_path()), help="hall config (TOML)")
-    parser.add_argument("--device", required=True, help="this terminal's device id, e.g. term-1")
-    parser.add_argument("--hub", default="ws://127.0.0.1:8765/", help="the hub's websocket URL")
+    add_device_options(parser, "terminal")
     parser.add_argument("--window", help="start on this window (a device bound to several)")
     parser.add_argument("--lang", default="zh", choices=sorted(TABLES))
     parser.add_argument("--headless", action="store_true", help="render off screen (tests, CI)")
@@ -28,30 +27,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--script", metavar="FILE", help="JSON steps to run, then exit (see script.py)")
 
 
-def check_device(config: HallConfig, device: str, window: str | None) -> str:
-    """The window to start on; raise ConfigError when the device cannot be a terminal."""
-    where = f"devices (id {device!r})"
-    d = config.devices.get(device)
-    if d is None:
-        raise ConfigError(config.path, [f"devices: no device {device!r}; terminals here: "
-                                        + ", ".join(i for i, x in config.devices.items()
-                                                    if x.role == "terminal")])
-    if d.role != "terminal":
-        raise ConfigError(config.path, [f"{where}.role: expected \"terminal\", got {d.role!r}"])
-    if window is not None and window not in d.windows:
-        raise ConfigError(config.path, [f"{where}.windows: --window {window} is not one of "
-                                        + ", ".join(d.windows)])
-    return window or d.windows[0]
+def start_window(options: TerminalOptions, path: str, device: str, window: str | None) -> str:
+    """The window to start on: `--window`, which must be one of the device's, or its first."""
+    if window is not None and window not in options.windows:
+        raise ConfigError(path, [f"{device_key(device)}.windows: --window {window} is not one of "
+                                 + ", ".join(options.windows)])
+    return window or options.windows[0]
 
 
+@exits_on_config_error
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config, device=args.device)
-        window = check_device(config, args.device, args.window)
-        shortcuts = device_shortcuts(config, args.device)
-    except ConfigError as e:
-        print(e, file=sys.stderr)
-        return 2
+    config = load_config(args.config, device=args.device)
+    options = terminal_options(config, args.device)
+    window = start_window(options, config.path, args.device, args.window)
     if args.script and not args.shots:
         print("hallq terminal: --script needs --shots DIR", file=sys.stderr)
         return 2
@@ -62,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     use_cjk_font(config.hall.font)
     from caller.terminal.app import TerminalApp
 
-    app = TerminalApp(config, args.device, window, args.hub, shortcuts, Strings(args.lang),
+    app = TerminalApp(config, args.device, window, args.hub, options.shortcuts, Strings(args.lang),
                       on_top=not (args.headless or args.no_top))
     if not args.script:
         app.run()

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from caller.core.config import ConfigError, HallConfig
+from caller.core.config import ConfigError
 
 # The clerk's actions, in the order the bar shows them. `pause` toggles pause/resume,
 # `login` toggles login/logout.
@@ -65,12 +65,6 @@ def parse_shortcuts(raw: Any, where: str, path: str) -> dict[str, str]:
     if problems:
         raise ConfigError(path, problems)
     return merged
-
-
-def device_shortcuts(config: HallConfig, device: str) -> dict[str, str]:
-    """The shortcuts for a terminal device of `config`."""
-    return parse_shortcuts(config.devices[device].options.get("shortcuts"),
-                           f"devices (id {device!r})", config.path)
 
 
 def actions_by_keycode(shortcuts: Mapping[str, str]) -> dict[int, str]:

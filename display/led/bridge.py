@@ -10,17 +10,14 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Literal
 
 from caller.core.client import HubClient
-from caller.core.config import Device
+from display.led.options import LedSettings
 from display.led.rules import (
-    DEFAULT_IDLE_TEXT,
     DEFAULT_TIMING,
     STRINGS,
-    STRIP_COLUMNS,
     LookChange,
     Program,
     StripSchedule,
@@ -203,46 +200,6 @@ class StripLine:
 
 
 # ---------------------------------------------------------------- the bridge
-
-
-@dataclass(frozen=True)
-class LedSettings:
-    """An ``led`` device's options from the hall config."""
-
-    port: str
-    strips: Mapping[str, int] = field(default_factory=dict)  # window id -> strip address
-    protocol: str = "gbk-color"
-    baudrate: int = DEFAULT_BAUDRATE
-    idle_text: str = DEFAULT_IDLE_TEXT
-
-    @classmethod
-    def from_device(cls, device: Device, port: str | None = None) -> LedSettings:
-        """Read a validated device's options; ``port`` overrides the configured line."""
-        options = device.options
-        return cls(
-            port=port or options["port"],
-            strips=dict(options["strips"]),
-            protocol=options.get("protocol", "gbk-color"),
-            baudrate=options.get("baudrate", DEFAULT_BAUDRATE),
-            idle_text=options.get("idle_text", DEFAULT_IDLE_TEXT),
-        )
-
-    def problems(self) -> list[str]:
-        """What stops these settings from working, as ``key: expected`` lines."""
-        try:
-            protocol = get_protocol(self.protocol)
-        except ValueError as e:
-            return [f"protocol: {e}"]
-        found = []
-        for window, address in self.strips.items():
-            if not 0 <= address <= protocol.max_address:
-                found.append(f"strips.{window}: expected a {self.protocol} address "
-                             f"0-{protocol.max_address}, got {address}")
-        shown = StripText.plain(self.idle_text).columns
-        if shown > STRIP_COLUMNS:
-            found.append(f"idle_text: expected at most {STRIP_COLUMNS} columns for one strip "
-                         f"(a Chinese character takes 2), got {shown}")
-        return found
 
 
 class LedBridge:

@@ -17,19 +17,17 @@ import logging
 import signal
 import sys
 
+from caller.core.cli import add_device_options, exits_on_config_error
 from caller.core.client import HubUnavailable
-from caller.core.config import ConfigError, default_config_path, load_config
-from display.led.bridge import LedBridge, LedSettings
+from caller.core.config import load_config
+from display.led.bridge import LedBridge
+from display.led.options import LedSettings, led_settings
 from display.led.rules import STRINGS, StripTiming
-
-DEFAULT_HUB = "ws://127.0.0.1:8765/"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = StripTiming()
-    parser.add_argument("--config", default=str(default_config_path()), help="hall config (TOML)")
-    parser.add_argument("--device", required=True, help="id of an led device in the config")
-    parser.add_argument("--hub", default=DEFAULT_HUB, help=f"hub URL (default {DEFAULT_HUB})")
+    add_device_options(parser, "led")
     parser.add_argument("--port", help="serial port, pyserial URL or udp://host:port; "
                         "overrides the device's port")
     parser.add_argument("--frame-gap-ms", type=float, default=defaults.frame_gap_s * 1000,
@@ -41,14 +39,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="INFO")
 
 
+@exits_on_config_error
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        settings, token = _settings(args)
-    except ConfigError as e:
-        print(e, file=sys.stderr)
-        return 2
+    config = load_config(args.config, device=args.device)
+    settings = led_settings(config, args.device, args.port)
+    token = config.devices[args.device].token
     try:
         timing = StripTiming(frame_gap_s=args.frame_gap_ms / 1000, rotate_s=args.rotate_s)
     except ValueError as e:
@@ -60,19 +57,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"hallq led: {e}", file=sys.stderr)
         return 2
     return 0
-
-
-def _settings(args: argparse.Namespace) -> tuple[LedSettings, str]:
-    config = load_config(args.config, device=args.device)
-    device = config.devices.get(args.device)
-    if device is None or device.role != "led":
-        leds = [d.id for d in config.devices.values() if d.role == "led"]
-        raise ConfigError(config.path, [f"devices: no led device {args.device!r}; "
-                                        f"expected one of {', '.join(leds) or '(none)'}"])
-    settings = LedSettings.from_device(device, args.port)
-    if problems := settings.problems():
-        raise ConfigError(config.path, [f"devices (id {device.id!r}).{p}" for p in problems])
-    return settings, device.token
 
 
 async def _serve(hub: str, device: str, token: str, settings: LedSettings,

@@ -41,10 +41,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Literal
 
+from caller.core.config import DEFAULT_IDLE_TEXT
 from caller.core.text import clean
 from drivers.led import Colour, StripText
 
-DEFAULT_IDLE_TEXT = "热情为您服务"
 # The config does not say how wide a strip is; 32 half-width columns is a 256-dot strip,
 # 16 Chinese characters, as wide as window strips come.
 STRIP_COLUMNS = 32

@@ -14,15 +14,14 @@ import argparse
 import logging
 import sys
 
-from caller.core.config import ConfigError, HallConfig, default_config_path, load_config
-
-ORIENTATIONS = ("landscape", "portrait")
+from caller.core.cli import add_device_options, exits_on_config_error
+from caller.core.config import HallConfig, load_config
+from display.voice.announcer import VoiceSettings
+from display.wall.options import display_options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", default=str(default_config_path()), help="hall config (TOML)")
-    parser.add_argument("--device", default="wall-1", help="this wall's device id in the config")
-    parser.add_argument("--hub", default="ws://127.0.0.1:8765/", help="the hub's websocket URL")
+    add_device_options(parser, "display", default="wall-1")
     parser.add_argument("--portrait", action="store_true",
                         help="portrait layout (also: orientation = \"portrait\" in the config)")
     parser.add_argument("--windowed", action="store_true", help="a window instead of fullscreen")
@@ -50,46 +49,17 @@ def _size(value: str) -> tuple[int, int]:
     return width, height
 
 
-def wall_windows(config: HallConfig, device_id: str) -> tuple[str, list[str]]:
-    """The device's area and the ids of the windows its wall shows; ConfigError when the device
-    is not a display or its area has no windows."""
-    device = config.devices.get(device_id)
-    key = f"devices (id {device_id!r})"
-    if device is None:
-        raise ConfigError(config.path, [f"devices: no device {device_id!r}; expected one of "
-                                        + ", ".join(config.devices)])
-    if device.role != "display":
-        raise ConfigError(config.path, [f"{key}.role: expected \"display\" for a TV wall, "
-                                        f"got {device.role!r}"])
-    problems = []
-    area = device.options.get("area", "")
-    areas = sorted({w.area for w in config.windows.values() if w.area})
-    if not isinstance(area, str) or (area and area not in areas):
-        problems.append(f"{key}.area: expected one of the windows' areas "
-                        f"({', '.join(areas) or 'none set'}), got {area!r}")
-    orientation = device.options.get("orientation", "landscape")
-    if orientation not in ORIENTATIONS:
-        problems.append(f"{key}.orientation: expected \"landscape\" or \"portrait\", "
-                        f"got {orientation!r}")
-    if problems:
-        raise ConfigError(config.path, problems)
-    return area, [w.id for w in config.windows.values() if not area or w.area == area]
-
-
+@exits_on_config_error
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.script and not args.shots:
         print("hallq display: --script needs --shots DIR for its output", file=sys.stderr)
         return 2
-    try:
-        config = load_config(args.config, device=args.device)
-        area, window_ids = wall_windows(config, args.device)
-    except ConfigError as e:
-        print(e, file=sys.stderr)
-        return 2
-    device = config.devices[args.device]
-    portrait = args.portrait or device.options.get("orientation") == "portrait"
+    config = load_config(args.config, device=args.device)
+    wall = display_options(config, args.device)
+    window_ids = list(wall.window_ids)
+    portrait = args.portrait or wall.portrait
     design = (1080, 1920) if portrait else (1920, 1080)
     size = args.size or (design if args.headless else
                          (design[0] // 2, design[1] // 2) if args.windowed else None)
@@ -100,21 +70,18 @@ def run(args: argparse.Namespace) -> int:
     use_cjk_font(config.hall.font)
     logging.getLogger().setLevel(args.log_level)  # Kivy's start-up lowers it
 
-    try:
-        voice, voice_status = _start_voice(args, config, window_ids)
-    except ConfigError as e:
-        print(e, file=sys.stderr)
-        return 2
+    voice, voice_status = _start_voice(args, wall.voice, config, window_ids)
 
     from display.wall.app import WallApp, WallOptions
 
     served = {sid for wid in window_ids for sid in config.windows[wid].services}
     options = WallOptions(
-        hub_url=args.hub, device=args.device, token=device.token, hall_name=config.hall.name,
+        hub_url=args.hub, device=args.device, token=config.devices[args.device].token,
+        hall_name=config.hall.name,
         timezone=config.hall.timezone,
         windows=[(wid, config.windows[wid].name) for wid in window_ids],
         services=[(s.id, s.name) for s in config.services.values() if s.id in served],
-        area=area, portrait=portrait, lang=args.lang, rows=args.rows, flash_s=args.flash)
+        area=wall.area, portrait=portrait, lang=args.lang, rows=args.rows, flash_s=args.flash)
     app = WallApp(options, voice=voice, voice_status=voice_status)
     runner = None
     if args.shots:
@@ -130,15 +97,15 @@ def run(args: argparse.Namespace) -> int:
     return 1 if runner.exit_code is None else runner.exit_code
 
 
-def _start_voice(args: argparse.Namespace, config: HallConfig, window_ids: list[str]):
-    """(WallVoice, None), or (None, why there is no voice). Raises ConfigError on bad options."""
+def _start_voice(args: argparse.Namespace, settings: VoiceSettings, config: HallConfig,
+                 window_ids: list[str]):
+    """(WallVoice, None), or (None, why there is no voice)."""
     if args.no_voice:
         return None, {"enabled": False, "reason": "--no-voice"}
-    from display.wall.voice import WallVoice, voice_settings, warm_texts
+    from display.wall.voice import WallVoice, warm_texts
     from drivers.audio.out import AudioUnavailable, SystemAudioSink, WavDirSink
     from drivers.audio.tts import TtsUnavailable
 
-    settings = voice_settings(config, args.device)
     try:
         sink = WavDirSink(args.voice_out) if args.voice_out else SystemAudioSink()
         return WallVoice(settings, sink, warm_texts(config, window_ids)), None

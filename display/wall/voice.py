@@ -1,4 +1,4 @@
-"""The TV wall's voice: settings from the device's options, and the glue between the wall's
+"""The TV wall's voice: the glue between the wall's
 `ticket_called` events and `display.voice.announcer.Announcer` (which owns its worker thread; nothing
 here blocks).
 
@@ -14,47 +14,12 @@ from array import array
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import asdict
-from typing import Any
 
-from caller.core.config import ConfigError, HallConfig
+from caller.core.config import HallConfig
 from display.voice.announcer import Announcer, VoiceSettings
 from drivers.audio.out import AudioSink
 
-# Device option (in the hall config's [[devices]] table of a display) -> VoiceSettings field.
-VOICE_OPTIONS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
-    "voice": ("voice", str, "a voice id or language, e.g. \"cmn\""),
-    "voice_lang": ("lang", str, "zh, yue or en"),
-    "voice_rate": ("rate", int, "words per minute, e.g. 150"),
-    "voice_volume": ("volume", (int, float), "a number from 0.0 to 1.0"),
-    "voice_repeat": ("repeat", int, "how many times each call is said, e.g. 2"),
-    "voice_chime": ("chime", bool, "true or false"),
-    "voice_chime_file": ("chime_path", str, "the path of a WAV file"),
-    "voice_one": ("one", str, "\"一\" or \"幺\""),
-    "voice_max_queue": ("max_queue", int, "a whole number of calls, e.g. 20"),
-    "voice_max_age_s": ("max_age_s", (int, float), "seconds, e.g. 60"),
-    "voice_backend": ("backend", str, "auto, pyttsx3 or espeak-ng"),
-}
 TIMINGS_KEPT = 500
-
-
-def voice_settings(config: HallConfig, device_id: str, cache_dir: str | None = None) -> VoiceSettings:
-    """VoiceSettings from the display device's `voice_*` options; defaults for the rest."""
-    options = config.devices[device_id].options
-    values: dict[str, Any] = {}
-    problems = []
-    for key, (name, kind, expected) in VOICE_OPTIONS.items():
-        if key not in options:
-            continue
-        value = options[key]
-        if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
-            problems.append(f"devices (id {device_id!r}).{key}: expected {expected}, got {value!r}")
-        else:
-            values[name] = value
-    if problems:
-        raise ConfigError(config.path, problems)
-    if cache_dir is not None:
-        values["cache_dir"] = cache_dir
-    return VoiceSettings(**values)
 
 
 def warm_texts(config: HallConfig, window_ids: Iterable[str]) -> list[str]:

@@ -66,7 +66,7 @@ def check_config(path: Path) -> tuple[int, str, str]:
 
 def refused(path: Path) -> list[str]:
     status, out, err = check_config(path)
-    assert status == 1 and "config OK" not in out
+    assert status == 2 and "config OK" not in out
     return [line.strip() for line in err.splitlines()[1:]]
 
 
@@ -261,11 +261,11 @@ def test_token_new_refuses_what_it_cannot_do_and_writes_nothing(tmp_path, ids, e
     path = write_hall(tmp_path, device("k", "kiosk", token_file(tmp_path, "k.token", STRONG)),
                       device("admin", "admin", 'token_env = "HALLQ_TEST_ADMIN"'))
     status, out, err = run_token("new", *ids, "--config", str(path))
-    assert status == 1 and out == ""
+    assert status == 2 and out == ""
     assert err.strip() == f"hallq token: {path}: {expected}"
     assert (tmp_path / "tokens" / "k.token").read_text().strip() == STRONG
 
 
 def test_token_new_names_a_config_it_cannot_read(tmp_path):
     status, _, err = run_token("new", "k", "--config", str(tmp_path / "missing.toml"))
-    assert status == 1 and f"{tmp_path}/missing.toml: cannot read the file" in err
+    assert status == 2 and f"{tmp_path}/missing.toml: cannot read the file" in err

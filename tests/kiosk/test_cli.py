@@ -25,7 +25,7 @@ def test_without_a_chinese_font_it_says_so_and_how_to_fix_it(monkeypatch, capsys
 
 def test_an_unknown_device_names_the_kiosks_there_are(capsys):
     assert start("--device", "kiosk-9") == 2
-    assert "no device 'kiosk-9'; kiosks in this config: kiosk-1" in capsys.readouterr().err
+    assert "no device 'kiosk-9'; the kiosk devices in this config: kiosk-1" in capsys.readouterr().err
 
 
 def test_a_device_of_another_role_is_refused(capsys):

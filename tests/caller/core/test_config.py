@@ -1,6 +1,6 @@
 import pytest
 
-from caller.core.config import ConfigError, load_config, parse_config
+from caller.core.config import DEVICE_DEFAULTS, ConfigError, device_for, load_config, parse_config
 from hallq.cli import main
 from tests.caller.halls import raw
 
@@ -88,13 +88,13 @@ def test_check_config_command(tmp_path, capsys):
     assert "青山镇便民服务中心" in out and "config OK" in out
     broken = tmp_path / "broken.toml"
     broken.write_text('[hall]\nname = 1\n[[services]]\nid = "a"\n')
-    assert main(["check-config", str(broken)]) == 1
+    assert main(["check-config", str(broken)]) == 2
     err = capsys.readouterr().err
     assert str(broken) in err and "hall.name: expected a string" in err
     assert "services[0] (id 'a').name: missing" in err
     bad_toml = tmp_path / "bad.toml"
     bad_toml.write_text("[hall\n")
-    assert main(["check-config", str(bad_toml)]) == 1
+    assert main(["check-config", str(bad_toml)]) == 2
     assert "not valid TOML" in capsys.readouterr().err
 
 
@@ -107,3 +107,72 @@ def test_a_device_program_needs_only_its_own_token(tmp_path, monkeypatch):
     text = "\n".join(problems(data, tmp_path))  # the hub needs every token
     assert "devices[1] (id 'w').token_file: cannot read" in text
 
+
+
+def test_device_for_names_the_devices_of_the_role_there_are():
+    cfg = load_config("config/hall.toml")
+    assert device_for(cfg, "wall-1", "display").id == "wall-1"
+    assert device_for(cfg, "eval-1", None).role == "evaluator"
+    with pytest.raises(ConfigError) as missing:
+        device_for(cfg, "wall-9", "display")
+    assert missing.value.problems == ["devices: no device 'wall-9'; the display devices in this "
+                                      "config: wall-1"]
+    with pytest.raises(ConfigError) as wrong:
+        device_for(cfg, "kiosk-1", "led")
+    assert wrong.value.problems == ["devices (id 'kiosk-1').role: expected \"led\", got 'kiosk' "
+                                    "(the led devices in this config: led-a)"]
+    with pytest.raises(ConfigError, match="the admin devices in this config: \\(none\\)"):
+        device_for(parse_config(raw()), "eval", "admin")
+
+
+def test_left_out_device_keys_get_the_defaults():
+    cfg = parse_config(raw(devices=[
+        {"id": "c", "role": "counter", "token": "t", "windows": ["1"], "port": "/dev/x",
+         "addresses": {"1": 1}},
+        {"id": "l", "role": "led", "token": "t", "port": "/dev/y", "strips": {"1": 1}},
+        {"id": "w", "role": "display", "token": "t"},
+    ]))
+    for device in cfg.devices.values():
+        assert device.options.items() >= DEVICE_DEFAULTS[device.role].items()
+    assert cfg.devices["c"].options["baudrate"] == cfg.devices["l"].options["baudrate"] == 9600
+    assert cfg.devices["l"].options["idle_text"] == "热情为您服务"
+
+
+def test_the_loader_runs_the_checks_it_is_given_on_every_sound_device_of_their_role():
+    seen = []
+
+    def display_check(config, device):
+        seen.append(device.id)
+        if device.options["orientation"] != "landscape":
+            raise ConfigError(config.path, [f"devices (id {device.id!r}).orientation: nope"])
+        return object()
+
+    data = raw(devices=[{"id": "w1", "role": "display", "token": "t"},
+                        {"id": "w2", "role": "display", "token": "t", "orientation": "portrait"},
+                        {"id": "w3", "role": "display"},  # no token: the loader refuses it
+                        {"id": "k", "role": "kiosk", "token": "t"}])
+    with pytest.raises(ConfigError) as refused:
+        parse_config(data, "hall.toml", checks={"display": display_check})
+    assert seen == ["w1", "w2"]
+    assert refused.value.problems == [
+        "devices[2] (id 'w3'): expected exactly one of token, token_file, token_env",
+        "devices (id 'w2').orientation: nope"]
+
+
+def test_bus_speeds_and_kiosk_switches_are_checked():
+    data = raw(devices=[
+        {"id": "c", "role": "counter", "token": "t", "windows": ["1"], "port": "/dev/x",
+         "addresses": {"1": 1}, "baudrate": 9601},
+        {"id": "l", "role": "led", "token": "t", "port": "/dev/y", "strips": {"1": 1},
+         "baudrate": True, "idle_text": ""},
+        {"id": "k", "role": "kiosk", "token": "t", "priority_entry": 1, "printer": 5},
+    ])
+    assert problems(data) == [
+        "devices[0] (id 'c').baudrate: expected one of 1200, 2400, 4800, 9600, 19200, 38400, "
+        "57600, 115200, got 9601",
+        "devices[1] (id 'l').baudrate: expected one of 1200, 2400, 4800, 9600, 19200, 38400, "
+        "57600, 115200, got True",
+        "devices[1] (id 'l').idle_text: expected a text to show, got ''",
+        "devices[2] (id 'k').printer: expected a printer URL or \"\" for none, got 5",
+        "devices[2] (id 'k').priority_entry: expected true or false, got 1",
+    ]

@@ -61,9 +61,8 @@ def test_evaluator_models_and_none():
 
 
 @pytest.mark.parametrize("device, staff, expected", [
-    ("led-a", None, "devices (id 'led-a'): expected a device with role = \"counter\" "
-                    "(counters here: counter-a)"),
-    ("nobody", None, "devices (id 'nobody'): expected a device with role = \"counter\""),
+    ("led-a", None, "devices (id 'led-a').role: expected \"counter\", got 'led'"),
+    ("nobody", None, "devices: no device 'nobody'; the counter devices in this config: counter-a"),
     ("counter-a", {"1": "1001"}, "--staff 1=…: window '1' is not on this line (its windows: 3, 4, 5, 6, 7)"),
 ])
 def test_settings_errors_name_the_file_and_the_key(device, staff, expected):

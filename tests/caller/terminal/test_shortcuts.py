@@ -8,11 +8,11 @@ import sys
 import pytest
 
 from caller.core.config import ConfigError, load_config
+from caller.terminal.options import terminal_options
 from caller.terminal.shortcuts import (
     ACTIONS,
     DEFAULT_SHORTCUTS,
     actions_by_keycode,
-    device_shortcuts,
     parse_shortcuts,
 )
 from tests.hubproc import DEMO_CONFIG, REPO
@@ -27,7 +27,7 @@ def with_shortcuts(tmp_path, table: str):
 
 
 def test_every_action_has_a_function_key_by_default():
-    shortcuts = device_shortcuts(load_config(DEMO_CONFIG), "term-1")
+    shortcuts = terminal_options(load_config(DEMO_CONFIG), "term-1").shortcuts
     assert shortcuts == DEFAULT_SHORTCUTS
     assert [shortcuts[a] for a in ACTIONS] == [f"F{i}" for i in range(1, 13)]
     assert actions_by_keycode(shortcuts)[282] == "call_next"  # Kivy's keycode for F1
@@ -36,7 +36,7 @@ def test_every_action_has_a_function_key_by_default():
 
 def test_a_device_moves_actions_to_other_keys(tmp_path):
     cfg = load_config(with_shortcuts(tmp_path, '{ call_next = "F5", hold = "f1", finish = "Z" }'))
-    shortcuts = device_shortcuts(cfg, "term-1")
+    shortcuts = terminal_options(cfg, "term-1").shortcuts
     assert shortcuts["call_next"] == "F5" and shortcuts["hold"] == "F1" and shortcuts["finish"] == "Z"
     keys = actions_by_keycode(shortcuts)
     assert keys[286] == "call_next" and keys[282] == "hold" and keys[ord("z")] == "finish"
@@ -52,7 +52,7 @@ def test_a_device_moves_actions_to_other_keys(tmp_path):
 def test_a_bad_shortcut_names_the_file_and_the_key(tmp_path, table, expected):
     path = with_shortcuts(tmp_path, table)
     with pytest.raises(ConfigError) as e:
-        device_shortcuts(load_config(path), "term-1")
+        terminal_options(load_config(path), "term-1")
     assert e.value.path == str(path)
     assert any(p.startswith(expected) for p in e.value.problems), e.value.problems
 

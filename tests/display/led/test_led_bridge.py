@@ -257,7 +257,7 @@ def test_an_unplugged_line_is_reported_and_repainted_when_it_is_back(hub_process
 def test_an_unknown_led_device_is_a_config_error(capsys) -> None:
     assert hallq_main(["led", "--config", str(DEMO_CONFIG), "--device", "kiosk-1"]) == 2
     err = capsys.readouterr().err
-    assert str(DEMO_CONFIG) in err and "no led device 'kiosk-1'" in err and "led-a" in err
+    assert f"{DEMO_CONFIG}: devices (id 'kiosk-1').role: expected \"led\", got 'kiosk'" in err
 
 
 def test_a_refused_device_stops_the_bridge(hub_process) -> None:

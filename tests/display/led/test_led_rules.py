@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from caller.core.config import load_config
 from caller.hub.engine import Engine
-from display.led.bridge import LedSettings
+from display.led.options import LedSettings, led_settings
 from display.led.rules import (
     BLANK,
     Look,
@@ -229,7 +229,7 @@ def test_the_queue_keeps_one_frame_per_strip_and_sends_the_newest(operations) ->
 
 
 def test_settings_come_from_the_led_device_and_name_what_cannot_work() -> None:
-    settings = LedSettings.from_device(CFG.devices["led-a"], port="/tmp/other-line")
+    settings = led_settings(CFG, "led-a", port="/tmp/other-line")
     assert settings.port == "/tmp/other-line" and settings.protocol == "gbk-color"
     assert settings.strips["8"] == 8 and settings.idle_text == "热情为您服务"
     assert settings.problems() == []

@@ -1,4 +1,4 @@
-"""The wall's voice glue: settings from the device options, and calls spoken into real WAVs."""
+"""The wall's options (area, orientation, voice) from the device, and calls spoken into real WAVs."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 
 from caller.core.config import ConfigError, load_config
-from display.wall.main import wall_windows
-from display.wall.voice import WallVoice, voice_settings, warm_texts
+from display.wall.options import display_options
+from display.wall.voice import WallVoice, warm_texts
 from drivers.audio.out import WavDirSink
 from drivers.audio.tts import TtsEngine, TtsUnavailable
 from tests.hubproc import DEMO_CONFIG
@@ -20,31 +20,32 @@ CFG = load_config(DEMO_CONFIG)
 
 def with_options(**options):
     wall = CFG.devices["wall-1"]
-    return replace(CFG, devices={**CFG.devices, "wall-1": replace(wall, options=options)})
+    return replace(CFG, devices={**CFG.devices,
+                                 "wall-1": replace(wall, options={**wall.options, **options})})
 
 
 def test_voice_settings_come_from_the_device_options():
-    settings = voice_settings(with_options(voice_rate=180, voice_repeat=3, voice_chime=False,
-                                           voice_volume=0.8), "wall-1", cache_dir="/tmp/x")
+    settings = display_options(with_options(voice_rate=180, voice_repeat=3, voice_chime=False,
+                                            voice_volume=0.8), "wall-1").voice
     assert (settings.rate, settings.repeat, settings.chime, settings.volume) == (180, 3, False, 0.8)
-    assert settings.cache_dir == "/tmp/x"
-    assert voice_settings(CFG, "wall-1").repeat == 2  # defaults
+    assert display_options(CFG, "wall-1").voice.repeat == 2  # defaults
 
 
 def test_bad_voice_options_name_the_file_and_the_key():
     with pytest.raises(ConfigError) as e:
-        voice_settings(with_options(voice_rate="fast", voice_chime=1), "wall-1")
+        display_options(with_options(voice_rate="fast", voice_chime=1), "wall-1")
     message = str(e.value)
     assert "hall.toml" in message and "voice_rate: expected words per minute" in message
     assert "voice_chime: expected true or false, got 1" in message
 
 
 def test_an_area_must_exist_and_selects_its_windows():
-    assert wall_windows(with_options(area="二楼"), "wall-1") == ("二楼", ["6", "7"])
+    upstairs = display_options(with_options(area="二楼"), "wall-1")
+    assert (upstairs.area, upstairs.window_ids) == ("二楼", ("6", "7"))
     with pytest.raises(ConfigError, match=r"wall-1'\)\.area: expected one of .*一楼.*三楼"):
-        wall_windows(with_options(area="三楼"), "wall-1")
+        display_options(with_options(area="三楼"), "wall-1")
     with pytest.raises(ConfigError, match="role: expected \"display\""):
-        wall_windows(CFG, "kiosk-1")
+        display_options(CFG, "kiosk-1")
 
 
 def test_every_shown_window_is_warmed():
@@ -62,7 +63,7 @@ def espeak():
 
 
 def test_calls_are_spoken_into_wav_files_with_their_timings(tmp_path, espeak):
-    settings = replace(voice_settings(CFG, "wall-1", cache_dir=str(tmp_path / "cache")),
+    settings = replace(display_options(CFG, "wall-1").voice, cache_dir=str(tmp_path / "cache"),
                        rate=260, repeat=1)
     voice = WallVoice(settings, WavDirSink(tmp_path / "out"), warm_texts(CFG, ["3"]))
     try:

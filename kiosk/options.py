@@ -1,0 +1,34 @@
+"""A kiosk device's options from the hall config, checked as `hallq kiosk` needs them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from caller.core.config import ConfigError, Device, HallConfig, device_for, device_key
+
+
+@dataclass(frozen=True)
+class KioskOptions:
+    printer: str  # "" for none
+    paper_mm: int
+    print_mode: str  # "raster" | "text"
+    priority_entry: bool
+
+
+def parse(config: HallConfig, device: Device) -> KioskOptions:
+    """The options of a kiosk the loader accepted; ConfigError when its printer URL cannot work."""
+    # Imported here: drivers.printer loads python-escpos, a second's work a check needs not.
+    from drivers.printer.backends import check_printer_url
+
+    options = device.options
+    try:
+        if options["printer"]:
+            check_printer_url(options["printer"])
+    except ValueError as e:
+        raise ConfigError(config.path, [f"{device_key(device.id)}.printer: {e}"]) from None
+    return KioskOptions(printer=options["printer"], paper_mm=options["paper_mm"],
+                        print_mode=options["print_mode"], priority_entry=options["priority_entry"])
+
+
+def kiosk_options(config: HallConfig, device_id: str) -> KioskOptions:
+    return parse(config, device_for(config, device_id, "kiosk"))
