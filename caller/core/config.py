@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from caller.core.errors import HallqError
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ROLES = ("kiosk", "terminal", "counter", "evaluator", "display", "led", "admin")
 WINDOW_ROLES = ("terminal", "counter", "evaluator")
@@ -143,7 +145,7 @@ class HallConfig:
         return frozenset(found)
 
 
-class ConfigError(Exception):
+class ConfigError(HallqError):
     """Every problem found in one config file."""
 
     def __init__(self, path: str, problems: list[str]):

@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from caller.core.errors import HallqError
+
 VERSION = 1
 MAX_FRAME = 64 * 1024
 HELLO_TIMEOUT_S = 5.0
@@ -72,7 +74,7 @@ ROLE_COMMANDS: dict[str, frozenset[str]] = {
 }
 
 
-class ProtocolError(Exception):
+class ProtocolError(HallqError):
     """A frame the hub refuses; `code` is a protocol error code."""
 
     def __init__(self, code: str, detail: str, request_id: str | None = None):

@@ -19,6 +19,7 @@ from typing import Any
 import sqlite_utils
 
 from caller.core.config import HallConfig
+from caller.core.errors import HallqError
 from caller.hub.engine import (
     ACTIVE_STATES,
     TICKET_FIELDS,
@@ -81,7 +82,7 @@ def _create_v2(db: sqlite_utils.Database) -> None:
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_create_v1, _create_v2]
 
 
-class StorageError(Exception):
+class StorageError(HallqError):
     """The database refused a write (disk full, I/O error, read-only file)."""
 
 

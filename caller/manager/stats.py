@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from caller.core.config import RATING_LEVELS, HallConfig
+from caller.core.errors import HallqError
 
 SATISFIED_LEVELS = RATING_LEVELS[:3]  # 非常满意, 满意, 基本满意
 BAD_LEVELS = RATING_LEVELS[3:]  # 不满意, 非常不满意
@@ -30,7 +31,7 @@ GROUPINGS = ("window", "staff", "service", "hour", "day")
 Progress = Callable[[int, int], None]  # (days done, days in the period)
 
 
-class StatsError(Exception):
+class StatsError(HallqError):
     """The database cannot be read as a hallq store."""
 
 
