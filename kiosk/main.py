@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from caller.core.config import ConfigError, default_config_path, load_config
+from caller.core.protocol import Role
 from drivers.fonts import FontNotFound, find_cjk_font
 
 DEFAULT_HUB = "ws://127.0.0.1:8765/"
@@ -64,10 +65,10 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(e))
     device = config.devices.get(args.device)
     if device is None:
-        kiosks = [d.id for d in config.devices.values() if d.role == "kiosk"]
+        kiosks = [d.id for d in config.devices.values() if d.role == Role.KIOSK]
         return _fail(f"{config.path}: devices: no device {args.device!r}; kiosks in this config: "
                      + (", ".join(kiosks) or "(none)"))
-    if device.role != "kiosk":
+    if device.role != Role.KIOSK:
         return _fail(f"{config.path}: devices (id {device.id!r}).role: expected \"kiosk\", "
                      f"got {device.role!r}")
     try:

@@ -19,10 +19,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from caller.core.errors import HallqError
+from caller.core.protocol import Role
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-ROLES = ("kiosk", "terminal", "counter", "evaluator", "display", "led", "admin")
-WINDOW_ROLES = ("terminal", "counter", "evaluator")
+ROLES = tuple(Role)
+WINDOW_ROLES = (Role.TERMINAL, Role.COUNTER, Role.EVALUATOR)
 RATING_LEVELS = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied")
 EVALUATOR_MODELS = ("5key", "4key")
 LED_PROTOCOLS = ("gbk-color", "bx5")
@@ -140,7 +141,7 @@ class HallConfig:
     def windows_with_evaluator(self) -> frozenset[str]:
         found: set[str] = set()
         for d in self.devices.values():
-            if d.role == "evaluator" or (d.role == "counter" and d.options.get("evaluator")):
+            if d.role == Role.EVALUATOR or (d.role == Role.COUNTER and d.options.get("evaluator")):
                 found.update(d.windows)
         return frozenset(found)
 
@@ -410,15 +411,15 @@ def _parse_window(c: _Checker, raw: Any, i: int, services: dict[str, Service]) -
 
 
 _DEVICE_KEYS = {
-    "kiosk": {"printer", "paper_mm", "print_mode", "priority_entry"},
-    "terminal": {"shortcuts"},
-    "counter": {"port", "baudrate", "addresses", "evaluator", "keypad"},
-    "evaluator": set(),
-    "display": {"area", "orientation", "voice", "voice_lang", "voice_rate", "voice_volume",
+    Role.KIOSK: {"printer", "paper_mm", "print_mode", "priority_entry"},
+    Role.TERMINAL: {"shortcuts"},
+    Role.COUNTER: {"port", "baudrate", "addresses", "evaluator", "keypad"},
+    Role.EVALUATOR: set(),
+    Role.DISPLAY: {"area", "orientation", "voice", "voice_lang", "voice_rate", "voice_volume",
                 "voice_repeat", "voice_chime", "voice_chime_file", "voice_one", "voice_max_queue",
                 "voice_max_age_s", "voice_backend"},
-    "led": {"port", "baudrate", "protocol", "strips", "idle_text"},
-    "admin": set(),
+    Role.LED: {"port", "baudrate", "protocol", "strips", "idle_text"},
+    Role.ADMIN: set(),
 }
 
 
@@ -475,16 +476,16 @@ def _parse_device(c: _Checker, raw: Any, i: int, windows: dict[str, Window],
     if role in WINDOW_ROLES and not win:
         c.fail(f"{key}.windows", f"a {role} must be bound to at least one window")
     options = {k: raw[k] for k in extra if k in raw}
-    if role == "kiosk":
+    if role == Role.KIOSK:
         _check_kiosk(c, key, options)
-    elif role == "counter":
+    elif role == Role.COUNTER:
         _check_bus(c, key, options, "addresses", win, windows)
         model = options.setdefault("evaluator", "5key")
         if model and model not in EVALUATOR_MODELS:
             c.fail(f"{key}.evaluator", f"expected one of {', '.join(EVALUATOR_MODELS)} "
                    "or \"\" for none")
         options.setdefault("baudrate", 9600)
-    elif role == "led":
+    elif role == Role.LED:
         _check_bus(c, key, options, "strips", None, windows)
         proto = options.setdefault("protocol", "gbk-color")
         if proto not in LED_PROTOCOLS:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from caller.core.config import ConfigError, HallConfig
+from caller.core.protocol import Role
 from drivers.bus.ft12 import Frame
 from drivers.bus.models import (
     EvaluatorModel,
@@ -78,8 +79,8 @@ def counter_settings(config: HallConfig, device_id: str, *, port: str | None = N
     """
     device = config.devices.get(device_id)
     key = f"devices (id {device_id!r})"
-    if device is None or device.role != "counter":
-        counters = ", ".join(d.id for d in config.devices.values() if d.role == "counter")
+    if device is None or device.role != Role.COUNTER:
+        counters = ", ".join(d.id for d in config.devices.values() if d.role == Role.COUNTER)
         raise ConfigError(config.path, [f"{key}: expected a device with role = \"counter\" "
                                         f"(counters here: {counters or 'none'})"])
     options = device.options

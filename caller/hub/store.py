@@ -20,6 +20,7 @@ import sqlite_utils
 
 from caller.core.config import HallConfig
 from caller.core.errors import HallqError
+from caller.core.protocol import Event
 from caller.hub.engine import (
     ACTIVE_STATES,
     TICKET_FIELDS,
@@ -239,7 +240,7 @@ class Store:
         seen: set[int] = set()
         calls: list[dict] = []
         cursor = self.conn.execute(
-            "SELECT body FROM events WHERE name = 'ticket_called' ORDER BY seq DESC")
+            "SELECT body FROM events WHERE name = ? ORDER BY seq DESC", (Event.TICKET_CALLED,))
         for (body,) in cursor:
             event = json.loads(body)
             tid = event["ticket"]["id"]

@@ -17,6 +17,7 @@ import sys
 from caller.core.client import HubClient, HubUnavailable
 from caller.core.config import ConfigError, default_config_path, load_config
 from caller.core.messages import LEVEL_NAMES
+from caller.core.protocol import Role
 
 STATE_NAMES = {"open": "待回访", "called_back": "已回访", "rectified": "已整改", "closed": "已办结"}
 
@@ -93,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as e:
         print(e, file=sys.stderr)
         return 2
-    if device is None or device.role != "admin":
+    if device is None or device.role != Role.ADMIN:
         print(f"hallq cases: {args.device!r} is not an admin device in {args.config}",
               file=sys.stderr)
         return 2

@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from caller.core.config import ConfigError, HallConfig, default_config_path, load_config
+from caller.core.protocol import Role
 from caller.terminal.shortcuts import device_shortcuts
 from caller.terminal.strings import TABLES, Strings
 
@@ -35,8 +36,8 @@ def check_device(config: HallConfig, device: str, window: str | None) -> str:
     if d is None:
         raise ConfigError(config.path, [f"devices: no device {device!r}; terminals here: "
                                         + ", ".join(i for i, x in config.devices.items()
-                                                    if x.role == "terminal")])
-    if d.role != "terminal":
+                                                    if x.role == Role.TERMINAL)])
+    if d.role != Role.TERMINAL:
         raise ConfigError(config.path, [f"{where}.role: expected \"terminal\", got {d.role!r}"])
     if window is not None and window not in d.windows:
         raise ConfigError(config.path, [f"{where}.windows: --window {window} is not one of "

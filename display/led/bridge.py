@@ -16,6 +16,7 @@ from typing import Literal
 
 from caller.core.client import HubClient
 from caller.core.config import Device
+from caller.core.protocol import AlertKind
 from display.led.rules import (
     DEFAULT_IDLE_TEXT,
     DEFAULT_TIMING,
@@ -296,9 +297,9 @@ class LedBridge:
 
     def _send_alert(self, online: bool, error: str) -> None:
         if online:
-            kind, message = "device_online", self.texts.say("line_online", port=self.settings.port)
+            kind, message = AlertKind.DEVICE_ONLINE, self.texts.say("line_online", port=self.settings.port)
         else:
-            kind = "device_offline"
+            kind = AlertKind.DEVICE_OFFLINE
             message = self.texts.say("line_offline", port=self.settings.port, error=error)
         task = asyncio.ensure_future(self.client.request("report_alert", kind=kind, message=message))
         self._alerts.add(task)

@@ -19,6 +19,7 @@ import sys
 
 from caller.core.client import HubUnavailable
 from caller.core.config import ConfigError, default_config_path, load_config
+from caller.core.protocol import Role
 from display.led.bridge import LedBridge, LedSettings
 from display.led.rules import STRINGS, StripTiming
 
@@ -65,8 +66,8 @@ def run(args: argparse.Namespace) -> int:
 def _settings(args: argparse.Namespace) -> tuple[LedSettings, str]:
     config = load_config(args.config, device=args.device)
     device = config.devices.get(args.device)
-    if device is None or device.role != "led":
-        leds = [d.id for d in config.devices.values() if d.role == "led"]
+    if device is None or device.role != Role.LED:
+        leds = [d.id for d in config.devices.values() if d.role == Role.LED]
         raise ConfigError(config.path, [f"devices: no led device {args.device!r}; "
                                         f"expected one of {', '.join(leds) or '(none)'}"])
     settings = LedSettings.from_device(device, args.port)

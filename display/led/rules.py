@@ -39,6 +39,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Literal
 
+from caller.core.protocol import Event
 from drivers.led import Colour, StripText
 
 DEFAULT_IDLE_TEXT = "热情为您服务"
@@ -111,11 +112,11 @@ class _Window:
 
 # Events after which the window has no current ticket, and the key naming that window.
 _TICKET_LEAVES = {
-    "ticket_finished": "window",
-    "ticket_skipped": "window",
-    "ticket_held": "window",
-    "ticket_transferred": "from_window",
-    "ticket_cancelled": None,  # the window is the ticket's own
+    Event.TICKET_FINISHED: "window",
+    Event.TICKET_SKIPPED: "window",
+    Event.TICKET_HELD: "window",
+    Event.TICKET_TRANSFERRED: "from_window",
+    Event.TICKET_CANCELLED: None,  # the window is the ticket's own
 }
 
 
@@ -144,7 +145,7 @@ class WindowBoard:
     def apply(self, event: dict) -> list[LookChange]:
         """Take one event; return the windows whose strip must change."""
         name = event.get("event")
-        if name == "ticket_called":
+        if name == Event.TICKET_CALLED:
             window = self._window(event["window"])
             window.number, window.ticket_id = event["ticket"]["number"], event["ticket"]["id"]
             look = window.look()
@@ -157,13 +158,13 @@ class WindowBoard:
         if name in _TICKET_LEAVES:
             if window.ticket_id == event["ticket"]["id"]:
                 window.number = window.ticket_id = None
-        elif name == "window_paused":
+        elif name == Event.WINDOW_PAUSED:
             window.paused = True
-        elif name == "window_resumed":
+        elif name == Event.WINDOW_RESUMED:
             window.paused = False
-        elif name == "window_login":
+        elif name == Event.WINDOW_LOGIN:
             window.staff = event["staff"]
-        elif name == "window_logout":
+        elif name == Event.WINDOW_LOGOUT:
             window.staff, window.paused = None, False
         after = window.look()
         return [LookChange(wid, after)] if after != before else []
@@ -176,7 +177,7 @@ class WindowBoard:
         if name in _TICKET_LEAVES:
             key = _TICKET_LEAVES[name]
             return event.get(key) if key else (event.get("ticket") or {}).get("window")
-        if name in ("window_paused", "window_resumed", "window_login", "window_logout"):
+        if name in (Event.WINDOW_PAUSED, Event.WINDOW_RESUMED, Event.WINDOW_LOGIN, Event.WINDOW_LOGOUT):
             return event.get("window")
         return None
 

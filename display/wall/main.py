@@ -15,6 +15,7 @@ import logging
 import sys
 
 from caller.core.config import ConfigError, HallConfig, default_config_path, load_config
+from caller.core.protocol import Role
 
 ORIENTATIONS = ("landscape", "portrait")
 
@@ -58,7 +59,7 @@ def wall_windows(config: HallConfig, device_id: str) -> tuple[str, list[str]]:
     if device is None:
         raise ConfigError(config.path, [f"devices: no device {device_id!r}; expected one of "
                                         + ", ".join(config.devices)])
-    if device.role != "display":
+    if device.role != Role.DISPLAY:
         raise ConfigError(config.path, [f"{key}.role: expected \"display\" for a TV wall, "
                                         f"got {device.role!r}"])
     problems = []
