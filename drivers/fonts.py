@@ -12,6 +12,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from drivers.errors import DeviceError
+
 KNOWN_FONTS = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
@@ -32,7 +34,7 @@ INSTALL_HINT = (
 )
 
 
-class FontNotFound(RuntimeError):
+class FontNotFound(DeviceError, RuntimeError):
     """No usable CJK font; the message says how to get one."""
 
 

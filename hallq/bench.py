@@ -22,6 +22,7 @@ from typing import Any
 
 from websockets.asyncio.client import connect
 
+from caller.core.protocol import Event
 from caller.hub.engine import TICKET_FIELDS
 from caller.hub.store import Store
 from hallq.harness.hub import HubProcess
@@ -133,7 +134,7 @@ async def measure_calls(url: str, seconds: float, rate: float = 100.0) -> dict:
     displays = [await _device(url, f"wall-{d}") for d in range(DISPLAYS)]
 
     def on_event(event: dict) -> None:
-        if event["event"] == "ticket_called":
+        if event["event"] == Event.TICKET_CALLED:
             t0 = sent.get(event["window"])
             if t0 is not None:
                 latencies.append((time.perf_counter() - t0) * 1000)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from caller.core.cli import add_config_option, exits_on_config_error
 from caller.core.config import HallConfig
+from caller.core.protocol import Role
 from caller.core.schedule import is_workday
 from drivers.bus.simulator import BusSimulator
 from drivers.led.simulator import LedLineSimulator
@@ -70,8 +71,8 @@ class Hall:
         self.port = port or free_port()
         self.url = f"ws://127.0.0.1:{self.port}/"
         self.sup = Supervisor(out / "logs", on_report=report)
-        self.counter = next(d for d in config.devices.values() if d.role == "counter")
-        self.led = next(d for d in config.devices.values() if d.role == "led")
+        self.counter = next(d for d in config.devices.values() if d.role == Role.COUNTER)
+        self.led = next(d for d in config.devices.values() if d.role == Role.LED)
         (out / "dev").mkdir(parents=True, exist_ok=True)
         self.bus = BusSimulator(out / "dev" / self.counter.id,
                                 keypads=self.counter.options["addresses"].values(),
@@ -137,8 +138,8 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
     (out / "kiosk-script.txt").write_text(script, encoding="utf-8")
     try:
         hall.start_core(start, plan.speed)
-        kiosk = next(d for d in config.devices.values() if d.role == "kiosk")
-        wall = next(d for d in config.devices.values() if d.role == "display")
+        kiosk = next(d for d in config.devices.values() if d.role == Role.KIOSK)
+        wall = next(d for d in config.devices.values() if d.role == Role.DISPLAY)
         hall.sup.start(Program("wall", hallq_argv(
             "display", "--config", config.path, "--device", wall.id, "--hub", hall.url,
             "--headless", "--voice-out", str(out / "voice"), "--shots", str(out / "wall"),
@@ -150,7 +151,7 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
             "--script", str(out / "kiosk-script.txt"), "--shots", str(out / "kiosk")),
             restart=False))
         report(f"  {citizens} citizens will take a number at the kiosk")
-        for device in [d for d in config.devices.values() if d.role == "terminal"][:2]:
+        for device in [d for d in config.devices.values() if d.role == Role.TERMINAL][:2]:
             steps = [{"sleep": plan.real(plan.minutes * 60) / 2}, {"shot": "midway"}]
             path = out / f"{device.id}-script.json"
             path.write_text(json.dumps(steps), encoding="utf-8")
@@ -180,15 +181,15 @@ def run_windows(config: HallConfig, out: Path, args: argparse.Namespace, report)
     stop = asyncio.Event()
     try:
         hall.start_core(start, 1.0)
-        kiosk = next(d for d in config.devices.values() if d.role == "kiosk")
-        wall = next(d for d in config.devices.values() if d.role == "display")
+        kiosk = next(d for d in config.devices.values() if d.role == Role.KIOSK)
+        wall = next(d for d in config.devices.values() if d.role == Role.DISPLAY)
         hall.sup.start(Program("wall", hallq_argv(
             "display", "--config", config.path, "--device", wall.id, "--hub", hall.url,
             "--windowed", "--size", "1280x720")))
         hall.sup.start(Program("kiosk", hallq_argv(
             "kiosk", "--config", config.path, "--device", kiosk.id, "--hub", hall.url,
             "--windowed", "--size", "1080x720", "--printer", f"image://{out / 'tickets'}")))
-        for device in [d for d in config.devices.values() if d.role == "terminal"][:2]:
+        for device in [d for d in config.devices.values() if d.role == Role.TERMINAL][:2]:
             hall.sup.start(Program(device.id, hallq_argv(
                 "terminal", "--config", config.path, "--device", device.id, "--hub", hall.url)))
         report(f"hallq demo: {config.hall.name} is open (hub {hall.url}). Take numbers at the "

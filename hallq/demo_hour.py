@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from caller.core.client import HubClient
 from caller.core.config import HallConfig
+from caller.core.protocol import Event, Role
 from drivers.bus.simulator import BusSimulator
 
 RATING_MIX = (("very_satisfied", 55), ("satisfied", 28), ("basic", 8), ("dissatisfied", 5),
@@ -74,16 +75,16 @@ class HallWatch:
     def on_event(self, e: dict) -> None:
         self.events += 1
         name = e["event"]
-        if name == "ticket_called":
+        if name == Event.TICKET_CALLED:
             self.calls[e["window"]] += 1
             self.current[e["window"]] = e["ticket"]["number"]
-        elif name in ("ticket_finished", "ticket_skipped", "ticket_held"):
+        elif name in (Event.TICKET_FINISHED, Event.TICKET_SKIPPED, Event.TICKET_HELD):
             self.current[e["window"]] = None
-        elif name == "ticket_transferred":
+        elif name == Event.TICKET_TRANSFERRED:
             self.current[e["from_window"]] = None
-        elif name == "rating_requested":
+        elif name == Event.RATING_REQUESTED:
             self.rating_windows.put_nowait(e["window"])
-        elif name == "case_opened":
+        elif name == Event.CASE_OPENED:
             self.bad_cases.put_nowait(e["case"]["id"])
 
 
@@ -95,12 +96,12 @@ class BusyHour:
         self.rnd = random.Random(plan.seed + 1)
         self.watch = HallWatch()
         self.stop = asyncio.Event()
-        self.counter = next(d for d in config.devices.values() if d.role == "counter")
+        self.counter = next(d for d in config.devices.values() if d.role == Role.COUNTER)
         self.addresses = {w: a for w, a in self.counter.options["addresses"].items()}
         self.terminals = {d.windows[0]: d for d in config.devices.values()
-                          if d.role == "terminal" and len(d.windows) == 1}
-        self.evaluator = next(d for d in config.devices.values() if d.role == "evaluator")
-        self.admin = next(d for d in config.devices.values() if d.role == "admin")
+                          if d.role == Role.TERMINAL and len(d.windows) == 1}
+        self.evaluator = next(d for d in config.devices.values() if d.role == Role.EVALUATOR)
+        self.admin = next(d for d in config.devices.values() if d.role == Role.ADMIN)
         self.clients: list[HubClient] = []
 
     async def _client(self, device, **kw) -> HubClient:

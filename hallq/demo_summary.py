@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from caller.core.config import HallConfig
+from caller.core.protocol import Event, Role
 from caller.manager.report import write_charts, write_xlsx
 from caller.manager.stats import compute_report, open_readonly
 from display.led.rules import DEFAULT_IDLE_TEXT, STRINGS
@@ -48,8 +49,8 @@ def write_summary(config: HallConfig, out: Path, strips: dict[int, str],
                for row in conn.execute(
                    "SELECT w.id, w.staff, w.paused, t.number FROM windows w "
                    "LEFT JOIN tickets t ON t.id = w.current")]
-    newest = conn.execute("SELECT body FROM events WHERE name = 'ticket_called' "
-                          "ORDER BY seq DESC LIMIT 1").fetchone()
+    newest = conn.execute("SELECT body FROM events WHERE name = ? ORDER BY seq DESC LIMIT 1",
+                          (Event.TICKET_CALLED,)).fetchone()
     day = date.fromisoformat(tickets[0][1]) if tickets else date.today()
     figures = compute_report(conn, day, day, config=config)
     conn.close()
@@ -58,7 +59,7 @@ def write_summary(config: HallConfig, out: Path, strips: dict[int, str],
     called = {t[0] for t in tickets if t[2]}
     printed = _numbers(out / "tickets", TICKET_FILE)
     spoken = _numbers(out / "voice", VOICE_FILE)
-    led = next(d for d in config.devices.values() if d.role == "led")
+    led = next(d for d in config.devices.values() if d.role == Role.LED)
     idle = led.options.get("idle_text", DEFAULT_IDLE_TEXT)
     wrong_strips = [f"{w['id']}号窗口: {strips.get(led.options['strips'][w['id']])!r}"
                     for w in windows if w["id"] in led.options["strips"]

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from caller.core.config import HallConfig
+from caller.core.protocol import Event
 from caller.core.text import clean
 from drivers.printer import TicketPrint
 
@@ -88,19 +89,19 @@ class KioskState:
         """Update from one hub event; return what changed: service ids and/or "notice"."""
         name = event.get("event")
         changed: set[str] = set()
-        if name == "queue_changed":
+        if name == Event.QUEUE_CHANGED:
             for sid, count in event.get("waiting", {}).items():
                 view = self.services.get(sid)
                 if view is not None and view.waiting != count:
                     view.waiting = count
                     changed.add(sid)
-        elif name == "service_status":
+        elif name == Event.SERVICE_STATUS:
             view = self.services.get(event.get("service", ""))
             if view is not None:
                 view.open = bool(event.get("open"))
                 view.reason = event.get("reason", "") or ""
                 changed.add(view.id)
-        elif name == "notice_changed":
+        elif name == Event.NOTICE_CHANGED:
             self.notice = event.get("text", "")
             changed.add("notice")
         return changed

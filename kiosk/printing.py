@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from caller.core.protocol import AlertKind
 from drivers.printer import PrinterStatus, describe_status
 from kiosk.strings import STAFF
 
@@ -30,7 +31,7 @@ def printer_condition(status: PrinterStatus | None) -> str:
 class Alert:
     """The arguments of one `report_alert` request."""
 
-    kind: str  # "printer_fault" | "printer_ok"
+    kind: AlertKind  # PRINTER_FAULT or PRINTER_OK
     message: str
 
 
@@ -48,12 +49,12 @@ class PrinterAlerts:
         if condition == self._reported:
             return None
         self._reported = condition
-        kind = "printer_ok" if condition == "ok" else "printer_fault"
+        kind = AlertKind.PRINTER_OK if condition == "ok" else AlertKind.PRINTER_FAULT
         plain = replace(status, error=None)  # the driver's detail is English, for the log
         return Alert(kind, STAFF["printer_status"].format(device=self.device,
                                                           status=describe_status(plain)))
 
     def print_failed(self, number: str, error: str) -> Alert:
         """A ticket did not print: staff must know even if the status looks fine."""
-        return Alert("printer_fault", STAFF["print_failed"].format(
+        return Alert(AlertKind.PRINTER_FAULT, STAFF["print_failed"].format(
             device=self.device, number=number, error=error))

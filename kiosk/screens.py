@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from kivy.uix.anchorlayout import AnchorLayout
 from kivy.uix.boxlayout import BoxLayout
@@ -17,11 +17,8 @@ from kivy.uix.scrollview import ScrollView
 from kivy.uix.stacklayout import StackLayout
 
 from kiosk import widgets as w
-from kiosk.model import ServiceView
+from kiosk.model import KioskState, ServiceView
 from kiosk.strings import text
-
-if TYPE_CHECKING:
-    from kiosk.app import KioskApp
 
 
 @dataclass
@@ -39,8 +36,30 @@ class Issued:
         return self.reply["ticket"]["number"]
 
 
+class KioskShell(Protocol):
+    """What a screen reads from and calls on the kiosk app (kiosk.app.KioskApp is one).
+
+    Screens depend on this, not on the app, so the app can import the screens.
+    """
+
+    units: w.Units
+    lang: str
+    state: KioskState
+    priority_entry: bool
+    priority_mode: bool
+    pending_issue: bool
+
+    def go_home(self) -> None: ...
+
+    def enter_priority(self) -> None: ...
+
+    def choose(self, service_id: str) -> None: ...
+
+    def take_number(self) -> None: ...
+
+
 class KioskScreen(Screen):
-    def __init__(self, app: KioskApp, **kwargs: Any) -> None:
+    def __init__(self, app: KioskShell, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.app = app
 
@@ -68,7 +87,7 @@ def columns(count: int, landscape: bool) -> int:
 
 
 class HomeScreen(KioskScreen):
-    def __init__(self, app: KioskApp, **kwargs: Any) -> None:
+    def __init__(self, app: KioskShell, **kwargs: Any) -> None:
         super().__init__(app, name="home", **kwargs)
         self.cards: dict[str, tuple[w.Card, Any]] = {}
         self.entry: w.Action | None = None
@@ -196,7 +215,7 @@ class HomeScreen(KioskScreen):
 # ------------------------------------------------------------------------------- confirm
 
 class ConfirmScreen(KioskScreen):
-    def __init__(self, app: KioskApp, **kwargs: Any) -> None:
+    def __init__(self, app: KioskShell, **kwargs: Any) -> None:
         super().__init__(app, name="confirm", **kwargs)
         self.confirm_button: w.Action | None = None
 
@@ -277,7 +296,7 @@ def _badge(screen: KioskScreen, u: w.Units) -> Any:
 # -------------------------------------------------------------------------------- result
 
 class ResultScreen(KioskScreen):
-    def __init__(self, app: KioskApp, **kwargs: Any) -> None:
+    def __init__(self, app: KioskShell, **kwargs: Any) -> None:
         super().__init__(app, name="result", **kwargs)
         self.print_line: Any = None
         self.print_panel: w.Panel | None = None
@@ -364,7 +383,7 @@ class ResultScreen(KioskScreen):
 # ------------------------------------------------------------------------------- refused
 
 class RefusedScreen(KioskScreen):
-    def __init__(self, app: KioskApp, **kwargs: Any) -> None:
+    def __init__(self, app: KioskShell, **kwargs: Any) -> None:
         super().__init__(app, name="refused", **kwargs)
 
     def render(self, message: str) -> None:

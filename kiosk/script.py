@@ -20,10 +20,12 @@ stops. Parsing is here (no Kivy); `kiosk.script_runner` runs the steps in the ap
 
 from __future__ import annotations
 
+from caller.core.errors import HallqError
+
 VERBS = ("wait", "tap", "shot", "sleep")
 
 
-class ScriptError(ValueError):
+class ScriptError(HallqError, ValueError):
     """A script line that cannot be run."""
 
 

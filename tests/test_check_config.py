@@ -74,7 +74,8 @@ def check(capsys, path: Path) -> tuple[int, list[str]]:
      "devices (id 'counter-a').keypad: expected the name of a keypad model, got 7"),
     ("led-a", {"baudrate": 0}, "devices[6] (id 'led-a').baudrate: expected one of 1200"),
     ("led-a", {"idle_text": "长" * 600},
-     "devices (id 'led-a').idle_text: expected at most 32 columns for one strip (a Chinese character takes 2), got 1200"),
+     "devices (id 'led-a').idle_text: expected at most 32 columns for one strip "
+     "(a Chinese character takes 2), got 1200"),
     ("led-a", {"idle_text": " "}, "devices[6] (id 'led-a').idle_text: expected a text to show, got ' '"),
     ("led-a", {"protocol": "neon"},
      "devices[6] (id 'led-a').protocol: expected one of gbk-color, bx5, got 'neon'"),

@@ -123,9 +123,9 @@ def emitted_events() -> dict[str, set[str]]:
     for node in ast.walk(tree):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and node.func.attr == "_emit" and node.args
-                and isinstance(node.args[0], ast.Constant)):
+                and isinstance(node.args[0], ast.Attribute)):  # _emit(Event.NAME, ...)
             keys = {k.arg for k in node.keywords if k.arg is not None}
-            events.setdefault(node.args[0].value, set()).update(keys)
+            events.setdefault(protocol.Event[node.args[0].attr].value, set()).update(keys)
     assert len(events) > 15
     return events
 

@@ -30,6 +30,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from caller.core import protocol
+from caller.core.errors import HallqError
 
 log = logging.getLogger("hallq.client")
 
@@ -59,7 +60,7 @@ class HubTime:
         return datetime.now(tz) + self._offset
 
 
-class HubUnavailable(Exception):
+class HubUnavailable(HallqError):
     """The hub refused this device (wrong token, unknown device): retrying will not help."""
 
 

@@ -31,9 +31,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from caller.core.errors import HallqError
+from caller.core.protocol import Role
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-ROLES = ("kiosk", "terminal", "counter", "evaluator", "display", "led", "admin")
-WINDOW_ROLES = ("terminal", "counter", "evaluator")
+ROLES = tuple(Role)
+WINDOW_ROLES = (Role.TERMINAL, Role.COUNTER, Role.EVALUATOR)
 RATING_LEVELS = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied")
 EVALUATOR_MODELS = ("5key", "4key")
 LED_PROTOCOLS = ("gbk-color", "bx5")
@@ -157,12 +160,12 @@ class HallConfig:
     def windows_with_evaluator(self) -> frozenset[str]:
         found: set[str] = set()
         for d in self.devices.values():
-            if d.role == "evaluator" or (d.role == "counter" and d.options.get("evaluator")):
+            if d.role == Role.EVALUATOR or (d.role == Role.COUNTER and d.options.get("evaluator")):
                 found.update(d.windows)
         return frozenset(found)
 
 
-class ConfigError(Exception):
+class ConfigError(HallqError):
     """Every problem found in one config file."""
 
     def __init__(self, path: str, problems: list[str]):
@@ -430,15 +433,15 @@ def _parse_window(c: _Checker, raw: Any, i: int, services: dict[str, Service]) -
 
 
 _DEVICE_KEYS = {
-    "kiosk": {"printer", "paper_mm", "print_mode", "priority_entry"},
-    "terminal": {"shortcuts"},
-    "counter": {"port", "baudrate", "addresses", "evaluator", "keypad"},
-    "evaluator": set(),
-    "display": {"area", "orientation", "voice", "voice_lang", "voice_rate", "voice_volume",
+    Role.KIOSK: {"printer", "paper_mm", "print_mode", "priority_entry"},
+    Role.TERMINAL: {"shortcuts"},
+    Role.COUNTER: {"port", "baudrate", "addresses", "evaluator", "keypad"},
+    Role.EVALUATOR: set(),
+    Role.DISPLAY: {"area", "orientation", "voice", "voice_lang", "voice_rate", "voice_volume",
                 "voice_repeat", "voice_chime", "voice_chime_file", "voice_one", "voice_max_queue",
                 "voice_max_age_s", "voice_backend"},
-    "led": {"port", "baudrate", "protocol", "strips", "idle_text"},
-    "admin": set(),
+    Role.LED: {"port", "baudrate", "protocol", "strips", "idle_text"},
+    Role.ADMIN: set(),
 }
 
 
@@ -562,15 +565,15 @@ def _parse_device(c: _Checker, raw: Any, i: int, windows: dict[str, Window],
     if role in WINDOW_ROLES and not win:
         c.fail(f"{key}.windows", f"a {role} must be bound to at least one window")
     options = {**DEVICE_DEFAULTS.get(role or "", {}), **{k: raw[k] for k in extra if k in raw}}
-    if role == "kiosk":
+    if role == Role.KIOSK:
         _check_kiosk(c, key, options)
-    elif role == "counter":
+    elif role == Role.COUNTER:
         _check_bus(c, key, options, "addresses", win, windows)
         model = options["evaluator"]
         if model and model not in EVALUATOR_MODELS:
             c.fail(f"{key}.evaluator", f"expected one of {', '.join(EVALUATOR_MODELS)} "
                    "or \"\" for none")
-    elif role == "led":
+    elif role == Role.LED:
         _check_bus(c, key, options, "strips", None, windows)
         proto = options["protocol"]
         if proto not in LED_PROTOCOLS:

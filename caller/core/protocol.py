@@ -1,14 +1,20 @@
-"""Hub protocol v1: message shapes, validation, roles and error codes.
+"""Hub protocol v1: message shapes, validation, event names, roles, alert kinds and error codes.
 
 Shared by the hub and every client. `docs/protocol.md` is the reference; the names
-here are the ones it uses. Nothing in this module does I/O.
+here are the ones it uses. Event names, role names and alert kinds are spelled here
+once, as :class:`Event`, :class:`Role` and :class:`AlertKind` (string enums, so a
+member equals its wire value and goes into JSON and SQLite as that string); every
+other module uses the members. Nothing in this module does I/O.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
+
+from caller.core.errors import HallqError
 
 VERSION = 1
 MAX_FRAME = 64 * 1024
@@ -26,7 +32,60 @@ ERROR_CODES = (
     "internal_error",
 )
 
-ALERT_KINDS = ("bad_rating", "printer_fault", "printer_ok", "device_offline", "device_online")
+
+class Event(StrEnum):
+    """Every event the hub broadcasts (docs/protocol.md, "Events")."""
+
+    TICKET_ISSUED = "ticket_issued"
+    TICKET_CALLED = "ticket_called"
+    TICKET_STARTED = "ticket_started"
+    TICKET_SKIPPED = "ticket_skipped"
+    TICKET_TRANSFERRED = "ticket_transferred"
+    TICKET_HELD = "ticket_held"
+    TICKET_FINISHED = "ticket_finished"
+    TICKET_CANCELLED = "ticket_cancelled"
+    WINDOW_PAUSED = "window_paused"
+    WINDOW_RESUMED = "window_resumed"
+    WINDOW_LOGIN = "window_login"
+    WINDOW_LOGOUT = "window_logout"
+    RATING_REQUESTED = "rating_requested"
+    RATING_RECEIVED = "rating_received"
+    RATING_TIMEOUT = "rating_timeout"
+    ALERT = "alert"
+    ALERT_ACKNOWLEDGED = "alert_acknowledged"
+    CASE_OPENED = "case_opened"
+    CASE_UPDATED = "case_updated"
+    QUEUE_CHANGED = "queue_changed"
+    SERVICE_STATUS = "service_status"
+    NOTICE_CHANGED = "notice_changed"
+
+
+# The events that open or close a window's rating.
+RATING_EVENTS = (Event.RATING_REQUESTED, Event.RATING_RECEIVED, Event.RATING_TIMEOUT)
+
+
+class Role(StrEnum):
+    """What a device is in the hall config (`role = "..."`); decides its commands."""
+
+    KIOSK = "kiosk"
+    TERMINAL = "terminal"
+    COUNTER = "counter"
+    EVALUATOR = "evaluator"
+    DISPLAY = "display"
+    LED = "led"
+    ADMIN = "admin"
+
+
+class AlertKind(StrEnum):
+    """The `kind` of an alert (`alert` event, `report_alert` command)."""
+
+    BAD_RATING = "bad_rating"
+    PRINTER_FAULT = "printer_fault"
+    PRINTER_OK = "printer_ok"
+    DEVICE_OFFLINE = "device_offline"
+    DEVICE_ONLINE = "device_online"
+    CLOCK_STEP = "clock_step"  # raised by the hub itself when the system clock steps back
+
 
 # command -> {argument: (type, required)}
 _S, _I = str, int
@@ -62,17 +121,17 @@ _WINDOW_WORK = ("login", "logout", "call_next", "recall", "skip", "transfer", "h
                 "call_held", "start", "pause", "resume", "finish", "request_rating", "snapshot",
                 "stats")
 ROLE_COMMANDS: dict[str, frozenset[str]] = {
-    "kiosk": frozenset({"issue_ticket", "snapshot", "stats", "report_alert"}),
-    "terminal": frozenset(_WINDOW_WORK),
-    "counter": frozenset({*_WINDOW_WORK, "rate", "report_alert"}),
-    "evaluator": frozenset({"rate", "snapshot", "report_alert"}),
-    "display": frozenset({"snapshot", "stats", "report_alert"}),
-    "led": frozenset({"snapshot", "report_alert"}),
-    "admin": frozenset(SCHEMAS),
+    Role.KIOSK: frozenset({"issue_ticket", "snapshot", "stats", "report_alert"}),
+    Role.TERMINAL: frozenset(_WINDOW_WORK),
+    Role.COUNTER: frozenset({*_WINDOW_WORK, "rate", "report_alert"}),
+    Role.EVALUATOR: frozenset({"rate", "snapshot", "report_alert"}),
+    Role.DISPLAY: frozenset({"snapshot", "stats", "report_alert"}),
+    Role.LED: frozenset({"snapshot", "report_alert"}),
+    Role.ADMIN: frozenset(SCHEMAS),
 }
 
 
-class ProtocolError(Exception):
+class ProtocolError(HallqError):
     """A frame the hub refuses; `code` is a protocol error code."""
 
     def __init__(self, code: str, detail: str, request_id: str | None = None):

@@ -32,6 +32,7 @@ import serial
 
 from caller.core.client import HubClient
 from caller.core.config import HallConfig
+from caller.core.protocol import RATING_EVENTS, AlertKind, Event
 from caller.counter.rules import (
     CounterSettings,
     KeyPress,
@@ -248,9 +249,10 @@ class SerialLine:
 
 
 REFRESH_ON = frozenset({
-    "queue_changed", "ticket_called", "ticket_finished", "ticket_skipped", "ticket_transferred",
-    "ticket_held", "ticket_cancelled", "window_paused", "window_resumed", "window_login",
-    "window_logout", "rating_requested", "rating_received", "rating_timeout",
+    Event.QUEUE_CHANGED, Event.TICKET_CALLED, Event.TICKET_FINISHED, Event.TICKET_SKIPPED,
+    Event.TICKET_TRANSFERRED, Event.TICKET_HELD, Event.TICKET_CANCELLED, Event.WINDOW_PAUSED,
+    Event.WINDOW_RESUMED, Event.WINDOW_LOGIN, Event.WINDOW_LOGOUT, Event.RATING_REQUESTED,
+    Event.RATING_RECEIVED, Event.RATING_TIMEOUT,
 })
 """Events after which a keypad display may be out of date."""
 
@@ -344,8 +346,8 @@ class CounterBridge:
 
     def _on_event(self, message: dict) -> None:
         name, window = message["event"], message.get("window")
-        if window in self.views and name in ("rating_requested", "rating_received", "rating_timeout"):
-            self.views[window] = replace(self.views[window], rating_pending=name == "rating_requested")
+        if window in self.views and name in RATING_EVENTS:
+            self.views[window] = replace(self.views[window], rating_pending=name == Event.RATING_REQUESTED)
             self._light(window)
         if name in REFRESH_ON:
             self._refresh_soon()
@@ -386,13 +388,13 @@ class CounterBridge:
             if window not in self._bad_views:
                 self._bad_views.add(window)
                 log.error("window %s: keypad cannot show the hub's state: %r", window, e)
-                self._spawn(self._alert("device_offline",
+                self._spawn(self._alert(AlertKind.DEVICE_OFFLINE,
                                         say("bad_view", self.lang, window=window, error=e)))
             return
         self.views[window] = view
         if window in self._bad_views:
             self._bad_views.discard(window)
-            self._spawn(self._alert("device_online", say("view_ok", self.lang, window=window)))
+            self._spawn(self._alert(AlertKind.DEVICE_ONLINE, say("view_ok", self.lang, window=window)))
 
     def _draw(self, window: str, first: bool = False) -> None:
         address, view = self.settings.addresses[window], self.views[window]
@@ -479,12 +481,13 @@ class CounterBridge:
 
     def _on_line(self, up: bool) -> None:
         was, self._line_up = self._line_up, up
+        port = self.settings.port
         if up and was is False:
-            self._spawn(self._alert("device_online", say("online", self.lang, port=self.settings.port)))
+            self._spawn(self._alert(AlertKind.DEVICE_ONLINE, say("online", self.lang, port=port)))
         elif not up:
-            self._spawn(self._alert("device_offline", say("offline", self.lang, port=self.settings.port)))
+            self._spawn(self._alert(AlertKind.DEVICE_OFFLINE, say("offline", self.lang, port=port)))
 
-    async def _alert(self, kind: str, message: str) -> None:
+    async def _alert(self, kind: AlertKind, message: str) -> None:
         reply = await self._request("report_alert", timeout=None, kind=kind, message=message)
         if not reply["ok"]:
             log.warning("hub refused alert %s: %s", kind, reply["error"]["message"])

@@ -27,13 +27,16 @@ from typing import Any
 from caller.core.config import RATING_LEVELS, HallConfig, Service
 from caller.core.errors import Refused
 from caller.core.messages import LEVEL_NAMES, say
+from caller.core.protocol import AlertKind, Event
 from caller.core.schedule import add_working_days, business_day, open_status
 from caller.hub.followup import Alert, Case, FollowUp
 
 ACTIVE_STATES = ("waiting", "called", "held")
 BAD_LEVELS = ("dissatisfied", "very_dissatisfied")
-DEVICE_ALERTS = ("printer_fault", "printer_ok", "device_offline", "device_online")
-RECOVERIES = {"printer_ok": "printer_fault", "device_online": "device_offline"}
+DEVICE_ALERTS = (AlertKind.PRINTER_FAULT, AlertKind.PRINTER_OK,
+                 AlertKind.DEVICE_OFFLINE, AlertKind.DEVICE_ONLINE)
+RECOVERIES = {AlertKind.PRINTER_OK: AlertKind.PRINTER_FAULT,
+              AlertKind.DEVICE_ONLINE: AlertKind.DEVICE_OFFLINE}
 CLOCK_STEP_S = 60.0  # a backward jump of the system clock larger than this is a step
 
 log = logging.getLogger("hallq.engine")
@@ -354,7 +357,7 @@ class Engine:
 
     # ------------------------------------------------------------------ internals
 
-    def _emit(self, name: str, **payload: Any) -> None:
+    def _emit(self, name: Event, **payload: Any) -> None:
         self._events.append({"event": name, **payload})
 
     def _touch(self, t: Ticket) -> None:
@@ -365,7 +368,7 @@ class Engine:
 
     def _queue_changed(self) -> None:
         directed = {w: len(q) for w, q in self._directed.items() if q}
-        self._emit("queue_changed", waiting=self.waiting_counts(), directed=directed)
+        self._emit(Event.QUEUE_CHANGED, waiting=self.waiting_counts(), directed=directed)
 
     def _enqueue(self, t: Ticket) -> None:
         if t.target_window is not None:
@@ -398,7 +401,7 @@ class Engine:
                 previous = self._open.get(s.id)
                 self._open[s.id] = status
                 if previous is not None and previous[0] != status[0]:
-                    self._emit("service_status", service=s.id, open=status[0], reason=status[1])
+                    self._emit(Event.SERVICE_STATUS, service=s.id, open=status[0], reason=status[1])
 
     def _watch_clock(self, local: datetime, day: date) -> None:
         """Raise one `clock_step` alert when the system clock jumps back, or shows a day
@@ -411,8 +414,8 @@ class Engine:
             log.warning("system clock stepped back", extra={"fields": {
                 "clock": local.isoformat(timespec="seconds"), "business_day": self.meta.day}})
             message = say("clock_step", clock=f"{local:%Y-%m-%d %H:%M:%S}", day=self.meta.day)
-            alert = self.followup.raise_alert("clock_step", local, message)
-            self._emit("alert", kind="clock_step", alert_id=alert.id, window=None,
+            alert = self.followup.raise_alert(AlertKind.CLOCK_STEP, local, message)
+            self._emit(Event.ALERT, kind=AlertKind.CLOCK_STEP, alert_id=alert.id, window=None,
                        message=message)
         self._clock_behind = behind
 
@@ -434,7 +437,7 @@ class Engine:
                 self._dequeue(t)
                 t.state = "cancelled"
                 self._touch(t)
-                self._emit("ticket_cancelled", ticket=self.ticket_view(t), reason="day_end")
+                self._emit(Event.TICKET_CANCELLED, ticket=self.ticket_view(t), reason="day_end")
                 cancelled = True
         self.meta.day = day.isoformat()
         self._dirty_meta = True
@@ -455,7 +458,7 @@ class Engine:
         t.rating, t.rating_status = (default, "default") if default else (None, "timeout")
         t.rated_at = local if default else None
         self._touch(t)
-        self._emit("rating_timeout", window=ws.id, ticket=self.ticket_view(t), level=default)
+        self._emit(Event.RATING_TIMEOUT, window=ws.id, ticket=self.ticket_view(t), level=default)
 
     # --- argument helpers
 
@@ -562,7 +565,7 @@ class Engine:
         self._touch(t)
         ahead = self._ahead(t)
         view = self.ticket_view(t)
-        self._emit("ticket_issued", ticket=view, ahead=ahead)
+        self._emit(Event.TICKET_ISSUED, ticket=view, ahead=ahead)
         self._queue_changed()
         return {
             "ticket": view, "ahead": ahead,
@@ -620,7 +623,7 @@ class Engine:
             "window_name": self.config.windows[ws.id].name,
             "recalls": t.recalls, "announce": self._announce(t, ws.id),
         }
-        self._emit("ticket_called", **payload)
+        self._emit(Event.TICKET_CALLED, **payload)
         recent = [c for c in self.recent_calls if c["ticket"]["id"] != t.id]
         self.recent_calls = [payload, *recent][: self.config.calling.recent_calls]
 
@@ -675,7 +678,7 @@ class Engine:
             t.state = "no_show"
             requeued = False
         view = self.ticket_view(t)
-        self._emit("ticket_skipped", ticket=view, window=ws.id, requeued=requeued)
+        self._emit(Event.TICKET_SKIPPED, ticket=view, window=ws.id, requeued=requeued)
         if requeued:
             self._queue_changed()
         return {"ticket": view, "requeued": requeued}
@@ -714,7 +717,7 @@ class Engine:
         self._enqueue(t)
         view = self.ticket_view(t)
         to = {"service": to_service} if to_service else {"window": to_window}
-        self._emit("ticket_transferred", ticket=view, from_window=ws.id, to=to)
+        self._emit(Event.TICKET_TRANSFERRED, ticket=view, from_window=ws.id, to=to)
         self._queue_changed()
         return {"ticket": view}
 
@@ -726,7 +729,7 @@ class Engine:
         t.held_at = local
         t.holds += 1
         view = self.ticket_view(t)
-        self._emit("ticket_held", ticket=view, window=ws.id)
+        self._emit(Event.TICKET_HELD, ticket=view, window=ws.id)
         return {"ticket": view}
 
     def _call_held(self, cmd: dict, local: datetime) -> dict:
@@ -748,7 +751,7 @@ class Engine:
         if t.started_at is None:
             t.started_at = local
             self._touch(t)
-            self._emit("ticket_started", ticket=self.ticket_view(t), window=ws.id)
+            self._emit(Event.TICKET_STARTED, ticket=self.ticket_view(t), window=ws.id)
         return {"ticket": self.ticket_view(t)}
 
     def _pause(self, cmd: dict, local: datetime) -> dict:
@@ -758,7 +761,7 @@ class Engine:
         reason = self._arg(cmd, "reason", required=False) or ""
         ws.paused, ws.pause_reason = True, reason
         self._touch_window(ws)
-        self._emit("window_paused", window=ws.id, reason=reason)
+        self._emit(Event.WINDOW_PAUSED, window=ws.id, reason=reason)
         return {"window": ws.id}
 
     def _resume(self, cmd: dict, local: datetime) -> dict:
@@ -767,7 +770,7 @@ class Engine:
             raise Refused("window_not_paused")
         ws.paused, ws.pause_reason = False, ""
         self._touch_window(ws)
-        self._emit("window_resumed", window=ws.id)
+        self._emit(Event.WINDOW_RESUMED, window=ws.id)
         return {"window": ws.id}
 
     def _finish_current(self, ws: WindowState, local: datetime) -> Ticket:
@@ -779,7 +782,7 @@ class Engine:
         if ws.last_finished is not None and ws.last_finished in self.tickets:
             self._dirty_tickets.add(ws.last_finished)  # no longer referenced: may be forgotten
         ws.last_finished = t.id
-        self._emit("ticket_finished", ticket=self.ticket_view(t), window=ws.id, staff=ws.staff)
+        self._emit(Event.TICKET_FINISHED, ticket=self.ticket_view(t), window=ws.id, staff=ws.staff)
         if ws.id in self.evaluator_windows:
             self._start_rating(ws, t, local)
         return t
@@ -796,7 +799,7 @@ class Engine:
         ws.rating_deadline = local + timedelta(seconds=timeout)
         self._rating_due[ws.id] = self._mono + timeout
         self._touch_window(ws)
-        self._emit("rating_requested", window=ws.id, ticket=self.ticket_view(t), timeout_s=timeout)
+        self._emit(Event.RATING_REQUESTED, window=ws.id, ticket=self.ticket_view(t), timeout_s=timeout)
 
     def _request_rating(self, cmd: dict, local: datetime) -> dict:
         ws = self._window(cmd)
@@ -824,25 +827,25 @@ class Engine:
         self._touch(t)
         self._touch_window(ws)
         view = self.ticket_view(t)
-        self._emit("rating_received", window=ws.id, ticket=view, staff=t.staff, level=level)
+        self._emit(Event.RATING_RECEIVED, window=ws.id, ticket=view, staff=t.staff, level=level)
         if level in BAD_LEVELS:
             self._bad_rating(ws.id, t, level, local)
         return {"ticket": view, "level": level}
 
     def _bad_rating(self, wid: str, t: Ticket, level: str, local: datetime) -> None:
         """Alert the manager at once and open a follow-up case (差评整改)."""
-        message = say("bad_rating", window_name=self.config.windows[wid].name,
+        message = say(AlertKind.BAD_RATING, window_name=self.config.windows[wid].name,
                       level_name=LEVEL_NAMES[level], number=t.number, staff=t.staff or "-")
-        alert = self.followup.raise_alert("bad_rating", local, message, window=wid,
+        alert = self.followup.raise_alert(AlertKind.BAD_RATING, local, message, window=wid,
                                           ticket_number=t.number)
         deadline = add_working_days(self.config.hall, local.date(),
                                     self.config.calling.followup_working_days)
         case = self.followup.open_case(ticket_id=t.id, number=t.number, service=t.service,
                                        window=wid, staff=t.staff, level=level, at=local,
                                        deadline=deadline)
-        self._emit("alert", kind="bad_rating", alert_id=alert.id, case=case.id, window=wid,
+        self._emit(Event.ALERT, kind=AlertKind.BAD_RATING, alert_id=alert.id, case=case.id, window=wid,
                    ticket=self.ticket_view(t), level=level, staff=t.staff, message=message)
-        self._emit("case_opened", case=self.followup.case_view(case, local.date()))
+        self._emit(Event.CASE_OPENED, case=self.followup.case_view(case, local.date()))
 
     def _login(self, cmd: dict, local: datetime) -> dict:
         ws = self._window(cmd, logged_in=False)
@@ -854,10 +857,10 @@ class Engine:
         if ws.current is not None:
             raise Refused("ticket_in_progress", self.tickets[ws.current].number)
         if ws.staff is not None:
-            self._emit("window_logout", window=ws.id, staff=ws.staff)
+            self._emit(Event.WINDOW_LOGOUT, window=ws.id, staff=ws.staff)
         ws.staff = staff
         self._touch_window(ws)
-        self._emit("window_login", window=ws.id, staff=staff, paused=ws.paused)
+        self._emit(Event.WINDOW_LOGIN, window=ws.id, staff=staff, paused=ws.paused)
         return {"window": ws.id, "staff": staff}
 
     def _logout(self, cmd: dict, local: datetime) -> dict:
@@ -867,7 +870,7 @@ class Engine:
         staff = ws.staff
         ws.staff, ws.paused, ws.pause_reason = None, False, ""
         self._touch_window(ws)
-        self._emit("window_logout", window=ws.id, staff=staff)
+        self._emit(Event.WINDOW_LOGOUT, window=ws.id, staff=staff)
         return {"window": ws.id}
 
     def _report_alert(self, cmd: dict, local: datetime) -> dict:
@@ -886,7 +889,7 @@ class Engine:
                           if a.kind == RECOVERIES[kind] and a.device == device]:
                 self.followup.acknowledge(fault.id, "自动恢复", local)
             self.followup.acknowledge(alert.id, "自动恢复", local)
-        self._emit("alert", kind=kind, alert_id=alert.id, device=alert.device, window=window,
+        self._emit(Event.ALERT, kind=kind, alert_id=alert.id, device=alert.device, window=window,
                    message=message)
         return {"alert": alert.id}
 
@@ -899,7 +902,7 @@ class Engine:
         alert = self.followup.acknowledge(self._arg(cmd, "alert", int), self._arg(cmd, "by"),
                                           local)
         view = self.followup.alert_view(alert)
-        self._emit("alert_acknowledged", alert=view)
+        self._emit(Event.ALERT_ACKNOWLEDGED, alert=view)
         return {"alert": view}
 
     def _list_cases(self, cmd: dict, local: datetime) -> dict:
@@ -908,7 +911,7 @@ class Engine:
 
     def _case_update(self, case: Case, local: datetime) -> dict:
         view = self.followup.case_view(case, local.date())
-        self._emit("case_updated", case=view)
+        self._emit(Event.CASE_UPDATED, case=view)
         return {"case": view}
 
     def _case_callback(self, cmd: dict, local: datetime) -> dict:
@@ -931,7 +934,7 @@ class Engine:
         text = self._arg(cmd, "text").strip()[:500]
         self.meta.notice = text or None
         self._dirty_meta = True
-        self._emit("notice_changed", text=self.notice)
+        self._emit(Event.NOTICE_CHANGED, text=self.notice)
         return {"text": self.notice}
 
 

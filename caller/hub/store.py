@@ -23,6 +23,8 @@ from typing import IO, Any
 import sqlite_utils
 
 from caller.core.config import HallConfig
+from caller.core.errors import HallqError
+from caller.core.protocol import Event
 from caller.hub.engine import (
     ACTIVE_STATES,
     TICKET_FIELDS,
@@ -85,11 +87,11 @@ def _create_v2(db: sqlite_utils.Database) -> None:
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_create_v1, _create_v2]
 
 
-class StorageError(Exception):
+class StorageError(HallqError):
     """The database refused a write (disk full, I/O error, read-only file)."""
 
 
-class StoreUnavailable(Exception):
+class StoreUnavailable(HallqError):
     """The database cannot be served at all; starting again will not help."""
 
 
@@ -269,7 +271,7 @@ class Store:
         seen: set[int] = set()
         calls: list[dict] = []
         cursor = self.conn.execute(
-            "SELECT body FROM events WHERE name = 'ticket_called' ORDER BY seq DESC")
+            "SELECT body FROM events WHERE name = ? ORDER BY seq DESC", (Event.TICKET_CALLED,))
         for (body,) in cursor:
             event = json.loads(body)
             tid = event["ticket"]["id"]

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from caller.core.config import RATING_LEVELS, HallConfig
+from caller.core.errors import HallqError
+from caller.core.protocol import Event
 
 SATISFIED_LEVELS = RATING_LEVELS[:3]  # 非常满意, 满意, 基本满意
 BAD_LEVELS = RATING_LEVELS[3:]  # 不满意, 非常不满意
@@ -30,7 +32,7 @@ GROUPINGS = ("window", "staff", "service", "hour", "day")
 Progress = Callable[[int, int], None]  # (days done, days in the period)
 
 
-class StatsError(Exception):
+class StatsError(HallqError):
     """The database cannot be read as a hallq store."""
 
 
@@ -171,7 +173,7 @@ def transfers_out(conn: sqlite3.Connection, ticket_ids: set[int],
     counts: Counter[str] = Counter()
     for tid, window in conn.execute(
             "SELECT json_extract(body, '$.ticket.id'), json_extract(body, '$.from_window') "
-            "FROM events WHERE name = 'ticket_transferred'"):
+            "FROM events WHERE name = ?", (Event.TICKET_TRANSFERRED,)):
         if tid in ticket_ids:
             counts[window] += 1
     return dict(counts)

@@ -17,11 +17,12 @@ from pathlib import Path
 
 from caller.core.cli import CONFIG_ERROR_EXIT
 from caller.core.config import token_path
+from caller.core.errors import HallqError
 
 TOKEN_BYTES = 24
 
 
-class TokenError(Exception):
+class TokenError(HallqError):
     """A device that cannot get a token file, named as `file: key: what was expected`."""
 
 

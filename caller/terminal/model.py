@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from caller.core.config import HallConfig
-
-RATING_EVENTS = ("rating_requested", "rating_received", "rating_timeout")
+from caller.core.protocol import RATING_EVENTS, Event
 
 
 @dataclass
@@ -92,15 +91,15 @@ class WindowModel:
                 return self._apply_rating(event) if event["event"] in RATING_EVENTS else False
             self.seq = seq
         name = event["event"]
-        if name == "queue_changed":
+        if name == Event.QUEUE_CHANGED:
             self._queued = dict(event["waiting"])
             self._directed = dict(event.get("directed", {}))
             return self._recount()
-        if name in ("window_login", "window_logout", "window_paused", "window_resumed"):
+        if name in (Event.WINDOW_LOGIN, Event.WINDOW_LOGOUT, Event.WINDOW_PAUSED, Event.WINDOW_RESUMED):
             return self._apply_window(name, event)
         if name in RATING_EVENTS:
             return self._apply_rating(event)
-        if self.window in (event.get("window"), event.get("from_window")) or name == "ticket_cancelled":
+        if self.window in (event.get("window"), event.get("from_window")) or name == Event.TICKET_CANCELLED:
             return self._apply_ticket(name, event)
         return False
 
@@ -155,9 +154,9 @@ class WindowModel:
 
     def _apply_window(self, name: str, event: dict) -> bool:
         wid = event["window"]
-        if name == "window_login":
+        if name == Event.WINDOW_LOGIN:
             self._away.discard(wid)
-        elif name == "window_logout" or name == "window_paused":
+        elif name == Event.WINDOW_LOGOUT or name == Event.WINDOW_PAUSED:
             self._away.add(wid)
         else:
             self._away.discard(wid)
@@ -167,13 +166,13 @@ class WindowModel:
                     self.needs_snapshot = True
                 return self._recount()
             return False
-        if name == "window_login":
+        if name == Event.WINDOW_LOGIN:
             self.staff = event["staff"]
             self.paused, self.pause_reason = False, ""
-        elif name == "window_logout":
+        elif name == Event.WINDOW_LOGOUT:
             self.staff = None
             self.paused, self.pause_reason = False, ""
-        elif name == "window_paused":
+        elif name == Event.WINDOW_PAUSED:
             self.paused, self.pause_reason = True, event.get("reason") or ""
         else:
             self.paused, self.pause_reason = False, ""
@@ -184,19 +183,20 @@ class WindowModel:
         tid = ticket["id"]
         current = self.ticket["id"] if self.ticket else None
         was_held = any(t["id"] == tid for t in self.held)
-        if name == "ticket_called":
+        if name == Event.TICKET_CALLED:
             self.started = self.started and tid == current and event.get("recalls", 0) > 0
             self.ticket = ticket
             self.held = [t for t in self.held if t["id"] != tid]
             return True
-        if name == "ticket_started" and tid == current:
+        if name == Event.TICKET_STARTED and tid == current:
             self.started = True
             return True
-        if name == "ticket_held":
+        if name == Event.TICKET_HELD:
             self.held = [*[t for t in self.held if t["id"] != tid], ticket]
             self._clear_current(tid)
             return True
-        if name in ("ticket_finished", "ticket_skipped", "ticket_transferred", "ticket_cancelled"):
+        if name in (Event.TICKET_FINISHED, Event.TICKET_SKIPPED, Event.TICKET_TRANSFERRED,
+                    Event.TICKET_CANCELLED):
             self.held = [t for t in self.held if t["id"] != tid]
             return self._clear_current(tid) or was_held
         return False
@@ -212,9 +212,9 @@ class WindowModel:
             return False
         number = event["ticket"]["number"]
         name = event["event"]
-        if name == "rating_requested":
+        if name == Event.RATING_REQUESTED:
             self.rating = Rating(number, "pending")
-        elif name == "rating_received":
+        elif name == Event.RATING_RECEIVED:
             self.rating = Rating(number, "rated", event["level"])
         else:
             self.rating = Rating(number, "timeout", event.get("level"))

@@ -29,6 +29,7 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.core.window import Keyboard, Window
 
+from caller.core.errors import HallqError
 from caller.kivyapp import screenshot, visible_texts
 from caller.terminal.app import TerminalApp
 from caller.terminal.shortcuts import keycode
@@ -37,7 +38,7 @@ WAIT_TIMEOUT_S = 20.0
 FRAMES_BEFORE_SHOT = 3
 
 
-class ScriptError(Exception):
+class ScriptError(HallqError):
     pass
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from caller.core.client import HubClient
+from caller.core.protocol import AlertKind
 from display.led.options import LedSettings
 from display.led.rules import (
     DEFAULT_TIMING,
@@ -297,7 +298,7 @@ class LedBridge:
                 self._loop.call_soon_threadsafe(self._send_alert, online, message)
 
     def _send_alert(self, online: bool, message: str) -> None:
-        kind = "device_online" if online else "device_offline"
+        kind = AlertKind.DEVICE_ONLINE if online else AlertKind.DEVICE_OFFLINE
         task = asyncio.ensure_future(self.client.request("report_alert", kind=kind, message=message))
         self._alerts.add(task)
         task.add_done_callback(self._alert_sent)

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from caller.core.config import DEFAULT_IDLE_TEXT
+from caller.core.protocol import Event
 from caller.core.text import clean
 from drivers.led import Colour, StripText
 
@@ -122,11 +123,11 @@ class _Window:
 
 # Events after which the window has no current ticket, and the key naming that window.
 _TICKET_LEAVES = {
-    "ticket_finished": "window",
-    "ticket_skipped": "window",
-    "ticket_held": "window",
-    "ticket_transferred": "from_window",
-    "ticket_cancelled": None,  # the window is the ticket's own
+    Event.TICKET_FINISHED: "window",
+    Event.TICKET_SKIPPED: "window",
+    Event.TICKET_HELD: "window",
+    Event.TICKET_TRANSFERRED: "from_window",
+    Event.TICKET_CANCELLED: None,  # the window is the ticket's own
 }
 
 
@@ -155,7 +156,7 @@ class WindowBoard:
     def apply(self, event: dict) -> list[LookChange]:
         """Take one event; return the windows whose strip must change."""
         name = event.get("event")
-        if name == "ticket_called":
+        if name == Event.TICKET_CALLED:
             window = self._window(event["window"])
             window.number, window.ticket_id = event["ticket"]["number"], event["ticket"]["id"]
             look = window.look()
@@ -168,13 +169,13 @@ class WindowBoard:
         if name in _TICKET_LEAVES:
             if window.ticket_id == event["ticket"]["id"]:
                 window.number = window.ticket_id = None
-        elif name == "window_paused":
+        elif name == Event.WINDOW_PAUSED:
             window.paused = True
-        elif name == "window_resumed":
+        elif name == Event.WINDOW_RESUMED:
             window.paused = False
-        elif name == "window_login":  # a clerk taking over a paused window keeps the pause
+        elif name == Event.WINDOW_LOGIN:  # a clerk taking over a paused window keeps the pause
             window.staff, window.paused = event["staff"], bool(event.get("paused"))
-        elif name == "window_logout":
+        elif name == Event.WINDOW_LOGOUT:
             window.staff, window.paused = None, False
         after = window.look()
         return [LookChange(wid, after)] if after != before else []
@@ -187,7 +188,7 @@ class WindowBoard:
         if name in _TICKET_LEAVES:
             key = _TICKET_LEAVES[name]
             return event.get(key) if key else (event.get("ticket") or {}).get("window")
-        if name in ("window_paused", "window_resumed", "window_login", "window_logout"):
+        if name in (Event.WINDOW_PAUSED, Event.WINDOW_RESUMED, Event.WINDOW_LOGIN, Event.WINDOW_LOGOUT):
             return event.get("window")
         return None
 

@@ -24,6 +24,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 
 from caller.core.client import HubTime, ThreadedHubClient
+from caller.core.protocol import Event
 from caller.kivyapp import on_ui_thread, visible_texts
 from display.wall.model import Changes, WallModel
 from display.wall.strings import text
@@ -228,7 +229,7 @@ class WallApp(App):
         received_at = time.monotonic()
         self.hub_time.follow(message.get("at"))
         self.last_seq = max(self.last_seq, message.get("seq", -1))
-        is_call = message.get("event") == "ticket_called"
+        is_call = message.get("event") == Event.TICKET_CALLED
         self.called_received += is_call
         if message.get("seq", 0) <= self.welcome_seq:
             if is_call and self._still_calling(message):

@@ -19,12 +19,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
+from drivers.errors import DeviceError
+
 SAMPLE_RATE = 22050
 _FULL_SCALE = 32767
 _PLAYERS = (("aplay", "-q"), ("paplay",), ("pw-play",), ("afplay",), ("play", "-q"))
 
 
-class AudioUnavailable(RuntimeError):
+class AudioUnavailable(DeviceError, RuntimeError):
     """No way to play sound on this machine."""
 
 

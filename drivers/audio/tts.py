@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from drivers.errors import DeviceError
+
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = (
@@ -49,11 +51,11 @@ _SYNTH_TIMEOUT_S = 30
 _pyttsx3_lock = threading.Lock()
 
 
-class TtsUnavailable(RuntimeError):
+class TtsUnavailable(DeviceError, RuntimeError):
     """No speech engine or no matching voice on this machine."""
 
 
-class TtsError(RuntimeError):
+class TtsError(DeviceError, RuntimeError):
     """The engine ran but did not produce audio."""
 
 

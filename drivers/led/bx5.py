@@ -59,7 +59,7 @@ the effect. The decoder reads only A3 06 frames and takes the first area's text.
 
 from __future__ import annotations
 
-from drivers.led import Colour, StripText, gbk_char, read_gbk_char
+from drivers.led.base import Colour, StripText, gbk_char, read_gbk_char
 
 PREAMBLE = 0xA5
 PREAMBLE_LEN = 8

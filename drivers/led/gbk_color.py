@@ -21,7 +21,7 @@ from __future__ import annotations
 from functools import reduce
 from operator import xor
 
-from drivers.led import Colour, StripText, gbk_char, read_gbk_char
+from drivers.led.base import Colour, StripText, gbk_char, read_gbk_char
 
 START = b"\xa0\x90"
 MARK = 0xA5

@@ -36,7 +36,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from drivers.closing import Closing
 from drivers.fonts import find_cjk_font
-from drivers.led import COLOURS, PROTOCOLS, StripText, get_protocol
+from drivers.led.base import COLOURS, StripText
+from drivers.led.protocols import PROTOCOLS, get_protocol
 
 DOTS_HIGH = 16
 MIN_DOTS_WIDE = 64

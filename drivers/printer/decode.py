@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from PIL import Image
 
+from drivers.errors import DeviceError
 from drivers.printer.status import DLE_EOT, GS_R
 
 ESC, FS, GS, DLE = 0x1B, 0x1C, 0x1D, 0x10
@@ -113,7 +114,7 @@ class PrintedJob:
         return [b.data for b in self.blocks if isinstance(b, QrBlock)]
 
 
-class _NeedMore(Exception):
+class _NeedMore(DeviceError):
     """The buffer ends inside a command."""
 
 

@@ -12,12 +12,13 @@ import threading
 from pathlib import Path
 
 from caller.core.config import default_config_path
+from caller.core.errors import HallqError
 from hallq.harness.hub import REPO
 
 STEP_TIMEOUT_S = 120.0  # a hang guard only: every step ends as soon as the wall gets there
 
 
-class WallStepFailed(RuntimeError):
+class WallStepFailed(HallqError, RuntimeError):
     """The wall did not reach a step (it timed out or stopped)."""
 
 

@@ -6,10 +6,11 @@ from abc import ABC, abstractmethod
 from urllib.parse import parse_qs, unquote
 
 from drivers.closing import Closing
+from drivers.errors import DeviceError
 from drivers.printer.status import PrinterStatus
 
 
-class PrinterUnavailable(OSError):
+class PrinterUnavailable(DeviceError, OSError):
     """The transport cannot be used here (missing library, other platform, no device)."""
 
 
