@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from caller.core.config import HallConfig
-from drivers.printer import TicketPrint
+from kiosk.ticket import TicketPrint
 
 Connection = Literal["connecting", "online", "offline", "refused"]
 

@@ -16,9 +16,10 @@ from kivy.uix.screenmanager import Screen
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.stacklayout import StackLayout
 
+from drivers.printer import PrintError
 from kiosk import widgets as w
 from kiosk.model import ServiceView
-from kiosk.strings import text
+from kiosk.printing import print_error
 
 if TYPE_CHECKING:
     from kiosk.app import KioskApp
@@ -32,7 +33,7 @@ class Issued:
     qr: str
     priority: bool
     print_state: str = "printing"  # "printing" | "printed" | "failed" | "none"
-    print_error: str = ""
+    print_error: PrintError | None = None
 
     @property
     def number(self) -> str:
@@ -49,7 +50,7 @@ class KioskScreen(Screen):
         return self.app.units
 
     def t(self, key: str, **values: object) -> str:
-        return text(self.app.lang, key, **values)
+        return self.app.t(key, **values)
 
     def countdown_label(self) -> Any:
         """The "back to the start in N s" line; the app's clock fills it in."""
@@ -355,7 +356,7 @@ class ResultScreen(KioskScreen):
         elif state == "none":
             line = self.t("no_printer")
         else:
-            line = f"{issued.print_error}\n{self.t('print_failed_hint')}"
+            line = f"{print_error(issued.print_error, self.app.t)}\n{self.t('print_failed_hint')}"
             colour, background = w.ALERT, w.ALERT_BACKGROUND
         self.print_line.text, self.print_line.color = line, colour
         self.print_panel.background.rgba = background

@@ -1,4 +1,4 @@
-"""Lay a ticket out on a strip of paper: stacked blocks, each as wide as the paper."""
+"""Lay the kiosk's ticket out on a strip of paper: stacked blocks, each as wide as the paper."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from PIL import Image, ImageDraw, ImageFont
 from drivers.fonts import find_cjk_font
 
 if TYPE_CHECKING:
-    from drivers.printer.ticket import TicketPrint
+    from caller.core.i18n import Translator
+    from kiosk.ticket import TicketPrint
 
 BLACK, WHITE = 0, 255
 BASE_WIDTH = 576  # sizes below are for 80 mm paper and scale down for 58 mm
@@ -39,6 +40,15 @@ def _tokens(text: str) -> list[str]:
     return tokens
 
 
+def _label_head(label: str) -> str:
+    """`办理窗口：` of `办理窗口：3号窗口、5号窗口` (`Windows: ` in English): wrapped lines
+    continue under the values, not under the label."""
+    for colon in ("：", ": "):
+        if colon in label:
+            return label[: label.index(colon) + len(colon)]
+    return ""
+
+
 class TicketLayout:
     """Draws tickets for one paper width and font."""
 
@@ -58,8 +68,9 @@ class TicketLayout:
 
     # -- the ticket ------------------------------------------------------------------
 
-    def draw(self, ticket: TicketPrint, text: dict[str, str]) -> Image.Image:
-        ahead = text["ahead"].format(n=ticket.ahead) if ticket.ahead else text["ahead_none"]
+    def draw(self, ticket: TicketPrint, t: Translator) -> Image.Image:
+        """The whole ticket, its labels in `t`'s language (the `ticket.*` words)."""
+        ahead = t("ahead", n=ticket.ahead) if ticket.ahead else t("ahead_none")
         blocks = [
             self.gap(12),
             self.text(ticket.hall_name, 28, align="center"),
@@ -69,7 +80,7 @@ class TicketLayout:
             self.rule(thick=True),
         ]
         if ticket.priority:
-            blocks += [self.gap(14), self.banner(text["priority"], 30)]
+            blocks += [self.gap(14), self.banner(t("priority"), 30)]
         blocks += [
             self.gap(14),
             self.number(ticket.number),
@@ -78,28 +89,27 @@ class TicketLayout:
             self.gap(12),
             self.rule(),
             self.gap(10),
-            self.text(text["issued_at"].format(time=ticket.issued_at), 24),
+            self.text(t("issued_at", time=ticket.issued_at), 24),
         ]
         if ticket.windows:
-            windows = text["window_separator"].join(ticket.windows)
-            label = text["windows"].format(windows=windows)
-            blocks.append(self.text(label, 24, hanging=label[: label.find("：") + 1]))
+            label = t("windows", windows=t("window_separator").join(ticket.windows))
+            blocks.append(self.text(label, 24, hanging=_label_head(label)))
         blocks += [self.gap(10), self.rule(), self.gap(10)]
         if ticket.materials:
-            blocks.append(self.text(text["materials_title"], 26, bold=True))
+            blocks.append(self.text(t("materials_title"), 26, bold=True))
             blocks += [
                 self.text(f"{i}. {item}", 24, hanging=f"{i}. ")
                 for i, item in enumerate(ticket.materials, start=1)
             ]
         else:
-            blocks.append(self.text(text["no_materials"], 24))
+            blocks.append(self.text(t("no_materials"), 24))
         blocks += [self.gap(10), self.rule()]
         if ticket.qr_data:
             blocks += [
                 self.gap(16),
                 self.qr(ticket.qr_data),
                 self.gap(6),
-                self.text(text["qr_caption"], 22, align="center"),
+                self.text(t("qr_caption"), 22, align="center"),
             ]
         if ticket.notice:
             blocks += [self.gap(12), self.text(ticket.notice, 24, align="center", bold=True)]
