@@ -11,7 +11,7 @@ import sys
 
 from caller.core.config import ConfigError, HallConfig, default_config_path, load_config
 from caller.terminal.shortcuts import device_shortcuts
-from caller.terminal.strings import TABLES, Strings
+from caller.terminal.strings import LANGUAGES, strings
 
 SIZE = (1280, 220)
 
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", required=True, help="this terminal's device id, e.g. term-1")
     parser.add_argument("--hub", default="ws://127.0.0.1:8765/", help="the hub's websocket URL")
     parser.add_argument("--window", help="start on this window (a device bound to several)")
-    parser.add_argument("--lang", default="zh", choices=sorted(TABLES))
+    parser.add_argument("--lang", default="zh", choices=sorted(LANGUAGES))
     parser.add_argument("--headless", action="store_true", help="render off screen (tests, CI)")
     parser.add_argument("--no-top", action="store_true", help="do not keep the bar above others")
     parser.add_argument("--shots", metavar="DIR", help="where --script saves screenshots and record.json")
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     use_cjk_font(config.hall.font)
     from caller.terminal.app import TerminalApp
 
-    app = TerminalApp(config, args.device, window, args.hub, shortcuts, Strings(args.lang),
+    app = TerminalApp(config, args.device, window, args.hub, shortcuts, strings(args.lang),
                       on_top=not (args.headless or args.no_top))
     if not args.script:
         app.run()
