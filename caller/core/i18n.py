@@ -94,15 +94,15 @@ def translator(lang: str = DEFAULT_LANGUAGE, scope: str = "") -> Translator:
 @cache
 def _catalog(lang: str) -> gettext.NullTranslations:
     compile_catalogs()
-    catalog = _load(LANGUAGES[lang])
+    catalog = load_catalog(LANGUAGES[lang])
     if lang != DEFAULT_LANGUAGE:
         catalog.add_fallback(_catalog(DEFAULT_LANGUAGE))
     return catalog
 
 
-def _load(locale: str) -> gettext.GNUTranslations:
-    path = _mo_path(locale)
-    with path.open("rb") as file:
+def load_catalog(locale: str, locale_dir: Path = LOCALE_DIR) -> gettext.GNUTranslations:
+    """The compiled catalog of `locale` (e.g. "zh_CN") under `locale_dir`."""
+    with _mo_path(locale, locale_dir).open("rb") as file:
         return gettext.GNUTranslations(file)
 
 
@@ -138,6 +138,7 @@ def _compile(po: Path, mo: Path) -> None:
     try:
         with os.fdopen(handle, "wb") as file:
             write_mo(file, catalog)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; every program reads it
         os.replace(temporary, mo)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -1,0 +1,20 @@
+"""The wheel carries compiled catalogs: build_py compiles the .po files before copying."""
+
+import sys
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+class BuildPyWithCatalogs(build_py):
+    def run(self) -> None:
+        from caller.core.i18n import compile_catalogs
+
+        compile_catalogs()
+        super().run()
+
+
+setup(cmdclass={"build_py": BuildPyWithCatalogs})
