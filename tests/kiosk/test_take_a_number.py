@@ -196,3 +196,24 @@ def test_portrait_priority_ticket_in_printer_text_then_idle_home_and_a_full_serv
     job = decode_one(ticket)
     assert job.cut and job.qr_data == [qr.decode()]
     assert "B001" in job.text_lines and "3. 劳动合同或离职证明" in job.text_lines
+
+
+def test_a_citizen_who_switched_to_english_gets_an_english_ticket(hub_process, tmp_path):
+    config = config_with(tmp_path, 'print_mode = "raster"', 'print_mode = "text"')
+    printer = tmp_path / "tickets"
+    run = run_kiosk(tmp_path, hub_process.url, [
+        "wait connected", "tap lang", "tap service:civil", "wait screen confirm",
+        "tap confirm", "wait screen result", "wait printed 1", "shot result",
+    ], printer=f"image://{printer}", config=config)
+
+    result = run.shot("result")
+    assert widget(result, "print_status")["text"] == "Please take your ticket"
+    assert result["lang"] == "en"
+    [ticket] = sorted(printer.glob("*.bin"))
+    job = decode_one(ticket)
+    lines = job.text_lines
+    for words in ("Nobody is ahead of you", "Windows: 1号窗口, 2号窗口, 5号窗口, 8号窗口",
+                  "Please bring (full list)", "Scan to follow your place in the queue",
+                  HALL, "民政救济", "A001"):  # the hall's own words stay as the config has them
+        assert words in lines, words
+    assert not any("您前面" in line or "办理窗口" in line or "请携带" in line for line in lines)
