@@ -331,7 +331,7 @@ class ResultScreen(KioskScreen):
         ahead = int(reply.get("ahead", 0))
         card.add_widget(w.tagged(w.fitted(self.t("ahead", n=ahead) if ahead else self.t("ahead_none"),
                                           u(46), w.TEXT, bold=True, halign="center"), "ahead"))
-        windows = "、".join(reply.get("windows", []))
+        windows = self.t("window_separator").join(reply.get("windows", []))
         card.add_widget(w.tagged(w.fitted(self.t("windows", windows=windows), u(36), w.MUTED,
                                           halign="center"), "windows"))
         card.add_widget(BoxLayout())  # the rest of the height goes here

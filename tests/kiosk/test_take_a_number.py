@@ -208,6 +208,7 @@ def test_a_citizen_who_switched_to_english_gets_an_english_ticket(hub_process, t
 
     result = run.shot("result")
     assert widget(result, "print_status")["text"] == "Please take your ticket"
+    assert widget(result, "windows")["text"] == "Go to 1号窗口, 2号窗口, 5号窗口, 8号窗口"
     assert result["lang"] == "en"
     [ticket] = sorted(printer.glob("*.bin"))
     job = decode_one(ticket)
