@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from caller.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, translator
+from caller.core.i18n import DEFAULT_LANGUAGE, Translator, translator
 
-__all__ = ["LANGUAGES", "clock_date", "staff_words", "words"]
+__all__ = ["clock_date", "staff_words", "words"]
 
 
 def words(lang: str) -> Translator:

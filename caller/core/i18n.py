@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import gettext
+import logging
 import os
 import tempfile
 import threading
@@ -32,7 +33,12 @@ DEFAULT_LANGUAGE = "zh"
 # The language codes the protocol and the configs use -> the catalog's locale.
 LANGUAGES: dict[str, str] = {"zh": "zh_CN", "en": "en"}
 
+log = logging.getLogger(__name__)
 _compile_lock = threading.Lock()
+
+
+class CatalogMissing(RuntimeError):
+    """A language's compiled catalog is not there and cannot be built here."""
 
 
 class UnknownLanguage(ValueError):
@@ -93,8 +99,16 @@ def translator(lang: str = DEFAULT_LANGUAGE, scope: str = "") -> Translator:
 
 @cache
 def _catalog(lang: str) -> gettext.NullTranslations:
-    compile_catalogs()
-    catalog = load_catalog(LANGUAGES[lang])
+    locale, mo = LANGUAGES[lang], _mo_path(LANGUAGES[lang], LOCALE_DIR)
+    try:
+        compile_catalogs(LOCALE_DIR)
+    except (OSError, ImportError) as exc:
+        # An installed copy may be read-only or lack Babel: its built catalogs still serve.
+        if not mo.exists():
+            raise CatalogMissing(f"no compiled catalog {mo} and it cannot be built ({exc}); "
+                                 f"run `pybabel compile -d {LOCALE_DIR} -D {DOMAIN}`") from exc
+        log.warning("catalogs not recompiled (%s); using the ones built before", exc)
+    catalog = load_catalog(locale, LOCALE_DIR)
     if lang != DEFAULT_LANGUAGE:
         catalog.add_fallback(_catalog(DEFAULT_LANGUAGE))
     return catalog

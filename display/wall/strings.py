@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from caller.core.i18n import LANGUAGES, Translator, translator
+from caller.core.i18n import Translator, translator
 
-__all__ = ["LANGUAGES", "date_line", "words"]
+__all__ = ["date_line", "words"]
 
 
 def words(lang: str) -> Translator:

@@ -135,3 +135,21 @@ def test_the_command_line_compiles_and_says_what(locale_dir: Path, capsys):
     assert capsys.readouterr().out.count("compiled ") == 2
     assert main(["--locale-dir", str(locale_dir)]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_a_read_only_install_uses_its_built_catalogs_or_says_how_to_build_them(monkeypatch, tmp_path):
+    import caller.core.i18n as i18n
+
+    def cannot_write(*args: object, **kwargs: object) -> list[Path]:
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(i18n, "compile_catalogs", cannot_write)
+    i18n._catalog.cache_clear()
+    try:
+        assert i18n.translator("en", "hub")("queue_empty") == "Nobody is waiting"  # built before
+        i18n._catalog.cache_clear()
+        monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+        with pytest.raises(i18n.CatalogMissing, match=r"pybabel compile -d .* -D hallq"):
+            i18n.translator("zh")
+    finally:
+        i18n._catalog.cache_clear()
