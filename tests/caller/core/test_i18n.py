@@ -153,3 +153,23 @@ def test_a_read_only_install_uses_its_built_catalogs_or_says_how_to_build_them(m
             i18n.translator("zh")
     finally:
         i18n._catalog.cache_clear()
+
+
+def test_the_hub_refuses_in_the_requests_language_and_chinese_otherwise():
+    from caller.core.messages import LEVEL_NAMES, say
+
+    assert say("unknown_service", detail="tax") == "没有这项业务：tax"
+    assert say("unknown_service", "en", detail="tax") == "No such service: tax"
+    assert say("queue_empty", "fr") == "当前没有等候的群众"  # a client's odd language: Chinese
+    assert say("no_such_code") == "no_such_code"
+    assert LEVEL_NAMES["basic"] == "基本满意"
+
+
+def test_a_kiosk_in_english_gets_the_engines_refusal_in_english():
+    from tests.caller.halls import Driver
+
+    hall = Driver()
+    english = hall("issue_ticket", service="nope", lang="en")["error"]
+    chinese = hall("issue_ticket", service="nope", lang="zh")["error"]
+    assert english == {"code": "unknown_service", "message": "No such service: nope"}
+    assert chinese == {"code": "unknown_service", "message": "没有这项业务：nope"}
