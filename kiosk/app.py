@@ -32,7 +32,7 @@ from kiosk.model import KioskState, qr_data, ticket_print
 from kiosk.printing import Alert, PrinterAlerts, describe_status, printer_condition
 from kiosk.screens import ConfirmScreen, HomeScreen, Issued, RefusedScreen, ResultScreen
 from kiosk.strings import clock_date, words
-from kiosk.ticket import ticket_bytes
+from kiosk.ticket_layout import ticket_bytes
 
 PRINTER_COLOURS = {"ok": w.GREEN, "low": w.WARNING, "out": w.ALERT, "offline": w.ALERT,
                    "unknown": w.MUTED}

@@ -15,7 +15,8 @@ from caller.core.client import HubClient
 from caller.core.config import load_config
 from drivers.fonts import find_cjk_font
 from drivers.printer.decode import EscPosDecoder, PrintedJob
-from kiosk.ticket import TicketPrint, render_raster
+from kiosk.ticket import TicketPrint
+from kiosk.ticket_layout import render_raster
 from tests.hubproc import DEMO_CONFIG
 from tests.kiosk.kioskproc import LANDSCAPE, PORTRAIT, config_with, run_kiosk, shown, widget
 

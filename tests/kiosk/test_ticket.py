@@ -6,7 +6,8 @@ from PIL import Image, ImageChops
 
 from caller.core.i18n import UnknownLanguage
 from drivers.printer.decode import EscPosDecoder, PrintedJob, TextLine
-from kiosk.ticket import TicketPrint, render_raster, ticket_bytes
+from kiosk.ticket import TicketPrint
+from kiosk.ticket_layout import render_raster, ticket_bytes
 
 ESC_INIT = b"\x1b@"
 FULL_CUT = b"\x1dV\x00"
