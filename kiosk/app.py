@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from kivy.app import App
@@ -22,14 +23,16 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from caller.core.client import HubTime, ThreadedHubClient
 from caller.core.config import HallConfig
+from caller.core.i18n import Translator
 from caller.core.schedule import business_day
 from caller.kivyapp import on_ui_thread
-from drivers.printer import PrinterStatus, PrinterWorker, PrintResult, describe_status
+from drivers.printer import PrinterStatus, PrinterWorker, PrintResult
 from kiosk import widgets as w
 from kiosk.model import KioskState, qr_data, ticket_print
-from kiosk.printing import Alert, PrinterAlerts, printer_condition
+from kiosk.printing import Alert, PrinterAlerts, describe_status, printer_condition
 from kiosk.screens import ConfirmScreen, HomeScreen, Issued, RefusedScreen, ResultScreen
-from kiosk.strings import text, weekday
+from kiosk.strings import clock_date, words
+from kiosk.ticket_layout import ticket_bytes
 
 PRINTER_COLOURS = {"ok": w.GREEN, "low": w.WARNING, "out": w.ALERT, "offline": w.ALERT,
                    "unknown": w.MUTED}
@@ -80,6 +83,11 @@ class KioskApp(App):
         self.printer: PrinterWorker | None = None
         self.units = w.Units.of(*Window.size)
 
+    @property
+    def t(self) -> Translator:
+        """The citizen's words in the language on the screen now."""
+        return words(self.lang)
+
     # -- Kivy life cycle --------------------------------------------------------------
 
     def build(self) -> Any:
@@ -95,7 +103,7 @@ class KioskApp(App):
                             dispatch=on_ui_thread).start()
         if s.printer_url:
             self.printer = PrinterWorker(
-                s.printer_url, paper_mm=s.paper_mm, mode=s.print_mode, font_path=s.font_path,
+                s.printer_url,
                 on_status=lambda status: on_ui_thread(lambda: self._printer_changed(status)))
         Clock.schedule_interval(self._tick, 0.25)
         self._tick(0)
@@ -149,7 +157,7 @@ class KioskApp(App):
         clock.add_widget(self.time_label)
         clock.add_widget(self.date_label)
         header.add_widget(clock)
-        toggle = w.Action(text(self.lang, "language_button"), u(32), w.PRIMARY, w.PRIMARY_PRESSED,
+        toggle = w.Action(self.t("language_button"), u(32), w.PRIMARY, w.PRIMARY_PRESSED,
                           radius=u(12), size_hint=(None, 1), width=u(180 if wide else 160))
         toggle.bind(on_release=lambda *_: self.toggle_language())
         header.add_widget(w.tagged(toggle, "lang"))
@@ -250,11 +258,12 @@ class KioskApp(App):
         if self.priority_mode:
             args["priority"] = "priority"
         service, hall_name, notice = self.selected, self.state.hall_name, self.state.notice
+        lang = self.lang  # the ticket prints in the language the citizen chose
         self.hub.request("issue_ticket", **args).add_done_callback(
-            lambda request: self._answered(request, service, tapped, hall_name, notice))
+            lambda request: self._answered(request, service, tapped, hall_name, notice, lang))
 
     def _answered(self, request: Future, service: str, tapped: int, hall_name: str,
-                  notice: str) -> None:
+                  notice: str, lang: str) -> None:
         """On the hub client's thread: hand the ticket to the printer at once (the citizen is
         waiting for the paper), and the reply to the UI thread."""
         if request.cancelled() or request.exception() is not None:
@@ -271,7 +280,10 @@ class KioskApp(App):
         on_ui_thread(lambda: self._issue_answered(service, reply, issued))
         if issued is None or self.printer is None:
             return
-        job = self.printer.submit(ticket_print(reply, issued.qr, hall_name, notice))
+        s = self.settings
+        ticket = ticket_print(reply, issued.qr, hall_name, notice)
+        job = self.printer.submit(partial(ticket_bytes, ticket, s.print_mode, s.paper_mm, s.font_path,
+                                          lang), job=ticket.number)
         job.add_done_callback(lambda future: self._print_finished(issued, (tapped, answered), future))
 
     def _issue_answered(self, service: str, reply: dict, issued: Issued | None) -> None:
@@ -305,7 +317,7 @@ class KioskApp(App):
         if result.ok:
             issued.print_state = "printed"
         else:
-            issued.print_state, issued.print_error = "failed", result.error or ""
+            issued.print_state, issued.print_error = "failed", result.error or "print_failed"
             self._report(self.alerts.print_failed(issued.number, issued.print_error))
             if self.issued is issued and self.current == "result":
                 self.deadline = self._idle_end(2)  # time to photograph the screen
@@ -339,12 +351,12 @@ class KioskApp(App):
         state = self.state.connection
         message = {"connecting": "connecting", "offline": "offline",
                    "refused": "refused_device"}.get(state)
-        self.banner_text.text = text(self.lang, message) if message else ""
+        self.banner_text.text = self.t(message) if message else ""
         self.banner.height = self.units(84) if message else 0
         self.banner.opacity = 1 if message else 0
         short = "link_online" if self.state.can_issue else (
             "link_connecting" if state == "connecting" else "link_offline")
-        self.connection_label.text = text(self.lang, short)
+        self.connection_label.text = self.t(short)
         self.connection_label.color = w.GREEN if self.state.can_issue else w.ALERT
         self.home.update_all()
         self.confirm.update()
@@ -373,7 +385,7 @@ class KioskApp(App):
         status = self.printer_status
         condition = printer_condition(status)
         # The citizen's corner gets the plain state, never a driver's technical detail.
-        self.printer_label.text = describe_status(replace(status, error=None), self.lang) if status else ""
+        self.printer_label.text = describe_status(status, self.t) if status else ""
         self.printer_label.color = PRINTER_COLOURS[condition]
 
     # -- the clock ----------------------------------------------------------------------
@@ -387,8 +399,7 @@ class KioskApp(App):
     def _show_clock(self) -> None:
         now = self._now()
         self.time_label.text = now.strftime("%H:%M:%S")
-        self.date_label.text = text(self.lang, "date", year=now.year, month=now.month,
-                                    day=now.day, weekday=weekday(self.lang, now.weekday()))
+        self.date_label.text = clock_date(self.t, now)
 
     def _tick(self, _dt: float) -> None:
         self._show_clock()
@@ -413,4 +424,4 @@ class KioskApp(App):
             label.text = ""
             return
         left = max(0, math.ceil(self.deadline - time.monotonic()))
-        label.text = text(self.lang, "countdown", n=left)
+        label.text = self.t("countdown", n=left)

@@ -14,7 +14,7 @@ from typing import Literal
 from caller.core.config import HallConfig
 from caller.core.protocol import Event
 from caller.core.text import clean
-from drivers.printer import TicketPrint
+from kiosk.ticket import TicketPrint
 
 Connection = Literal["connecting", "online", "offline", "refused"]
 

@@ -16,9 +16,10 @@ from kivy.uix.screenmanager import Screen
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.stacklayout import StackLayout
 
+from drivers.printer import PrintError
 from kiosk import widgets as w
 from kiosk.model import KioskState, ServiceView
-from kiosk.strings import text
+from kiosk.printing import print_error
 
 
 @dataclass
@@ -29,7 +30,7 @@ class Issued:
     qr: str
     priority: bool
     print_state: str = "printing"  # "printing" | "printed" | "failed" | "none"
-    print_error: str = ""
+    print_error: PrintError | None = None
 
     @property
     def number(self) -> str:
@@ -68,7 +69,7 @@ class KioskScreen(Screen):
         return self.app.units
 
     def t(self, key: str, **values: object) -> str:
-        return text(self.app.lang, key, **values)
+        return self.app.t(key, **values)
 
     def countdown_label(self) -> Any:
         """The "back to the start in N s" line; the app's clock fills it in."""
@@ -349,7 +350,7 @@ class ResultScreen(KioskScreen):
         ahead = int(reply.get("ahead", 0))
         card.add_widget(w.tagged(w.fitted(self.t("ahead", n=ahead) if ahead else self.t("ahead_none"),
                                           u(46), w.TEXT, bold=True, halign="center"), "ahead"))
-        windows = "、".join(reply.get("windows", []))
+        windows = self.t("window_separator").join(reply.get("windows", []))
         card.add_widget(w.tagged(w.fitted(self.t("windows", windows=windows), u(36), w.MUTED,
                                           halign="center"), "windows"))
         card.add_widget(BoxLayout())  # the rest of the height goes here
@@ -374,7 +375,7 @@ class ResultScreen(KioskScreen):
         elif state == "none":
             line = self.t("no_printer")
         else:
-            line = f"{issued.print_error}\n{self.t('print_failed_hint')}"
+            line = f"{print_error(issued.print_error, self.app.t)}\n{self.t('print_failed_hint')}"
             colour, background = w.ALERT, w.ALERT_BACKGROUND
         self.print_line.text, self.print_line.color = line, colour
         self.print_panel.background.rgba = background

@@ -49,4 +49,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
+# The words of every screen: compile the gettext catalogs (.po -> .mo).
+.venv/bin/pybabel -q compile -d caller/locale -D hallq \
+  || { echo "hallq setup: could not compile the catalogs in caller/locale" >&2; exit 1; }
 echo "hallq setup: ready (.venv)"

@@ -8,7 +8,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "wheel test: building the wheel"
-.venv/bin/python -m pip wheel -q --no-deps -w "$work/dist" . >/dev/null
+# from a copy of the files git would commit: an in-tree build/ would keep stale modules
+mkdir "$work/src"
+git ls-files -co --exclude-standard -z | xargs -0 -I{} cp --parents {} "$work/src" 2>/dev/null || true
+test -f "$work/src/pyproject.toml"
+.venv/bin/python -m pip wheel -q --no-deps -w "$work/dist" "$work/src" >/dev/null
 wheel=$(ls "$work"/dist/hallq-*.whl)
 "${PYTHON:-python3}" -m venv "$work/venv"
 # (this machine's pip config names local indexes that may be absent; their warnings are noise)

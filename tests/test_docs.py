@@ -44,7 +44,7 @@ from caller.core.config import (
     load_config,
     parse_config,
 )
-from caller.core.messages import ZH
+from caller.core.i18n import translator
 from hallq import check_config
 from hallq.cli import COMMANDS
 
@@ -112,8 +112,9 @@ def test_every_error_code_is_in_the_table_with_its_message():
     table = section(read(PROTOCOL_MD), "## Error codes")
     for code in protocol.ERROR_CODES:
         cells = row(table, code)
-        for piece in re.split(r"\{\w+\}", ZH[code]):
-            assert piece.strip() in cells[2], f"{code}: message {ZH[code]!r} not shown"
+        message = translator("zh", "hub")(code)
+        for piece in re.split(r"\{\w+\}", message):
+            assert piece.strip() in cells[2], f"{code}: message {message!r} not shown"
 
 
 def emitted_events() -> dict[str, set[str]]:

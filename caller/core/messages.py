@@ -1,62 +1,24 @@
-"""Every sentence the hub says to a clerk, citizen or manager, in one place.
+"""What the hub says to a clerk, citizen or manager: refusals, closing reasons, alerts.
 
-Keys are the protocol's error codes (and a few reasons); values are format strings.
-Simplified Chinese is the default language; add another table to `MESSAGES` to add one.
+The sentences are the `hub.*` keys of the hallq catalogs (`caller.core.i18n`); keys are the
+protocol's error codes and a few reasons. Simplified Chinese is the default language.
 """
 
 from __future__ import annotations
 
-ZH = {
-    "bad_request": "请求格式有误：{detail}",
-    "unknown_command": "不支持的操作：{detail}",
-    "forbidden": "本设备无权执行此操作：{detail}",
-    "unknown_service": "没有这项业务：{detail}",
-    "unknown_window": "没有这个窗口：{detail}",
-    "unknown_ticket": "当前没有等候中的 {detail} 号",
-    "unknown_held": "本窗口没有挂起的 {detail} 号",
-    "service_closed": "{detail}",
-    "daily_limit_reached": "{detail}",
-    "queue_empty": "当前没有等候的群众",
-    "no_current_ticket": "当前没有正在办理的号码",
-    "ticket_in_progress": "请先办结或转移当前号码（{detail}）",
-    "window_paused": "窗口已暂停服务，请先恢复服务",
-    "window_not_paused": "窗口没有暂停",
-    "not_logged_in": "请先登录工号",
-    "recall_limit": "已重呼 {detail} 次，请按过号",
-    "no_rating_pending": "当前没有等待评价的业务",
-    "already_rated": "该号码已经评价过了（一次一评）",
-    "unknown_alert": "没有这条待处理的提醒：{detail}",
-    "unknown_case": "没有这个未结的差评整改记录：{detail}",
-    "case_not_called_back": "请先完成回访，再办结差评整改",
-    "storage_error": "系统存储故障，本次操作未生效，请稍后重试",
-    "internal_error": "系统内部错误，本次操作未生效",
-    # reasons and notices
-    "closed_holiday": "今天是节假日，{service}暂停取号",
-    "closed_day": "今天不办理{service}业务",
-    "closed_hours": "{service}的办理时间为 {hours}，现在不能取号",
-    "closed_after": "{service}今天的办理时间已过（{hours}），请下个工作日再来",
-    "cap_daily": "{service}今天的号已取完（每日限 {cap} 个）",
-    "cap_segment": "{service}本时段的号已取完，请 {next} 以后再来",
-    "cap_range": "{service}今天的号码已用完",
-    "bad_rating": "{window_name}收到{level_name}评价（{number}号，工号 {staff}），请第一时间到现场处理",
-    "clock_step": "服务器时钟被回拨（现在显示 {clock}），取号仍按 {day} 编号，不会重号；"
-                  "请检查服务器的时间设置（NTP、主板时钟）",
-}
+from caller.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translator
 
-LEVEL_NAMES = {
-    "very_satisfied": "非常满意",
-    "satisfied": "满意",
-    "basic": "基本满意",
-    "dissatisfied": "不满意",
-    "very_dissatisfied": "非常不满意",
-}
-
-MESSAGES = {"zh": ZH}
+LEVELS = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied")
+# The 好差评 levels in Chinese, for the manager's reports and the hub's alerts.
+LEVEL_NAMES = {level: translator(DEFAULT_LANGUAGE, "hub.level")(level) for level in LEVELS}
 
 
-def say(key: str, lang: str = "zh", **values: object) -> str:
-    """The sentence for `key`, filled in; unknown languages fall back to Chinese."""
-    table = MESSAGES.get(lang, ZH)
-    template = table.get(key, ZH.get(key, key))
+def say(key: str, lang: str = DEFAULT_LANGUAGE, **values: object) -> str:
+    """The sentence for `key` in `lang`, filled in.
+
+    The language comes from a client's request, so one the hub has no words for falls back
+    to Chinese rather than failing the request; an unknown key is said as itself.
+    """
+    words = translator(lang if lang in LANGUAGES else DEFAULT_LANGUAGE, "hub")
     values.setdefault("detail", "")
-    return template.format(**values)
+    return words.get(key, key).format(**values)

@@ -12,16 +12,16 @@ from kivy.core.window import Window
 
 from caller.core.client import ThreadedHubClient
 from caller.core.config import HallConfig
+from caller.core.i18n import Translator
 from caller.kivyapp import on_ui_thread
 from caller.terminal.controller import Terminal
 from caller.terminal.shortcuts import actions_by_keycode
-from caller.terminal.strings import Strings
 from caller.terminal.ui import Bar, Chooser, Prompt
 
 
 class TerminalApp(App):
     def __init__(self, config: HallConfig, device: str, window: str, hub_url: str,
-                 shortcuts: dict[str, str], strings: Strings, on_top: bool = False) -> None:
+                 shortcuts: dict[str, str], strings: Translator, on_top: bool = False) -> None:
         super().__init__()
         self.hall = config
         self.device = device
@@ -72,7 +72,7 @@ class TerminalApp(App):
             else:
                 self._ask_staff()
         elif action == "pause" and not m.paused:
-            reasons = [(r, r) for r in s.reasons()]
+            reasons = [(r, r) for r in s.series("pause_reason")]
             self._open(Chooser("pause", s("pause_title"), [("", reasons)],
                                lambda reason: t.act("pause", reason=reason), s))
         elif action == "transfer":

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from caller.core.config import HallConfig
+from caller.core.i18n import Translator
 from caller.terminal.model import WindowModel
-from caller.terminal.strings import Strings
 
 # Actions that go straight to the hub; the others open a chooser first.
 DIRECT = {"call_next": "call_next", "recall": "recall", "skip": "skip", "hold": "hold",
@@ -27,7 +27,7 @@ class Requester(Protocol):
 
 
 class Terminal:
-    def __init__(self, config: HallConfig, device: str, window: str, strings: Strings,
+    def __init__(self, config: HallConfig, device: str, window: str, strings: Translator,
                  on_change: Callable[[], None] = lambda: None) -> None:
         self.config = config
         self.device = device
@@ -55,9 +55,9 @@ class Terminal:
         if r.status == "pending":
             value = s("rating_pending")
         elif r.status == "rated":
-            value = s.level(r.level or "")
+            value = s.get(f"level.{r.level}", r.level or "")
         elif r.level:
-            value = s("rating_default", level=s.level(r.level))
+            value = s("rating_default", level=s.get(f"level.{r.level}", r.level))
         else:
             value = s("rating_not_rated")
         return s("rating", text=f"{r.number} {value}".strip())

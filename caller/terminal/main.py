@@ -12,7 +12,7 @@ import sys
 from caller.core.cli import add_device_options, exits_on_config_error
 from caller.core.config import ConfigError, device_key, load_config
 from caller.terminal.options import TerminalOptions, terminal_options
-from caller.terminal.strings import TABLES, Strings
+from caller.terminal.strings import LANGUAGES, strings
 
 SIZE = (1280, 220)
 
@@ -20,7 +20,7 @@ SIZE = (1280, 220)
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_device_options(parser, "terminal")
     parser.add_argument("--window", help="start on this window (a device bound to several)")
-    parser.add_argument("--lang", default="zh", choices=sorted(TABLES))
+    parser.add_argument("--lang", default="zh", choices=sorted(LANGUAGES))
     parser.add_argument("--headless", action="store_true", help="render off screen (tests, CI)")
     parser.add_argument("--no-top", action="store_true", help="do not keep the bar above others")
     parser.add_argument("--shots", metavar="DIR", help="where --script saves screenshots and record.json")
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     use_cjk_font(config.hall.font)
     from caller.terminal.app import TerminalApp
 
-    app = TerminalApp(config, args.device, window, args.hub, options.shortcuts, Strings(args.lang),
+    app = TerminalApp(config, args.device, window, args.hub, options.shortcuts, strings(args.lang),
                       on_top=not (args.headless or args.no_top))
     if not args.script:
         app.run()

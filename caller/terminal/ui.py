@@ -18,9 +18,9 @@ from kivy.uix.popup import Popup
 from kivy.uix.textinput import TextInput
 from kivy.utils import escape_markup
 
+from caller.core.i18n import Translator
 from caller.terminal.controller import Terminal
 from caller.terminal.shortcuts import ACTIONS
-from caller.terminal.strings import Strings
 
 NAVY = (0.09, 0.20, 0.36, 1)
 NAVY_LIGHT = (0.16, 0.29, 0.47, 1)
@@ -214,7 +214,7 @@ class Chooser(Popup):
     """Pick one of a few groups of options with the arrows and Enter, or the mouse."""
 
     def __init__(self, name: str, title: str, groups: list[tuple[str, list[tuple[str, str]]]],
-                 on_choose: Callable[[str], None], strings: Strings) -> None:
+                 on_choose: Callable[[str], None], strings: Translator) -> None:
         content = BoxLayout(orientation="vertical", spacing=6, padding=(6, 4))
         self.name = name
         self.rows: list[list[FlatButton]] = []
@@ -285,7 +285,7 @@ class Prompt(Popup):
     """Type one value (a staff number, a ticket number) and press Enter."""
 
     def __init__(self, name: str, title: str, hint: str, on_submit: Callable[[str], None],
-                 strings: Strings) -> None:
+                 strings: Translator) -> None:
         self.name = name
         self.on_submit = on_submit
         self.submitted = False

@@ -27,7 +27,7 @@ from caller.core.client import HubTime, ThreadedHubClient
 from caller.core.protocol import Event
 from caller.kivyapp import on_ui_thread, visible_texts
 from display.wall.model import Changes, WallModel
-from display.wall.strings import text
+from display.wall.strings import words
 from display.wall.voice import WallVoice
 from display.wall.widgets import (
     BACKGROUND,
@@ -277,7 +277,7 @@ class WallApp(App):
             "newest": None if m.newest is None else {
                 "number": m.newest.number, "window_name": m.newest.window_name,
                 "recalls": m.newest.recalls},
-            "recent": [[r.number, r.window_name, text(lang, "status_" + r.status, target=r.target)]
+            "recent": [[r.number, r.window_name, words(lang)("status_" + r.status, target=r.target)]
                        for r in m.recent],
             "recent_rows": len(screen.recent.lines) if screen else 0,
             "screens_built": self.screens_built,

@@ -18,7 +18,7 @@ from kivy.uix.relativelayout import RelativeLayout
 from kivy.uix.stencilview import StencilView
 
 from display.wall.model import CallView, RecentRow, ServiceView, WindowView
-from display.wall.strings import date_line, text
+from display.wall.strings import date_line, words
 
 
 def rgb(hex_colour: str, alpha: float = 1.0) -> tuple[float, float, float, float]:
@@ -157,22 +157,18 @@ class CallBanner(Panel):
         self.lang = lang
         big = 200 * u if portrait else 190 * u
         top = BoxLayout(orientation="horizontal", size_hint_y=None, height=50 * u)
-        top.add_widget(cell(text(lang, "now_calling"), 34 * u, SOFT, bold=True))
+        top.add_widget(cell(words(lang)("now_calling"), 34 * u, SOFT, bold=True))
         self.badge = cell("", 34 * u, GOLD, halign="right", bold=True)
         top.add_widget(self.badge)
         self.add_widget(top)
-        self.please = snug(text(lang, "call_please"), big * 0.4)
         self.number = snug("", big, GOLD, bold=True)
-        self.suffix = snug(text(lang, "call_number_suffix"), big * 0.4)
-        self.to = snug(text(lang, "call_to"), big * 0.4)
         self.window = snug("", big * 0.62, WHITE, bold=True)
-        self.idle = cell(text(lang, "no_call_yet"), 90 * u, SOFT, halign="center")
-        gap = 22 * u
-        lines = ([[self.please, self.number, self.suffix], [self.to, self.window]] if portrait
-                 else [[self.please, self.number, self.suffix, self.to, self.window]])
-        # A language without a word in some place (English has no 号) leaves no gap there.
-        self.call_rows = [centred_row([w for w in line if w.text or w in (self.number, self.window)],
-                                      gap) for line in lines]
+        self.idle = cell(words(lang)("no_call_yet"), 90 * u, SOFT, halign="center")
+        t = words(lang)
+        number_line = self._call_words(t("call_number"), "{number}", self.number, big * 0.4)
+        window_line = self._call_words(t("call_window"), "{window}", self.window, big * 0.4)
+        lines = [number_line, window_line] if portrait else [number_line + window_line]
+        self.call_rows = [centred_row(line, 22 * u) for line in lines]
         self.body = BoxLayout(orientation="vertical")
         self.add_widget(self.body)
         self.service = cell("", 34 * u, SOFT, halign="center", size_hint_y=None, height=46 * u)
@@ -181,6 +177,12 @@ class CallBanner(Panel):
         self._flashes_left = 0
         self._showing: list = []
         self.show(None)
+
+    @staticmethod
+    def _call_words(template: str, slot: str, value: Label, size: float) -> list[Label]:
+        """One label per word of `template` ("请 {number} 号"), `value` in the `slot`'s place;
+        a language with no word somewhere (English has no 号) leaves no gap there."""
+        return [value if word == slot else snug(word, size) for word in template.split()]
 
     @property
     def flashing(self) -> bool:
@@ -198,7 +200,7 @@ class CallBanner(Panel):
             return
         self.number.text = call.number
         self.window.text = call.window_name
-        self.badge.text = text(self.lang, "recall_nth", n=call.recalls + 1) if call.recalls else ""
+        self.badge.text = words(self.lang)("recall_nth", n=call.recalls + 1) if call.recalls else ""
         self.service.text = call.service_name
 
     def flash(self, seconds: float) -> None:
@@ -235,12 +237,12 @@ class RecentTable(Panel):
     def __init__(self, u: float, rows: int, lang: str, **kwargs) -> None:
         super().__init__(orientation="vertical", padding=(0, 0, 0, 8 * u), spacing=3 * u, **kwargs)
         self.lang = lang
-        self.add_widget(title_bar(text(lang, "recent_title"), u))
+        self.add_widget(title_bar(words(lang)("recent_title"), u))
         head = BoxLayout(orientation="horizontal", size_hint_y=None, height=40 * u,
                          padding=(22 * u, 0))
-        head.add_widget(cell(text(lang, "col_number"), 28 * u, DIM, size_hint_x=0.3))
-        head.add_widget(cell(text(lang, "col_window"), 28 * u, DIM, size_hint_x=0.38))
-        head.add_widget(cell(text(lang, "col_status"), 28 * u, DIM, halign="right",
+        head.add_widget(cell(words(lang)("col_number"), 28 * u, DIM, size_hint_x=0.3))
+        head.add_widget(cell(words(lang)("col_window"), 28 * u, DIM, size_hint_x=0.38))
+        head.add_widget(cell(words(lang)("col_status"), 28 * u, DIM, halign="right",
                              size_hint_x=0.32))
         self.add_widget(head)
         self.lines = [_RecentLine(u, i) for i in range(rows)]
@@ -252,7 +254,7 @@ class RecentTable(Panel):
             row = rows[i] if i < len(rows) else None
             line.number.text = row.number if row else ""
             line.window.text = row.window_name if row else ""
-            line.status.text = (text(self.lang, "status_" + row.status, target=row.target)
+            line.status.text = (words(self.lang)("status_" + row.status, target=row.target)
                                 if row else "")
             line.status.color = STATUS_COLOURS.get(row.status, SOFT) if row else SOFT
 
@@ -274,13 +276,13 @@ class _WindowTile(Panel):
             self.main.text, self.main.color = view.number, GOLD if state == "calling" else WHITE
         elif state == "paused":
             self.set_bg(PAUSED_BG)
-            self.main.text, self.main.color = text(self.lang, "window_paused"), AMBER
+            self.main.text, self.main.color = words(self.lang)("window_paused"), AMBER
         elif state == "closed":
             self.set_bg(CLOSED_BG)
-            self.main.text, self.main.color = text(self.lang, "window_closed"), DIM
+            self.main.text, self.main.color = words(self.lang)("window_closed"), DIM
         else:
             self.set_bg(TILE_BG)
-            self.main.text, self.main.color = text(self.lang, "window_idle"), SOFT
+            self.main.text, self.main.color = words(self.lang)("window_idle"), SOFT
         self.note.text = view.reason if state == "paused" else ""
 
 
@@ -290,7 +292,7 @@ class WindowGrid(Panel):
     def __init__(self, u: float, cols: int, windows: list[tuple[str, str]], lang: str,
                  **kwargs) -> None:
         super().__init__(orientation="vertical", **kwargs)
-        self.add_widget(title_bar(text(lang, "windows_title"), u))
+        self.add_widget(title_bar(words(lang)("windows_title"), u))
         grid = GridLayout(cols=cols, spacing=8 * u, padding=(14 * u, 0, 14 * u, 14 * u))
         self.tiles: dict[str, _WindowTile] = {}
         for wid, name in windows:
@@ -316,10 +318,10 @@ class _ServiceTile(Panel):
 
     def show(self, view: ServiceView) -> None:
         if view.open:
-            self.count.text = text(self.lang, "waiting_count", n=view.waiting)
+            self.count.text = words(self.lang)("waiting_count", n=view.waiting)
             self.count.color, self.count.font_size = GOLD, 40 * self.u
         else:
-            self.count.text = text(self.lang, "service_closed")
+            self.count.text = words(self.lang)("service_closed")
             self.count.color, self.count.font_size = DIM, 28 * self.u
 
 
@@ -329,7 +331,7 @@ class WaitingGrid(Panel):
     def __init__(self, u: float, cols: int, services: list[tuple[str, str]], lang: str,
                  **kwargs) -> None:
         super().__init__(orientation="vertical", **kwargs)
-        self.add_widget(title_bar(text(lang, "waiting_title"), u))
+        self.add_widget(title_bar(words(lang)("waiting_title"), u))
         grid = GridLayout(cols=cols, spacing=8 * u, padding=(14 * u, 0, 14 * u, 14 * u))
         self.tiles: dict[str, _ServiceTile] = {}
         for sid, name in services:
@@ -354,7 +356,7 @@ class Marquee(Panel):
                          padding=(24 * u, 8 * u), spacing=20 * u)
         self.u = u
         tag = Panel(bg=LINE_GOLD, size_hint_x=None, width=120 * u)
-        tag.add_widget(cell(text(lang, "notice_tag"), 32 * u, HEADER_BG, halign="center",
+        tag.add_widget(cell(words(lang)("notice_tag"), 32 * u, HEADER_BG, halign="center",
                             bold=True))
         self.add_widget(tag)
         self.window = StencilView()
@@ -420,5 +422,5 @@ class ConnectionBar(Panel):
             self.label.text = ""
             return
         self.set_bg(CONNECTING_BG if state == "connecting" else ALERT_BG)
-        self.label.text = text(self.lang, "connection_lost" if state == "lost" else state)
+        self.label.text = words(self.lang)("connection_lost" if state == "lost" else state)
         self.opacity = 1

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from drivers.closing import Closing
 from drivers.printer.decode import EscPosDecoder, PrintedJob, StatusRequest
+from drivers.printer.jobs import paper_dots
 from drivers.printer.paper import save_job
 from drivers.printer.status import PaperState, status_reply
-from drivers.printer.ticket import paper_dots
 
 
 class _SimulatedPrinter(Closing):

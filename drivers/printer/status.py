@@ -16,8 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from drivers.printer.labels import labels
-
 PaperState = Literal["ok", "low", "out", "unknown"]
 
 DLE_EOT = b"\x10\x04"
@@ -43,7 +41,8 @@ _GS_R_FIXED_MASK = 0x90
 
 @dataclass(frozen=True)
 class PrinterStatus:
-    """What a backend knows about its printer right now."""
+    """What a backend knows about its printer right now. `error` is a technical detail in
+    English, for the log; whoever shows the status to people words it from the state."""
 
     online: bool
     paper: PaperState = "unknown"
@@ -152,17 +151,3 @@ def read_status(exchange: Exchange) -> PrinterStatus:
         gs_r = exchange(ASK_PAPER_GS_R)
         paper = decode_paper_gs_r(gs_r) if gs_r is not None else "unknown"
     return PrinterStatus(online=online, paper=paper, error=error)
-
-
-def describe_status(status: PrinterStatus, lang: str = "zh") -> str:
-    """One line for the staff screen, e.g. `打印机缺纸，请更换纸卷`."""
-    text = labels(lang)
-    if status.paper == "out":
-        return text["status_out"]
-    if not status.online:
-        return text["status_offline"] + (f"（{status.error}）" if status.error else "")
-    if status.paper == "low":
-        return text["status_low"]
-    if status.paper == "ok":
-        return text["status_ok"]
-    return text["status_unknown"]

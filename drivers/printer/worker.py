@@ -1,4 +1,4 @@
-"""One thread owns the ticket printer; the kiosk hands it tickets and never waits on it."""
+"""One thread owns the printer; callers hand it jobs and never wait on it."""
 
 from __future__ import annotations
 
@@ -8,56 +8,47 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Literal
 
 from drivers.printer.backends import PrinterBackend, check_printer_url, open_printer
-from drivers.printer.labels import labels
 from drivers.printer.status import PrinterStatus
-from drivers.printer.ticket import PrintMode, TicketPrint, paper_dots, ticket_bytes
 
 log = logging.getLogger(__name__)
 
 StatusCallback = Callable[[PrinterStatus], None]
+Render = Callable[[], bytes]
+# Why a job did not print; the caller words it for people.
+PrintError = Literal["paper_out", "printer_unavailable", "print_failed", "worker_closed"]
 _STOP = object()
 
 
 @dataclass(frozen=True)
 class PrintResult:
-    """How one ticket went. `error` is ready for the citizen's screen (Chinese by default)."""
+    """How one job went: `error` says why it did not print."""
 
     ok: bool
     bytes_written: int = 0
-    error: str | None = None
+    error: PrintError | None = None
 
 
 class PrinterWorker:
-    """Prints tickets on its own thread, watches the printer, and reconnects after faults.
+    """Prints jobs on its own thread, watches the printer, and reconnects after faults.
 
     `submit()` returns at once with a Future that always resolves to a PrintResult (it does
-    not raise for printer trouble). `on_status` is called from the worker thread whenever
-    the printer's status changes, starting with the first status read.
+    not raise for printer trouble). A job is a function returning its bytes, called on the
+    worker thread, so laying a ticket out never holds up the caller. `on_status` is called
+    from the worker thread whenever the printer's status changes, starting with the first status read.
     """
 
     def __init__(
         self,
         url: str,
-        paper_mm: int = 80,
-        mode: PrintMode = "raster",
-        font_path: str | None = None,
         on_status: StatusCallback | None = None,
-        lang: str = "zh",
         poll_interval: float = 3.0,
     ) -> None:
         check_printer_url(url)
-        paper_dots(paper_mm)
-        if mode not in ("raster", "text"):
-            raise ValueError(f"print mode {mode!r} is not supported; use 'raster' or 'text'")
         self.url = url
-        self._paper_mm = paper_mm
-        self._mode = mode
-        self._font_path = font_path
         self._on_status = on_status
-        self._text = labels(lang)
-        self._lang = lang
         self._poll_interval = poll_interval
         self._backend: PrinterBackend | None = None
         self._status: PrinterStatus | None = None
@@ -71,17 +62,17 @@ class PrinterWorker:
         """The last status read (None before the first one)."""
         return self._status
 
-    def submit(self, ticket: TicketPrint) -> Future[PrintResult]:
-        """Queue `ticket` for printing; never blocks."""
+    def submit(self, render: Render, job: str = "") -> Future[PrintResult]:
+        """Queue the job `render()` makes for printing; never blocks. `job` names it (`A023`)."""
         future: Future[PrintResult] = Future()
         if self._closed.is_set():
-            future.set_result(PrintResult(ok=False, error=self._text["worker_closed"]))
+            future.set_result(PrintResult(ok=False, error="worker_closed"))
         else:
-            self._queue.put((ticket, future))
+            self._queue.put((render, job, future))
         return future
 
     def close(self, timeout: float = 30.0) -> None:
-        """Finish the ticket being printed, answer the queued ones as failed, stop the thread."""
+        """Finish the job being printed, answer the queued ones as failed, stop the thread."""
         self._closed.set()
         self._queue.put(_STOP)
         self._thread.join(timeout)
@@ -104,9 +95,9 @@ class PrinterWorker:
                 continue
             if item is _STOP:
                 break
-            ticket, future = item
+            render, job, future = item
             if future.set_running_or_notify_cancel():
-                future.set_result(self._print(ticket))
+                future.set_result(self._print(render, job))
         self._drain_queue()
         self._drop_backend()
 
@@ -116,27 +107,27 @@ class PrinterWorker:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return
-            if item is not _STOP and item[1].set_running_or_notify_cancel():
-                item[1].set_result(PrintResult(ok=False, error=self._text["worker_closed"]))
+            if item is not _STOP and item[2].set_running_or_notify_cancel():
+                item[2].set_result(PrintResult(ok=False, error="worker_closed"))
 
-    def _print(self, ticket: TicketPrint) -> PrintResult:
+    def _print(self, render: Render, job: str) -> PrintResult:
         try:
-            data = ticket_bytes(ticket, self._mode, self._paper_mm, self._font_path, self._lang)
+            data = render()
         except Exception:
-            log.exception("could not lay out ticket %s", ticket.number)
-            return PrintResult(ok=False, error=self._text["print_failed"])
+            log.exception("could not make print job %s", job)
+            return PrintResult(ok=False, error="print_failed")
         status = self._check_status()
         if status.paper == "out":
-            return PrintResult(ok=False, error=self._text["paper_out"])
+            return PrintResult(ok=False, error="paper_out")
         if self._backend is None or not status.online:
-            return PrintResult(ok=False, error=self._text["printer_unavailable"])
+            return PrintResult(ok=False, error="printer_unavailable")
         try:
-            self._backend.write(data, job=ticket.number)
+            self._backend.write(data, job=job)
         except Exception as exc:
-            log.warning("printing %s on %s failed: %s", ticket.number, self.url, exc)
+            log.warning("printing %s on %s failed: %s", job, self.url, exc)
             self._drop_backend()
             self._report(PrinterStatus(online=False, paper="unknown", error=str(exc)))
-            return PrintResult(ok=False, error=self._text["print_failed"])
+            return PrintResult(ok=False, error="print_failed")
         return PrintResult(ok=True, bytes_written=len(data))
 
     def _check_status(self) -> PrinterStatus:

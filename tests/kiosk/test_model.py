@@ -8,12 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from caller.core.config import load_config, parse_config
+from caller.core.i18n import UnknownLanguage
 from caller.hub.engine import Engine
 from drivers.printer import PrinterStatus
 from kiosk.model import KioskState, qr_data, ticket_print
-from kiosk.printing import PrinterAlerts, printer_condition
+from kiosk.printing import PrinterAlerts, describe_status, print_error, printer_condition
 from kiosk.script import ScriptError, parse_script
-from kiosk.strings import EN, STAFF, ZH, text, weekday
+from kiosk.strings import clock_date, words
 from tests.hubproc import DEMO_CONFIG
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -167,7 +168,7 @@ def test_staff_hear_about_each_printer_change_once():
         ("printer_fault", "取号机 kiosk-1：打印机缺纸，请更换纸卷"),
         ("printer_ok", "取号机 kiosk-1：打印机正常"),
     ]
-    failed = alerts.print_failed("A023", "打印机缺纸，请凭屏幕号码等候")
+    failed = alerts.print_failed("A023", "paper_out")
     assert failed.kind == "printer_fault"
     assert failed.message == ("取号机 kiosk-1：A023 号小票未打印（打印机缺纸，请凭屏幕号码等候），"
                               "号码已显示在屏幕上")
@@ -180,13 +181,26 @@ def test_a_printer_broken_at_start_is_reported():
     assert alert.message == "取号机 kiosk-2：打印机离线"  # no English driver detail for the staff
 
 
-def test_every_citizen_sentence_exists_in_both_languages():
-    assert set(ZH) == set(EN)
-    assert text("zh", "countdown", n=5) == "5 秒后返回首页"
-    assert text("fr", "prompt") == ZH["prompt"]  # unknown languages fall back to Chinese
-    assert [weekday("zh", i) for i in range(7)] == list("一二三四五六日")
-    assert weekday("en", 6) == "Sun"
-    assert all("{device}" in template for template in STAFF.values())
+def test_the_kiosk_speaks_chinese_and_english_from_the_catalogs():
+    assert words("zh")("countdown", n=5) == "5 秒后返回首页"
+    assert words("en")("countdown", n=5) == "Back to the start in 5 s"
+    with pytest.raises(UnknownLanguage, match="'fr'; expected one of en, zh"):
+        words("fr")
+    assert clock_date(words("zh"), date(2026, 11, 23)) == "2026年11月23日 星期一"
+    assert clock_date(words("en"), date(2026, 11, 29)) == "Sun 29/11/2026"
+
+
+def test_the_printer_state_is_worded_by_the_kiosk_in_the_screens_language():
+    zh, en = words("zh"), words("en")
+    assert describe_status(PrinterStatus(online=False, paper="out"), zh) == "打印机缺纸，请更换纸卷"
+    assert describe_status(PrinterStatus(online=True, paper="low"), zh).startswith("打印纸即将用完")
+    assert describe_status(PrinterStatus(online=True, paper="ok"), en) == "Printer ready"
+    # The driver's English detail never reaches the citizen's screen.
+    assert describe_status(PrinterStatus(online=False, error="cover open"), zh) == "打印机离线"
+    assert describe_status(PrinterStatus(online=True, paper="unknown"), en) == "Printer status unknown"
+    assert print_error("paper_out", en) == (
+        "The printer is out of paper; please keep the number on the screen")
+    assert print_error(None, zh) == "小票打印失败，请凭屏幕号码等候"
 
 
 def test_scripts_are_checked_before_they_run():

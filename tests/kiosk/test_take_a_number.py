@@ -14,8 +14,9 @@ from PIL import Image, ImageChops
 from caller.core.client import HubClient
 from caller.core.config import load_config
 from drivers.fonts import find_cjk_font
-from drivers.printer import TicketPrint, render_raster
 from drivers.printer.decode import EscPosDecoder, PrintedJob
+from kiosk.ticket import TicketPrint
+from kiosk.ticket_layout import render_raster
 from tests.hubproc import DEMO_CONFIG
 from tests.kiosk.kioskproc import LANDSCAPE, PORTRAIT, config_with, run_kiosk, shown, widget
 
@@ -196,3 +197,25 @@ def test_portrait_priority_ticket_in_printer_text_then_idle_home_and_a_full_serv
     job = decode_one(ticket)
     assert job.cut and job.qr_data == [qr.decode()]
     assert "B001" in job.text_lines and "3. 劳动合同或离职证明" in job.text_lines
+
+
+def test_a_citizen_who_switched_to_english_gets_an_english_ticket(hub_process, tmp_path):
+    config = config_with(tmp_path, 'print_mode = "raster"', 'print_mode = "text"')
+    printer = tmp_path / "tickets"
+    run = run_kiosk(tmp_path, hub_process.url, [
+        "wait connected", "tap lang", "tap service:civil", "wait screen confirm",
+        "tap confirm", "wait screen result", "wait printed 1", "shot result",
+    ], printer=f"image://{printer}", config=config)
+
+    result = run.shot("result")
+    assert widget(result, "print_status")["text"] == "Please take your ticket"
+    assert widget(result, "windows")["text"] == "Go to 1号窗口, 2号窗口, 5号窗口, 8号窗口"
+    assert result["lang"] == "en"
+    [ticket] = sorted(printer.glob("*.bin"))
+    job = decode_one(ticket)
+    lines = job.text_lines
+    for words in ("Nobody is ahead of you", "Windows: 1号窗口, 2号窗口, 5号窗口, 8号窗口",
+                  "Please bring (full list)", "Scan to follow your place in the queue",
+                  HALL, "民政救济", "A001"):  # the hall's own words stay as the config has them
+        assert words in lines, words
+    assert not any("您前面" in line or "办理窗口" in line or "请携带" in line for line in lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import SplitResult, unquote
 
 from drivers.printer.backends.base import PrinterBackend, PrinterUnavailable
+from drivers.printer.jobs import write_raw
 from drivers.printer.status import PrinterStatus
 
 _STOPPED = 5  # IPP printer-state: 3 idle, 4 processing, 5 stopped
@@ -36,7 +37,7 @@ class CupsBackend(PrinterBackend):
 
     def write(self, data: bytes, job: str = "") -> None:
         printer = self._printer(job)
-        printer._raw(data)
+        write_raw(printer, data)
         printer.close()  # hands the job to CUPS
 
     def status(self) -> PrinterStatus:

@@ -18,9 +18,9 @@ from urllib.parse import SplitResult, unquote
 
 from drivers.printer.backends.base import PrinterBackend, url_options
 from drivers.printer.decode import EscPosDecoder, PrintedJob
+from drivers.printer.jobs import paper_dots
 from drivers.printer.paper import next_stem, save_job
 from drivers.printer.status import PaperState, PrinterStatus
-from drivers.printer.ticket import paper_dots
 
 PAPER_STATES = ("ok", "low", "out")
 

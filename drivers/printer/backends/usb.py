@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import SplitResult
 
 from drivers.printer.backends.base import PrinterBackend, PrinterUnavailable, url_options
+from drivers.printer.jobs import write_raw
 from drivers.printer.status import PrinterStatus, read_status
 
 
@@ -31,7 +32,7 @@ class UsbBackend(PrinterBackend):
             raise PrinterUnavailable(f"{self.url}: {exc}") from exc
 
     def write(self, data: bytes, job: str = "") -> None:
-        self._printer._raw(data)  # pyusb's USBError is an OSError
+        write_raw(self._printer, data)  # pyusb's USBError is an OSError
 
     def status(self) -> PrinterStatus:
         return read_status(self._exchange)
@@ -39,7 +40,7 @@ class UsbBackend(PrinterBackend):
     def _exchange(self, request: bytes) -> int | None:
         import usb.core
 
-        self._printer._raw(request)
+        write_raw(self._printer, request)
         try:
             answer = self._printer.device.read(self._in_ep, 16, self._status_timeout)
         except usb.core.USBTimeoutError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import SplitResult, unquote
 
 from drivers.printer.backends.base import PrinterBackend, PrinterUnavailable
+from drivers.printer.jobs import write_raw
 
 
 class Win32Backend(PrinterBackend):
@@ -29,7 +30,7 @@ class Win32Backend(PrinterBackend):
             printer.open(job_name=job or "hallq")
         except DeviceNotFoundError as exc:
             raise PrinterUnavailable(f"{self.url}: {exc}") from exc
-        printer._raw(data)
+        write_raw(printer, data)
         printer.close()  # ends the document, which releases it to the printer
 
     def close(self) -> None:

@@ -13,7 +13,8 @@ import ast
 import re
 from pathlib import Path
 
-from caller.core.messages import ZH
+from babel.messages.pofile import read_po
+
 from caller.core.protocol import ERROR_CODES, SCHEMAS, AlertKind, Event, Role
 from display.wall.model import WallModel
 
@@ -22,8 +23,10 @@ PACKAGES = ("caller", "kiosk", "display", "drivers", "hallq")
 PROTOCOL = ROOT / "caller" / "core" / "protocol.py"
 
 NAMES = {e.value: f"Event.{e.name}" for e in Event} | {k.value: f"AlertKind.{k.name}" for k in AlertKind}
+with (ROOT / "caller" / "locale" / "zh_CN" / "LC_MESSAGES" / "hallq.po").open("rb") as po:
+    HUB_SENTENCES = {m.id.removeprefix("hub.") for m in read_po(po) if m.id.startswith("hub.")}
 SHARED = {name for name in NAMES
-          if name in ERROR_CODES or name in ZH or any(name in args for args in SCHEMAS.values())}
+          if name in ERROR_CODES or name in HUB_SENTENCES or any(name in args for args in SCHEMAS.values())}
 ROLES = {r.value: f"Role.{r.name}" for r in Role}
 QUOTED = re.compile("'({})'".format("|".join(sorted(NAMES))))  # inside SQL
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +14,7 @@ from caller.hub.engine import Engine
 from caller.terminal.controller import Terminal
 from caller.terminal.model import WindowModel
 from caller.terminal.shortcuts import ACTIONS
-from caller.terminal.strings import TABLES, Strings
+from caller.terminal.strings import strings
 from tests.hubproc import DEMO_CONFIG, MONDAY_9AM
 
 CFG = load_config(DEMO_CONFIG)
@@ -170,7 +171,7 @@ def test_held_tickets_are_listed_until_called_back():
 
 def test_ratings_read_in_chinese():
     hall = Hall()
-    terminal = Terminal(CFG, "term-1", "1", Strings("zh"))
+    terminal = Terminal(CFG, "term-1", "1", strings("zh"))
     terminal.model = hall.models["1"]
     assert terminal.rating_text() == "评价：—"
     hall.do("issue_ticket", service="civil")
@@ -190,7 +191,7 @@ def test_ratings_read_in_chinese():
     assert terminal.rating_text() == "评价：A002 未评价"
     for level, words in [("satisfied", "满意"), ("basic", "基本满意"), ("dissatisfied", "不满意"),
                          ("very_dissatisfied", "非常不满意")]:
-        assert Strings("zh").level(level) == words
+        assert strings("zh").get(f"level.{level}") == words
 
 
 def test_events_already_in_the_snapshot_are_not_applied_twice():
@@ -208,6 +209,11 @@ def test_events_already_in_the_snapshot_are_not_applied_twice():
     assert m.rating is not None and m.rating.status == "pending" and m.rating.number == "A001"
 
 
-def test_every_sentence_exists_in_every_language():
-    assert all(set(table) == set(TABLES["zh"]) for table in TABLES.values())
-    assert Strings("en")("waiting", n=3) == "3 waiting"
+def test_the_terminal_speaks_chinese_and_english():
+    assert strings("en")("waiting", n=3) == "3 waiting"
+    assert strings()("waiting", n=3) == "等候 3 人"
+    assert strings("en").series("pause_reason") == ["Lunch", "Away", "Consulting", "Meeting",
+                                                    "Equipment fault"]
+    assert strings("zh").series("pause_reason")[0] == "午休"
+    with pytest.raises(ValueError, match="'fr'; expected one of en, zh"):
+        strings("fr")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caller.core.config import load_config
 from display.wall.model import WallModel
-from display.wall.strings import date_line, text
+from display.wall.strings import date_line, words
 from tests.caller.halls import Driver
 from tests.hubproc import DEMO_CONFIG
 
@@ -43,7 +44,7 @@ class Hall:
         return model
 
     def rows(self) -> list[tuple[str, str, str]]:
-        return [(r.number, r.window_name, text("zh", "status_" + r.status, target=r.target))
+        return [(r.number, r.window_name, words("zh")("status_" + r.status, target=r.target))
                 for r in self.wall.recent]
 
 
@@ -178,6 +179,16 @@ def test_the_date_line_has_the_weekday_in_chinese():
 
     assert date_line("zh", date(2026, 11, 23)) == "2026年11月23日 星期一"
     assert date_line("en", date(2026, 11, 29)) == "2026-11-29 Sunday"
+
+
+def test_the_call_is_worded_per_language_with_no_empty_words():
+    """The banner draws each word apart: English has no 号, so it has no word for it."""
+    assert words("zh")("call_number").split() == ["请", "{number}", "号"]
+    assert words("en")("call_number").split() == ["Ticket", "{number}"]
+    assert words("en")("call_window").split() == ["to", "{window}"]
+    assert words("en")("status_transferred", target="3号窗口") == "To 3号窗口"
+    with pytest.raises(ValueError, match="'fr'"):
+        words("fr")
 
 
 STEP = st.tuples(

@@ -10,7 +10,7 @@ from PIL import Image, ImageChops
 from drivers.printer.backends import PrinterUnavailable, open_printer
 from drivers.printer.decode import EscPosDecoder
 from drivers.printer.simulator import NetworkPrinterSimulator, SerialPrinterSimulator
-from drivers.printer.ticket import render_raster, ticket_bytes
+from tests.drivers.printer.conftest import SampleJob
 
 
 @pytest.mark.parametrize(
@@ -29,15 +29,15 @@ def test_a_bad_url_says_what_is_wrong_and_what_works(url, tmp_path, monkeypatch)
             assert example in message
 
 
-def test_virtual_printer_saves_the_bytes_and_the_picture_they_print(ticket, tmp_path):
-    data = ticket_bytes(ticket)
+def test_virtual_printer_saves_the_bytes_and_the_picture_they_print(sample: SampleJob, tmp_path):
+    data = sample.raster()
     with open_printer(f"image://{tmp_path}") as printer:
         assert printer.status().paper == "ok"
-        printer.write(data, job=ticket.number)
+        printer.write(data, job=sample.number)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["0001-A023.bin", "0001-A023.png"]
     assert (tmp_path / "0001-A023.bin").read_bytes() == data
     paper = Image.open(tmp_path / "0001-A023.png")
-    expected = render_raster(ticket)
+    expected = sample.picture()
     assert paper.width == 576
     top = paper.crop((0, 0, 576, expected.height)).convert("L")
     assert ImageChops.difference(top, expected.convert("L")).getbbox() is None
@@ -45,27 +45,27 @@ def test_virtual_printer_saves_the_bytes_and_the_picture_they_print(ticket, tmp_
     assert below.getextrema() == (255, 255)  # the feed before the cut is blank paper
 
 
-def test_virtual_printer_numbers_jobs_in_order(ticket, tmp_path):
+def test_virtual_printer_numbers_jobs_in_order(sample, tmp_path):
     with open_printer(f"image://{tmp_path}?paper_mm=58") as printer:
-        printer.write(ticket_bytes(ticket, "text", 58), job="A023")
+        printer.write(sample.text(58), job="A023")
     with open_printer(f"image://{tmp_path}") as printer:
-        printer.write(ticket_bytes(ticket, "text", 58), job="A024")
+        printer.write(sample.text(58), job="A024")
     assert sorted(p.name for p in tmp_path.glob("*.bin")) == ["0001-A023.bin", "0002-A024.bin"]
     assert Image.open(tmp_path / "0002-A024.png").width == 576
 
 
-def test_virtual_printer_out_of_paper_refuses_work(ticket, tmp_path):
+def test_virtual_printer_out_of_paper_refuses_work(sample, tmp_path):
     with open_printer(f"image://{tmp_path}?paper=out") as printer:
         assert printer.status().paper == "out"
         with pytest.raises(OSError, match="out of paper"):
-            printer.write(ticket_bytes(ticket))
+            printer.write(sample.raster())
     with open_printer(f"image://{tmp_path}?paper=low") as printer:
         assert printer.status().paper == "low"
     assert list(tmp_path.iterdir()) == []
 
 
-def test_virtual_printer_drops_once_mid_job(ticket, tmp_path):
-    data = ticket_bytes(ticket)
+def test_virtual_printer_drops_once_mid_job(sample, tmp_path):
+    data = sample.raster()
     url = f"image://{tmp_path}?fail_after=1000"
     with open_printer(url) as printer, pytest.raises(ConnectionResetError):
         printer.write(data, job="A023")
@@ -75,9 +75,9 @@ def test_virtual_printer_drops_once_mid_job(ticket, tmp_path):
     assert (tmp_path / "0002-A023.bin").read_bytes() == data
 
 
-def test_file_backend_appends_jobs(ticket, tmp_path):
+def test_file_backend_appends_jobs(sample, tmp_path):
     device = tmp_path / "lp0"
-    data = ticket_bytes(ticket, "text")
+    data = sample.text()
     with open_printer(f"file://{device}") as printer:
         printer.write(data)
         printer.write(data)
@@ -85,8 +85,8 @@ def test_file_backend_appends_jobs(ticket, tmp_path):
     assert device.read_bytes() == data * 2
 
 
-def test_tcp_backend_prints_and_reads_the_paper_sensor(ticket):
-    data = ticket_bytes(ticket, "text")
+def test_tcp_backend_prints_and_reads_the_paper_sensor(sample):
+    data = sample.text()
     with NetworkPrinterSimulator() as simulator, open_printer(simulator.url) as printer:
         assert printer.status().paper == "ok"
         simulator.set_paper("low")
@@ -106,8 +106,8 @@ def test_tcp_backend_to_nobody_raises_oserror():
         open_printer(f"tcp://127.0.0.1:{port}")
 
 
-def test_serial_backend_on_a_pseudo_terminal(ticket):
-    data = ticket_bytes(ticket, "text", 58)
+def test_serial_backend_on_a_pseudo_terminal(sample):
+    data = sample.text(58)
     with SerialPrinterSimulator() as simulator, open_printer(simulator.url) as printer:
         assert printer.status().paper == "ok"
         simulator.set_paper("low")
@@ -115,7 +115,7 @@ def test_serial_backend_on_a_pseudo_terminal(ticket):
         printer.write(data)
         [job] = simulator.wait_for_jobs(1)
         assert job.raw == data
-        assert ticket.service_name in job.text_lines
+        assert sample.service_name in job.text_lines
 
 
 @pytest.mark.parametrize(
@@ -130,9 +130,9 @@ def test_platform_backends_say_what_is_missing(url, module, hint):
         open_printer(url)
 
 
-def test_decoded_png_is_the_decoder_s_picture(ticket, tmp_path):
-    """The PNG is made from the bytes, not from the ticket: corrupt bytes show."""
-    data = bytearray(ticket_bytes(ticket))
+def test_decoded_png_is_the_decoder_s_picture(sample, tmp_path):
+    """The PNG is made from the bytes, not from the picture sent: corrupt bytes show."""
+    data = bytearray(sample.raster())
     header = data.index(b"\x1dv0") + 8
     data[header : header + 72] = b"\xff" * 72  # first raster row all black
     with open_printer(f"image://{tmp_path}") as printer:

@@ -10,7 +10,7 @@ from PIL import Image, ImageChops
 from drivers.printer.decode import EscPosDecoder, PrintedJob, StatusRequest, TextLine
 from drivers.printer.paper import render_job
 from drivers.printer.status import DLE_EOT, GS_R
-from drivers.printer.ticket import TicketPrint, render_raster, ticket_bytes
+from tests.drivers.printer.conftest import SampleJob
 
 
 def same_pixels(a: Image.Image, b: Image.Image) -> bool:
@@ -21,45 +21,36 @@ def decode_all(data: bytes) -> list:
     return EscPosDecoder().feed(data)
 
 
-def test_raster_ticket_decodes_to_the_rendered_image_pixel_for_pixel(ticket: TicketPrint):
+def test_a_raster_job_decodes_to_its_image_pixel_for_pixel(sample: SampleJob):
     for paper_mm in (80, 58):
-        data = ticket_bytes(ticket, "raster", paper_mm)
+        data = sample.raster(paper_mm)
         [job] = decode_all(data)
         assert job.cut
         assert job.raw == data
-        assert same_pixels(job.raster, render_raster(ticket, paper_mm))
+        assert same_pixels(job.raster, sample.picture(paper_mm))
 
 
-def test_text_ticket_decodes_to_its_lines_and_qr(ticket: TicketPrint):
-    [job] = decode_all(ticket_bytes(ticket, "text"))
-    lines = job.text_lines
-    for expected in (ticket.hall_name, ticket.service_name, ticket.number,
-                     "您前面还有 5 人等候", "办理窗口：3号窗口、5号窗口", ticket.notice,
-                     *(f"{i}. {m}" for i, m in enumerate(ticket.materials, start=1))):
-        assert expected in lines
-    number = next(b for b in job.blocks if isinstance(b, TextLine) and b.text == ticket.number)
+def test_a_text_job_decodes_to_its_lines_sizes_and_qr(sample: SampleJob):
+    [job] = decode_all(sample.text())
+    assert job.text_lines[:3] == ["城东区政务服务中心", sample.service_name, sample.number]
+    assert "1. 居民身份证原件" in job.text_lines
+    number = next(b for b in job.blocks if isinstance(b, TextLine) and b.text == sample.number)
     assert (number.width, number.height, number.align) == (4, 4, "center")
-    assert job.qr_data == [ticket.qr_data]
+    rule = next(b for b in job.blocks if isinstance(b, TextLine) and b.text.startswith("-"))
+    assert (len(rule.text), rule.width, rule.align) == (48, 1, "left")
+    assert job.qr_data == [sample.qr_data]
     assert job.cut
 
 
-def test_text_lines_fit_the_paper(ticket: TicketPrint):
-    long = TicketPrint(**{**ticket.__dict__, "materials": ["经公证的授权委托书及受托人身份证原件" * 4]})
-    for paper_mm, columns in ((80, 48), (58, 32)):
-        [job] = decode_all(ticket_bytes(long, "text", paper_mm))
-        normal = [b for b in job.blocks if isinstance(b, TextLine) and b.width == 1]
-        assert max(len(b.text.encode("gb18030")) for b in normal) <= columns
-
-
-def test_text_job_draws_as_paper_with_the_qr(ticket: TicketPrint):
-    [job] = decode_all(ticket_bytes(ticket, "text", 58))
+def test_text_job_draws_as_paper_with_the_qr(sample: SampleJob):
+    [job] = decode_all(sample.text(58))
     paper = render_job(job, 384)
     assert paper.width == 384
     assert paper.point(lambda v: 255 - v).getbbox() is not None
 
 
-def test_status_requests_are_answered_apart_from_the_jobs(ticket: TicketPrint):
-    job_bytes = ticket_bytes(ticket, "text")
+def test_status_requests_are_answered_apart_from_the_jobs(sample: SampleJob):
+    job_bytes = sample.text()
     events = decode_all(b"\x10\x04\x01" + job_bytes + b"\x1dr\x01")
     assert events[0] == StatusRequest(DLE_EOT, 1)
     assert isinstance(events[1], PrintedJob) and events[1].raw == job_bytes
@@ -87,17 +78,15 @@ def test_other_image_commands_decode_to_the_same_picture():
         assert same_pixels(job.raster.crop((0, 0, 64, 48)), image), impl
 
 
-def two_jobs(ticket: TicketPrint) -> bytes:
-    second = TicketPrint(**{**ticket.__dict__, "number": "B101", "qr_data": "B101"})
-    return (b"\x10\x04\x04" + ticket_bytes(ticket, "text") + b"\x1dr\x01"
-            + ticket_bytes(second, "text", 58) + b"\x10\x04\x01")
+def two_jobs(sample: SampleJob) -> bytes:
+    return (b"\x10\x04\x04" + sample.text() + b"\x1dr\x01"
+            + sample.text(58, number="B101") + b"\x10\x04\x01")
 
 
 @settings(max_examples=40, deadline=None)
 @given(cuts=st.lists(st.integers(min_value=0, max_value=2000), max_size=12))
 def test_any_chunking_of_the_stream_decodes_the_same(cuts):
-    ticket = TicketPrint("大厅", "社保", "A001", 2, "09:00", ["1号窗口"], ["身份证"], "A001", "请留意叫号")
-    stream = two_jobs(ticket)
+    stream = two_jobs(SampleJob())
     whole = decode_all(stream)
     decoder, events, start = EscPosDecoder(), [], 0
     for cut in [*sorted(c % (len(stream) + 1) for c in cuts), len(stream)]:

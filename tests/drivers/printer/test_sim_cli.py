@@ -4,11 +4,12 @@ import subprocess
 import sys
 import time
 
-from drivers.printer import TicketPrint, open_printer, ticket_bytes
+from drivers.printer import open_printer
+from tests.drivers.printer.conftest import SampleJob
 from tests.hubproc import REPO
 
 
-def test_the_printer_simulator_prints_and_runs_out_of_paper(tmp_path):
+def test_the_printer_simulator_prints_and_runs_out_of_paper(sample: SampleJob, tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "hallq", "sim", "printer", "--port", "0", "--out",
          str(tmp_path / "jobs")], cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -17,11 +18,9 @@ def test_the_printer_simulator_prints_and_runs_out_of_paper(tmp_path):
         first = proc.stdout.readline()
         url = first.split()[2].rstrip(",")
         assert url.startswith("tcp://127.0.0.1:")
-        ticket = TicketPrint(hall_name="测试大厅", service_name="民政救济", number="A001",
-                             ahead=0, issued_at="2026-11-23 09:00", qr_data="hallq:A001")
         with open_printer(url) as printer:
             assert printer.status().paper == "ok"
-            printer.write(ticket_bytes(ticket), job="A001")
+            printer.write(sample.raster(), job="A001")
             proc.stdin.write("out\n")
             proc.stdin.flush()
             assert proc.stdout.readline().strip() == "paper out"

@@ -5,7 +5,7 @@ import socket
 from PIL import Image
 
 from drivers.printer.simulator import NetworkPrinterSimulator
-from drivers.printer.ticket import TicketPrint, ticket_bytes
+from tests.drivers.printer.conftest import SampleJob
 
 ASK_PAPER = b"\x10\x04\x04"
 
@@ -31,8 +31,8 @@ def test_status_bytes_follow_the_paper():
         assert simulator.status_requests == 7
 
 
-def test_jobs_wait_for_paper_and_are_saved(ticket: TicketPrint, tmp_path):
-    data = ticket_bytes(ticket, "text")
+def test_jobs_wait_for_paper_and_are_saved(sample: SampleJob, tmp_path):
+    data = sample.text()
     with NetworkPrinterSimulator(out_dir=tmp_path) as simulator, socket.create_connection(
         (simulator.host, simulator.port), timeout=30
     ) as conn:
@@ -42,13 +42,13 @@ def test_jobs_wait_for_paper_and_are_saved(ticket: TicketPrint, tmp_path):
         assert simulator.jobs == []
         simulator.set_paper("ok")
         [job] = simulator.jobs
-    assert job.raw == data and job.qr_data == [ticket.qr_data]
+    assert job.raw == data and job.qr_data == [sample.qr_data]
     assert (tmp_path / "0001-job.bin").read_bytes() == data
     assert Image.open(tmp_path / "0001-job.png").width == 576
 
 
-def test_each_connection_is_its_own_stream(ticket: TicketPrint):
-    data = ticket_bytes(ticket, "text")
+def test_each_connection_is_its_own_stream(sample: SampleJob):
+    data = sample.text()
     half = len(data) // 2
     with NetworkPrinterSimulator() as simulator, socket.create_connection(
         (simulator.host, simulator.port), timeout=30

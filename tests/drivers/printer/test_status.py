@@ -10,7 +10,6 @@ from drivers.printer.status import (
     decode_online,
     decode_paper,
     decode_paper_gs_r,
-    describe_status,
     read_status,
     status_reply,
 )
@@ -52,7 +51,9 @@ def test_a_silent_printer_reads_as_unknown_paper():
     )
 
 
-def test_staff_see_the_status_in_chinese():
-    assert describe_status(PrinterStatus(online=False, paper="out")) == "打印机缺纸，请更换纸卷"
-    assert describe_status(PrinterStatus(online=True, paper="low")).startswith("打印纸即将用完")
-    assert describe_status(PrinterStatus(online=True, paper="ok"), lang="en") == "Printer ready"
+
+def test_a_status_carries_states_and_an_english_detail_only():
+    """The driver reports states; the words for people are the kiosk's."""
+    status = read_status({b"\x10\x04\x01": 0x1A, b"\x10\x04\x02": 0x32, b"\x10\x04\x04": 0x7E}.get)
+    assert status == PrinterStatus(online=False, paper="out", error="stopped at paper end")
+    assert status.error.isascii()

@@ -1,18 +1,24 @@
-"""Lay a ticket out on a strip of paper: stacked blocks, each as wide as the paper."""
+"""Put the kiosk's ticket on paper, one of two ways chosen per printer:
+
+- `raster` (any ESC/POS printer): the whole ticket is drawn here with a CJK font, in
+  stacked blocks each as wide as the paper, and sent as one GS v 0 image, so it looks the
+  same everywhere.
+- `text` (printers with a built-in Chinese font): GB18030 text, GS ! sizes and the
+  printer's own QR command; fewer bytes, the printer's font.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
+from caller.core.i18n import Translator
 from drivers.fonts import find_cjk_font
-
-if TYPE_CHECKING:
-    from drivers.printer.ticket import TicketPrint
+from drivers.printer.jobs import TextJob, paper_dots, raster_job
+from kiosk.ticket import TicketPrint, ahead_line, check_mode, ticket_words
 
 BLACK, WHITE = 0, 255
 BASE_WIDTH = 576  # sizes below are for 80 mm paper and scale down for 58 mm
@@ -39,6 +45,15 @@ def _tokens(text: str) -> list[str]:
     return tokens
 
 
+def _label_head(label: str) -> str:
+    """`办理窗口：` of `办理窗口：3号窗口、5号窗口` (`Windows: ` in English): wrapped lines
+    continue under the values, not under the label."""
+    for colon in ("：", ": "):
+        if colon in label:
+            return label[: label.index(colon) + len(colon)]
+    return ""
+
+
 class TicketLayout:
     """Draws tickets for one paper width and font."""
 
@@ -58,8 +73,9 @@ class TicketLayout:
 
     # -- the ticket ------------------------------------------------------------------
 
-    def draw(self, ticket: TicketPrint, text: dict[str, str]) -> Image.Image:
-        ahead = text["ahead"].format(n=ticket.ahead) if ticket.ahead else text["ahead_none"]
+    def draw(self, ticket: TicketPrint, t: Translator) -> Image.Image:
+        """The whole ticket, its labels in `t`'s language (the `ticket.*` words)."""
+        ahead = ahead_line(t, ticket.ahead)
         blocks = [
             self.gap(12),
             self.text(ticket.hall_name, 28, align="center"),
@@ -69,7 +85,7 @@ class TicketLayout:
             self.rule(thick=True),
         ]
         if ticket.priority:
-            blocks += [self.gap(14), self.banner(text["priority"], 30)]
+            blocks += [self.gap(14), self.banner(t("priority"), 30)]
         blocks += [
             self.gap(14),
             self.number(ticket.number),
@@ -78,28 +94,27 @@ class TicketLayout:
             self.gap(12),
             self.rule(),
             self.gap(10),
-            self.text(text["issued_at"].format(time=ticket.issued_at), 24),
+            self.text(t("issued_at", time=ticket.issued_at), 24),
         ]
         if ticket.windows:
-            windows = text["window_separator"].join(ticket.windows)
-            label = text["windows"].format(windows=windows)
-            blocks.append(self.text(label, 24, hanging=label[: label.find("：") + 1]))
+            label = t("windows", windows=t("window_separator").join(ticket.windows))
+            blocks.append(self.text(label, 24, hanging=_label_head(label)))
         blocks += [self.gap(10), self.rule(), self.gap(10)]
         if ticket.materials:
-            blocks.append(self.text(text["materials_title"], 26, bold=True))
+            blocks.append(self.text(t("materials_title"), 26, bold=True))
             blocks += [
                 self.text(f"{i}. {item}", 24, hanging=f"{i}. ")
                 for i, item in enumerate(ticket.materials, start=1)
             ]
         else:
-            blocks.append(self.text(text["no_materials"], 24))
+            blocks.append(self.text(t("no_materials"), 24))
         blocks += [self.gap(10), self.rule()]
         if ticket.qr_data:
             blocks += [
                 self.gap(16),
                 self.qr(ticket.qr_data),
                 self.gap(6),
-                self.text(text["qr_caption"], 22, align="center"),
+                self.text(t("qr_caption"), 22, align="center"),
             ]
         if ticket.notice:
             blocks += [self.gap(12), self.text(ticket.notice, 24, align="center", bold=True)]
@@ -215,3 +230,85 @@ class TicketLayout:
         block.paste(small.resize((side, side), Image.Resampling.NEAREST),
                     ((self.width - side) // 2, 0))
         return block
+
+
+# ------------------------------------------------------------------------- the jobs
+
+def render_raster(
+    ticket: TicketPrint, paper_mm: int = 80, font_path: str | None = None, lang: str = "zh"
+) -> Image.Image:
+    """Draw the ticket as a 1-bit image exactly as wide as the paper's printable area."""
+    return TicketLayout(paper_dots(paper_mm), font_path).draw(ticket, ticket_words(lang))
+
+
+def ticket_bytes(
+    ticket: TicketPrint,
+    mode: str = "raster",
+    paper_mm: int = 80,
+    font_path: str | None = None,
+    lang: str = "zh",
+) -> bytes:
+    """The complete ESC/POS job for one ticket, from ESC @ to the cut."""
+    if check_mode(mode) == "raster":
+        return raster_job(render_raster(ticket, paper_mm, font_path, lang), paper_mm)
+    return text_bytes(ticket, paper_mm, lang)
+
+
+def _wrap(job: TextJob, text: str, columns: int, indent: str = "") -> list[str]:
+    """Break `text` so no line is wider than `columns` cells; continuation lines indented."""
+    lines, current = [], ""
+    for char in text:
+        if current and job.cells(current + char) > columns:
+            lines.append(current)
+            current = indent
+        current += char
+    lines.append(current)
+    return lines
+
+
+def text_bytes(ticket: TicketPrint, paper_mm: int = 80, lang: str = "zh") -> bytes:
+    """The ticket in the printer's own Chinese font: FS &, GB18030 lines, GS ! sizes, GS ( k QR."""
+    t = ticket_words(lang)
+    job = TextJob(paper_mm)
+    columns = job.columns
+    rule = "-" * columns
+
+    def lines(text: str, width: int = columns, indent: str = "") -> None:
+        for part in _wrap(job, text, width, indent):
+            job.line(part)
+
+    job.style(align="center", bold=True)
+    lines(ticket.hall_name)
+    job.style(size=2)
+    lines(ticket.service_name, columns // 2)
+    job.style(size=1, bold=False)
+    job.line(rule)
+    if ticket.priority:
+        job.style(invert=True)
+        job.line(f" {t('priority')} ")
+        job.style(invert=False)
+    job.style(size=4, bold=True)
+    job.line(ticket.number)
+    job.style(size=1, bold=False)
+    job.line()
+    job.line(ahead_line(t, ticket.ahead))
+    job.line(rule)
+    job.style(align="left")
+    job.line(t("issued_at", time=ticket.issued_at))
+    if ticket.windows:
+        lines(t("windows", windows=t("window_separator").join(ticket.windows)), indent="  ")
+    job.line(rule)
+    job.style(bold=True)
+    job.line(t("materials_title") if ticket.materials else t("no_materials"))
+    job.style(bold=False)
+    for index, material in enumerate(ticket.materials, start=1):
+        lines(f"{index}. {material}", indent="   ")
+    job.line(rule)
+    job.style(align="center")
+    if ticket.qr_data:
+        job.qr(ticket.qr_data, size=6 if paper_mm == 80 else 4)
+        job.line(t("qr_caption"))
+    for part in _wrap(job, ticket.notice, columns):
+        if part:
+            job.line(part)
+    return job.finish()

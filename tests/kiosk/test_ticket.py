@@ -1,14 +1,38 @@
-"""The ticket a citizen takes home: its bytes in both print modes, and its picture."""
+"""The ticket a citizen takes home: its bytes in both print modes, its picture, and its
+language, read back from the bytes by the printer decoder."""
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 
-from drivers.printer.labels import labels
-from drivers.printer.ticket import TicketPrint, render_raster, ticket_bytes
+from caller.core.i18n import UnknownLanguage
+from drivers.printer.decode import EscPosDecoder, PrintedJob, TextLine
+from kiosk.ticket import TicketPrint
+from kiosk.ticket_layout import render_raster, ticket_bytes
 
 ESC_INIT = b"\x1b@"
 FULL_CUT = b"\x1dV\x00"
 RASTER = b"\x1dv0"
+
+
+@pytest.fixture
+def ticket() -> TicketPrint:
+    return TicketPrint(
+        hall_name="城东区政务服务中心",
+        service_name="不动产登记",
+        number="A023",
+        ahead=5,
+        issued_at="2024-05-06 09:12",
+        windows=["3号窗口", "5号窗口"],
+        materials=["居民身份证原件", "不动产权证书原件", "购房合同原件"],
+        qr_data="https://hall.example/t/20240506-A023",
+        notice="请留意叫号，过号请重新取号",
+    )
+
+
+def decode_one(data: bytes) -> PrintedJob:
+    [job] = EscPosDecoder().feed(data)
+    assert job.cut
+    return job
 
 
 def ink_rows(image: Image.Image) -> list[int]:
@@ -97,14 +121,54 @@ def test_text_job_uses_the_printers_chinese_font_and_qr(ticket):
     assert data.endswith(FULL_CUT)
 
 
-def test_text_job_in_english(ticket):
-    data = ticket_bytes(ticket, "text", lang="en")
-    assert b"5 people ahead of you" in data
+def test_text_ticket_decodes_to_its_lines_and_qr(ticket):
+    job = decode_one(ticket_bytes(ticket, "text"))
+    lines = job.text_lines
+    for expected in (ticket.hall_name, ticket.service_name, ticket.number,
+                     "您前面还有 5 人等候", "取号时间：2024-05-06 09:12", "办理窗口：3号窗口、5号窗口",
+                     "请携带以下材料（一次性告知）", "扫码查看排队进度", ticket.notice,
+                     *(f"{i}. {m}" for i, m in enumerate(ticket.materials, start=1))):
+        assert expected in lines
+    number = next(b for b in job.blocks if isinstance(b, TextLine) and b.text == ticket.number)
+    assert (number.width, number.height, number.align) == (4, 4, "center")
+    assert job.qr_data == [ticket.qr_data]
+
+
+def test_text_lines_fit_the_paper(ticket):
+    long = TicketPrint(**{**ticket.__dict__, "materials": ["经公证的授权委托书及受托人身份证原件" * 4]})
+    for paper_mm, columns in ((80, 48), (58, 32)):
+        job = decode_one(ticket_bytes(long, "text", paper_mm))
+        normal = [b for b in job.blocks if isinstance(b, TextLine) and b.width == 1]
+        assert max(len(b.text.encode("gb18030")) for b in normal) <= columns
+
+
+def test_a_ticket_taken_in_english_prints_in_english(ticket):
+    """The labels follow the citizen's language; the hall's own words (service, materials,
+    notice) print as the hall wrote them."""
+    priority = TicketPrint(**{**ticket.__dict__, "priority": True})
+    lines = decode_one(ticket_bytes(priority, "text", lang="en")).text_lines
+    for expected in ("5 people ahead of you", "Issued: 2024-05-06 09:12",
+                     "Windows: 3号窗口, 5号窗口", "Please bring (full list)",
+                     "Scan to follow your place in the queue", " PRIORITY ", ticket.service_name,
+                     "1. 居民身份证原件"):
+        assert expected in lines
+    assert not any("您前面" in line or "办理窗口" in line for line in lines)
+    alone = TicketPrint(**{**ticket.__dict__, "ahead": 0, "materials": []})
+    lines = decode_one(ticket_bytes(alone, "text", lang="en")).text_lines
+    assert "Nobody is ahead of you" in lines and "No documents needed" in lines
+
+
+def test_a_raster_ticket_in_english_is_drawn_with_the_english_labels(ticket):
+    job = decode_one(ticket_bytes(ticket, "raster", lang="en"))
+    english = render_raster(ticket, lang="en")
+    assert ImageChops.difference(job.raster.convert("L"), english.convert("L")).getbbox() is None
+    chinese = render_raster(ticket, lang="zh")
+    assert ImageChops.difference(english.convert("L"), chinese.convert("L")).getbbox() is not None
 
 
 def test_unknown_language_mode_and_paper_are_refused(ticket):
-    with pytest.raises(ValueError, match="fr"):
-        labels("fr")
+    with pytest.raises(UnknownLanguage, match="'fr'; expected one of en, zh"):
+        ticket_bytes(ticket, "text", lang="fr")
     with pytest.raises(ValueError, match="pdf"):
         ticket_bytes(ticket, "pdf")
     with pytest.raises(ValueError, match="76 mm"):
