@@ -236,7 +236,34 @@ def run(args: argparse.Namespace) -> int:
     def report(line: str) -> None:
         print(line, flush=True)
 
-    if args.headless or not has_screen():
-        return run_headless(config, out, args, report)
-    return run_windows(config, out, args, report)
+    stopped_by = stop_on_signals()
+    try:
+        if args.headless or not has_screen():
+            return run_headless(config, out, args, report)
+        return run_windows(config, out, args, report)
+    except KeyboardInterrupt:
+        signum = stopped_by[0] if stopped_by else signal.SIGINT
+        report(f"hallq demo: stopped by {signal.Signals(signum).name}; every program it started "
+               "has been stopped")
+        return 128 + signum
+
+
+def stop_on_signals() -> list[int]:
+    """Make SIGTERM (a `timeout`, a `kill`, a service manager) stop the demo as Ctrl-C does: both
+    raise KeyboardInterrupt in the main thread, so the `finally` that stops the hall runs.
+
+    The programs run in sessions of their own and do not see a signal sent to the demo; only
+    that `finally` stops them. A second signal while the hall is stopping is ignored, so the
+    stop itself is not cut short. Returns a list that receives the signal's number."""
+    received: list[int] = []
+
+    def handler(signum: int, _frame: object) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)
+    return received
 
