@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import signal
 import socket
@@ -112,8 +111,8 @@ async def busy_hour(hall: Hall, plan: HourPlan, kiosk_done) -> BusyHour:
 
     def on_minute(minute: int) -> None:
         if minute % 15 == 0:
-            hall.sup.write("wall", json.dumps({"name": f"wall-{minute:03d}min", "shot": True,
-                                               "settle": 0.5}))
+            hall.sup.write("wall", "sleep 0.5")
+            hall.sup.write("wall", f"shot wall-{minute:03d}min")
             hall.strips.render_all_png(hall.out / "led" / f"{minute:03d}min")
             hall.report(f"  hall time +{minute} min: {sum(hour.watch.calls.values())} calls")
 
@@ -141,7 +140,7 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
             "display", "--config", config.path, "--device", wall.id, "--hub", hall.url,
             "--headless", "--voice-out", str(out / "voice"), "--shots", str(out / "wall"),
             "--script", "-"), stdin=True))
-        hall.sup.write("wall", json.dumps({"name": "wall-ready", "until": {"connected": True}}))
+        hall.sup.write("wall", "wait connected")
         hall.sup.start(Program("kiosk", hallq_argv(
             "kiosk", "--config", config.path, "--device", kiosk.id, "--hub", hall.url,
             "--headless", "--printer", f"image://{out / 'tickets'}", "--idle-timeout", "5",
@@ -149,16 +148,17 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
             restart=False))
         report(f"  {citizens} citizens will take a number at the kiosk")
         for device in [d for d in config.devices.values() if d.role == "terminal"][:2]:
-            steps = [{"sleep": plan.real(plan.minutes * 60) / 2}, {"shot": "midway"}]
-            path = out / f"{device.id}-script.json"
-            path.write_text(json.dumps(steps), encoding="utf-8")
+            path = out / f"{device.id}-script.txt"
+            path.write_text(f"sleep {plan.real(plan.minutes * 60) / 2:.1f}\nshot midway\n",
+                            encoding="utf-8")
             hall.sup.start(Program(device.id, hallq_argv(
                 "terminal", "--config", config.path, "--device", device.id, "--hub", hall.url,
                 "--headless", "--script", str(path), "--shots", str(out / "terminals" / device.id)),
                 restart=False))
         kiosk_program = hall.sup.programs["kiosk"]
         asyncio.run(busy_hour(hall, plan, lambda: kiosk_program.finished))
-        hall.sup.write("wall", json.dumps({"name": "wall-final", "shot": True, "settle": 1.0}))
+        hall.sup.write("wall", "sleep 1.0")
+        hall.sup.write("wall", "shot wall-final")
         time.sleep(2.5)  # strips finish flashing; the wall takes its last picture
         hall.sup.retire("wall")
         hall.strips.render_all_png(out / "led")

@@ -67,11 +67,14 @@ def run(args: argparse.Namespace) -> int:
     if not args.script:
         app.run()
         return 0
-    from pathlib import Path
+    from caller.kivyapp import ScriptError, load_script
+    from caller.terminal.script import VERBS, TerminalScript
 
-    from caller.terminal.script import ScriptRunner, load_steps
-
-    runner = ScriptRunner(app, load_steps(args.script), Path(args.shots))
+    try:
+        runner = TerminalScript(app, load_script(args.script, VERBS), args.shots)
+    except ScriptError as e:
+        print(f"hallq terminal: script {args.script}: {e}", file=sys.stderr)
+        return 2
     app.bind(on_start=lambda _a: runner.start())
     app.run()
     return 0 if runner.ok else 1

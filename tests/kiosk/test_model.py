@@ -12,7 +12,7 @@ from caller.hub.engine import Engine
 from drivers.printer import PrinterStatus
 from kiosk.model import KioskState, qr_data, ticket_print
 from kiosk.printing import PrinterAlerts, printer_condition
-from kiosk.script import ScriptError, parse_script
+from kiosk.script import ScriptError, parse
 from kiosk.strings import EN, STAFF, ZH, text, weekday
 from tests.hubproc import DEMO_CONFIG
 
@@ -190,7 +190,8 @@ def test_every_citizen_sentence_exists_in_both_languages():
 
 
 def test_scripts_are_checked_before_they_run():
-    assert parse_script("# a comment\nwait connected\n\nshot home  # first screen\n") == [
-        ("wait", "connected"), ("shot", "home")]
+    steps = parse("# a comment\nwait connected\n\nshot home  # first screen\ntap service:civil\n")
+    assert [(s.verb, s.arg) for s in steps] == [
+        ("wait", {"connected": True}), ("shot", "home"), ("tap", "service:civil")]
     with pytest.raises(ScriptError, match="line 2: unknown step 'click'"):
-        parse_script("wait connected\nclick confirm\n")
+        parse("wait connected\nclick confirm\n")
