@@ -108,8 +108,7 @@ class Step:
     line: int = 0
 
     def __str__(self) -> str:
-        where = f"line {self.line}: " if self.line else ""
-        return f"{where}{self.verb} {json.dumps(self.arg, ensure_ascii=False)}"
+        return f"{self.verb} {json.dumps(self.arg, ensure_ascii=False)}"
 
 
 def parse_step(text: str, verbs: Collection[str], line: int = 0) -> Step | None:
@@ -132,7 +131,7 @@ def parse_step(text: str, verbs: Collection[str], line: int = 0) -> Step | None:
         arg: Any = {name: _value(value.strip())} if name else {}
     else:
         arg = rest
-    return _checked(verb, arg, STEP_TIMEOUT_S, verbs, line)
+    return _checked(verb, arg, STEP_TIMEOUT_S, verbs, line, where)
 
 
 def _value(text: str) -> Any:
@@ -147,9 +146,11 @@ def _value(text: str) -> Any:
     return text
 
 
-def step_from_object(obj: Any, verbs: Collection[str], line: int = 0) -> Step:
-    """A step written as JSON: {"VERB": ARGUMENT} and optionally "timeout": seconds."""
-    where = f"line {line}: " if line else ""
+def step_from_object(obj: Any, verbs: Collection[str], line: int = 0,
+                     unit: str = "line") -> Step:
+    """A step written as JSON: {"VERB": ARGUMENT} and optionally "timeout": seconds. `line` is
+    where it is: a line, or (`unit="step"`) its place in a JSON list."""
+    where = f"{unit} {line}: " if line else ""
     if not isinstance(obj, dict):
         raise ScriptError(f"{where}expected an object like {{\"wait\": {{...}}}}, got {obj!r}")
     keys = [k for k in obj if k != "timeout"]
@@ -159,11 +160,11 @@ def step_from_object(obj: Any, verbs: Collection[str], line: int = 0) -> Step:
     timeout = obj.get("timeout", STEP_TIMEOUT_S)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < 3600:
         raise ScriptError(f"{where}timeout: expected seconds between 0 and 3600, got {timeout!r}")
-    return _checked(keys[0], obj[keys[0]], float(timeout), verbs, line)
+    return _checked(keys[0], obj[keys[0]], float(timeout), verbs, line, where)
 
 
-def _checked(verb: str, arg: Any, timeout: float, verbs: Collection[str], line: int) -> Step:
-    where = f"line {line}: " if line else ""
+def _checked(verb: str, arg: Any, timeout: float, verbs: Collection[str], line: int,
+             where: str) -> Step:
     if verb not in verbs:
         raise ScriptError(f"{where}unknown step {verb!r}; expected one of {', '.join(verbs)}")
     if verb == "wait":
@@ -192,7 +193,10 @@ def parse_script(source: str, verbs: Collection[str]) -> list[Step]:
             listed = json.loads(source)
         except ValueError as e:
             raise ScriptError(f"not valid JSON ({e})") from None
-        return [step_from_object(obj, verbs, number) for number, obj in enumerate(listed, 1)]
+        if not isinstance(listed, list):
+            raise ScriptError("expected a JSON list of steps")
+        return [step_from_object(obj, verbs, number, unit="step")
+                for number, obj in enumerate(listed, 1)]
     steps = (parse_step(text, verbs, number)
              for number, text in enumerate(source.splitlines(), start=1))
     return [step for step in steps if step is not None]

@@ -60,21 +60,21 @@ def run(args: argparse.Namespace) -> int:
 
     prepare(headless=args.headless, size=SIZE)
     use_cjk_font(config.hall.font)
-    from caller.terminal.app import TerminalApp
-
-    app = TerminalApp(config, args.device, window, args.hub, shortcuts, Strings(args.lang),
-                      on_top=not (args.headless or args.no_top))
-    if not args.script:
-        app.run()
-        return 0
     from caller.kivyapp import ScriptError, load_script
+    from caller.terminal.app import TerminalApp
     from caller.terminal.script import VERBS, TerminalScript
 
     try:
-        runner = TerminalScript(app, load_script(args.script, VERBS), args.shots)
+        steps = load_script(args.script, VERBS) if args.script else None
     except ScriptError as e:
         print(f"hallq terminal: script {args.script}: {e}", file=sys.stderr)
         return 2
+    app = TerminalApp(config, args.device, window, args.hub, shortcuts, Strings(args.lang),
+                      on_top=not (args.headless or args.no_top))
+    if steps is None:
+        app.run()
+        return 0
+    runner = TerminalScript(app, steps, args.shots)
     app.bind(on_start=lambda _a: runner.start())
     app.run()
     return 0 if runner.ok else 1

@@ -46,7 +46,8 @@ class WallProcess:
         except HarnessError as e:
             raise WallStepFailed(str(e)) from None
         if "error" in done or "rejected" in done:
-            raise WallStepFailed(f"step {name} failed: {done}")
+            raise WallStepFailed(f"step {name} failed: {done.get('error') or done.get('rejected')}"
+                                 f"\n{self.tail()}")
         return done
 
     def tail(self) -> str:
