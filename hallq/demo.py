@@ -2,9 +2,9 @@
 
 With a screen it opens the kiosk, the TV wall and two window terminals, with the hub,
 the counter bridge and the LED bridge on simulated serial lines, and keypad clerks at
-windows 3–7 so the hall is busy; Ctrl-C stops everything. Without one (`--headless`,
-or no screen found) it runs a scripted busy hour and writes what a person would look
-at into one folder: printed tickets, TV wall screenshots, LED strips, voice WAVs,
+windows 3–7 so the hall is busy; Ctrl-C (or SIGTERM) stops everything. Without one
+(`--headless`, or no screen found) it runs a scripted busy hour and writes what a person
+would look at into one folder: printed tickets, TV wall screenshots, LED strips, voice WAVs,
 the manager's report and a summary that checks they all agree.
 """
 

@@ -104,7 +104,7 @@ class ProcessHarness:
         try:
             return self._lines.get(timeout=timeout)
         except queue.Empty:
-            raise HarnessError(f"{self.name}: printed nothing for {timeout:g} s; "
+            raise HarnessError(f"{self.name}: printed nothing for {timeout:.1f} s; "
                                f"{self.tail()}") from None
 
     def wait_for(self, wanted: Callable[[dict], bool], timeout: float,
@@ -112,7 +112,11 @@ class ProcessHarness:
         """Skip lines until one `wanted` accepts; HarnessError if it ends or times out first."""
         deadline = time.monotonic() + timeout
         while True:
-            line = self.next_line(max(0.0, deadline - time.monotonic()))
+            try:
+                line = self.next_line(max(0.0, deadline - time.monotonic()))
+            except HarnessError:
+                raise HarnessError(f"{self.name}: {what} did not come within {timeout:g} s; "
+                                   f"{self.tail()}") from None
             if line is None:
                 raise HarnessError(f"{self.name} ended before {what}: {self.tail()}")
             if wanted(line):
