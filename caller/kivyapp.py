@@ -280,10 +280,6 @@ class ScriptRunner:
         self._last_frame = 0
         self._event: Any = None
 
-    @classmethod
-    def verbs(cls) -> tuple[str, ...]:
-        return COMMON_VERBS + cls.VERBS
-
     @property
     def ok(self) -> bool:
         return self.exit_code == 0
