@@ -2,9 +2,9 @@
 
 With a screen it opens the kiosk, the TV wall and two window terminals, with the hub,
 the counter bridge and the LED bridge on simulated serial lines, and keypad clerks at
-windows 3–7 so the hall is busy; Ctrl-C stops everything. Without one (`--headless`,
-or no screen found) it runs a scripted busy hour and writes what a person would look
-at into one folder: printed tickets, TV wall screenshots, LED strips, voice WAVs,
+windows 3–7 so the hall is busy; Ctrl-C (or SIGTERM) stops everything. Without one
+(`--headless`, or no screen found) it runs a scripted busy hour and writes what a person
+would look at into one folder: printed tickets, TV wall screenshots, LED strips, voice WAVs,
 the manager's report and a summary that checks they all agree.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import signal
 import socket
@@ -115,8 +114,8 @@ async def busy_hour(hall: Hall, plan: HourPlan, kiosk_done) -> BusyHour:
 
     def on_minute(minute: int) -> None:
         if minute % 15 == 0:
-            hall.sup.write("wall", json.dumps({"name": f"wall-{minute:03d}min", "shot": True,
-                                               "settle": 0.5}))
+            hall.sup.write("wall", "sleep 0.5")
+            hall.sup.write("wall", f"shot wall-{minute:03d}min")
             hall.strips.render_all_png(hall.out / "led" / f"{minute:03d}min")
             hall.report(f"  hall time +{minute} min: {sum(hour.watch.calls.values())} calls")
 
@@ -144,7 +143,7 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
             "display", "--config", config.path, "--device", wall.id, "--hub", hall.url,
             "--headless", "--voice-out", str(out / "voice"), "--shots", str(out / "wall"),
             "--script", "-"), stdin=True))
-        hall.sup.write("wall", json.dumps({"name": "wall-ready", "until": {"connected": True}}))
+        hall.sup.write("wall", "wait connected")
         hall.sup.start(Program("kiosk", hallq_argv(
             "kiosk", "--config", config.path, "--device", kiosk.id, "--hub", hall.url,
             "--headless", "--printer", f"image://{out / 'tickets'}", "--idle-timeout", "5",
@@ -152,16 +151,17 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
             restart=False))
         report(f"  {citizens} citizens will take a number at the kiosk")
         for device in [d for d in config.devices.values() if d.role == Role.TERMINAL][:2]:
-            steps = [{"sleep": plan.real(plan.minutes * 60) / 2}, {"shot": "midway"}]
-            path = out / f"{device.id}-script.json"
-            path.write_text(json.dumps(steps), encoding="utf-8")
+            path = out / f"{device.id}-script.txt"
+            path.write_text(f"sleep {plan.real(plan.minutes * 60) / 2:.1f}\nshot midway\n",
+                            encoding="utf-8")
             hall.sup.start(Program(device.id, hallq_argv(
                 "terminal", "--config", config.path, "--device", device.id, "--hub", hall.url,
                 "--headless", "--script", str(path), "--shots", str(out / "terminals" / device.id)),
                 restart=False))
         kiosk_program = hall.sup.programs["kiosk"]
         asyncio.run(busy_hour(hall, plan, lambda: kiosk_program.finished))
-        hall.sup.write("wall", json.dumps({"name": "wall-final", "shot": True, "settle": 1.0}))
+        hall.sup.write("wall", "sleep 1.0")
+        hall.sup.write("wall", "shot wall-final")
         time.sleep(2.5)  # strips finish flashing; the wall takes its last picture
         hall.sup.retire("wall")
         hall.strips.render_all_png(out / "led")
@@ -236,7 +236,34 @@ def run(args: argparse.Namespace) -> int:
     def report(line: str) -> None:
         print(line, flush=True)
 
-    if args.headless or not has_screen():
-        return run_headless(config, out, args, report)
-    return run_windows(config, out, args, report)
+    stopped_by = stop_on_signals()
+    try:
+        if args.headless or not has_screen():
+            return run_headless(config, out, args, report)
+        return run_windows(config, out, args, report)
+    except KeyboardInterrupt:
+        signum = stopped_by[0] if stopped_by else signal.SIGINT
+        report(f"hallq demo: stopped by {signal.Signals(signum).name}; every program it started "
+               "has been stopped")
+        return 128 + signum
+
+
+def stop_on_signals() -> list[int]:
+    """Make SIGTERM (a `timeout`, a `kill`, a service manager) stop the demo as Ctrl-C does: both
+    raise KeyboardInterrupt in the main thread, so the `finally` that stops the hall runs.
+
+    The programs run in sessions of their own and do not see a signal sent to the demo; only
+    that `finally` stops them. A second signal while the hall is stopping is ignored, so the
+    stop itself is not cut short. Returns a list that receives the signal's number."""
+    received: list[int] = []
+
+    def handler(signum: int, _frame: object) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)
+    return received
 

@@ -65,8 +65,9 @@ def write_summary(config: HallConfig, out: Path, strips: dict[int, str],
                     for w in windows if w["id"] in led.options["strips"]
                     and strips.get(led.options["strips"][w["id"]]) not in expected_strip(w, idle)]
     wall_record = out / "wall" / "record.json"
-    wall_texts = json.loads(wall_record.read_text(encoding="utf-8")).get("wall-final", {}).get(
-        "texts", []) if wall_record.exists() else []
+    wall_shots = json.loads(wall_record.read_text(encoding="utf-8"))["shots"] \
+        if wall_record.exists() else {}
+    wall_texts = wall_shots.get("wall-final", {}).get("texts", [])
     newest_number = json.loads(newest[0])["ticket"]["number"] if newest else None
     checks = [
         check("every issued ticket was printed", issued == printed,

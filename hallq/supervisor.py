@@ -7,17 +7,16 @@ it was started as a one-shot job.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from hallq.harness.process import ProcessHarness, hallq_argv
+
+__all__ = ["Program", "Supervisor", "hallq_argv"]
 
 log = logging.getLogger("hallq.supervisor")
 
@@ -29,7 +28,7 @@ class Program:
     restart: bool = True  # False for one-shot jobs (a scripted kiosk run)
     stdin: bool = False  # give it a pipe the supervisor can write to
     env: dict[str, str] = field(default_factory=dict)
-    proc: subprocess.Popen | None = None
+    harness: ProcessHarness | None = None
     restarts: int = 0
     exit_codes: list[int] = field(default_factory=list)
     finished: bool = False  # exited and will not be restarted
@@ -56,49 +55,35 @@ class Supervisor:
         return program
 
     def _spawn(self, program: Program) -> None:
-        logfile = open(self.log_dir / f"{program.name}.log", "a", encoding="utf-8")  # noqa: SIM115
-        program.proc = subprocess.Popen(
-            program.argv, stdout=logfile, stderr=subprocess.STDOUT,
-            stdin=subprocess.PIPE if program.stdin else subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **program.env},
-            text=True, start_new_session=True)
-        logfile.close()
+        program.harness = ProcessHarness(program.argv, self.log_dir / f"{program.name}.log",
+                                         stdin=program.stdin, env=program.env).start()
 
     def write(self, name: str, line: str) -> None:
         """Send a line to a program's standard input."""
-        proc = self.programs[name].proc
-        if proc and proc.stdin and proc.poll() is None:
-            try:
-                proc.stdin.write(line.rstrip("\n") + "\n")
-                proc.stdin.flush()
-            except (BrokenPipeError, OSError):
-                self.on_report(f"[{name}] cannot be written to (exited)")
+        harness = self.programs[name].harness
+        if harness is not None and not harness.write(line):
+            self.on_report(f"[{name}] cannot be written to (exited)")
 
     def retire(self, name: str, timeout: float = 30.0) -> int | None:
         """Let a program finish on purpose: no restart, end of its input, wait for it."""
         with self._lock:
             program = self.programs[name]
             program.restart = False
-        proc = program.proc
-        if proc and proc.stdin:
-            with contextlib.suppress(BrokenPipeError, OSError):
-                proc.stdin.close()
+        if program.harness is not None:
+            program.harness.close_input()
         return self.wait(name, timeout)
 
     def wait(self, name: str, timeout: float | None = None) -> int | None:
-        proc = self.programs[name].proc
-        try:
-            return proc.wait(timeout) if proc else None
-        except subprocess.TimeoutExpired:
-            return None
+        harness = self.programs[name].harness
+        return harness.wait(timeout) if harness is not None else None
 
     def _watch(self) -> None:
         while not self._stopping.wait(0.2):
             with self._lock:
                 for program in self.programs.values():
-                    if program.proc is None or program.finished or self._stopping.is_set():
+                    if program.harness is None or program.finished or self._stopping.is_set():
                         continue
-                    code = program.proc.poll()
+                    code = program.harness.proc.poll()
                     if code is None:
                         continue
                     program.exit_codes.append(code)
@@ -116,25 +101,15 @@ class Supervisor:
                     self._spawn(program)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM every program (newest first), then SIGKILL what is left."""
+        """SIGTERM every program (newest first), then SIGKILL what is left after `timeout`."""
         self._stopping.set()
         with self._lock:
             running = [p for p in reversed(self.programs.values())
-                       if p.proc and p.proc.poll() is None]
+                       if p.harness is not None and p.harness.running]
             for p in running:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(p.proc.pid, signal.SIGTERM)
+                p.harness.terminate()
             deadline = time.monotonic() + timeout
             for p in running:
-                try:
-                    p.proc.wait(max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
+                if p.harness.wait(max(0.1, deadline - time.monotonic())) is None:
                     self.on_report(f"[{p.name}] did not stop; killing it")
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(p.proc.pid, signal.SIGKILL)
-                    p.proc.wait(5)
-
-
-def hallq_argv(*args: str) -> list[str]:
-    """The command line that runs `hallq ARGS` with this Python."""
-    return [sys.executable, "-m", "hallq", *args]
+                    p.harness.kill()

@@ -82,14 +82,14 @@ def run(args: argparse.Namespace) -> int:
     prepare(headless=args.headless, size=size, fullscreen=not (args.windowed or args.headless))
     use_cjk_font(font)
     from kiosk.app import KioskApp, KioskSettings  # imports Kivy's window: after prepare()
-    from kiosk.script import ScriptError, parse_script
-    from kiosk.script_runner import ScriptRunner
+    from kiosk.script import ScriptError, load
+    from kiosk.script_runner import KioskScript
 
     script = None
     if args.script is not None:
         try:
-            script = ScriptRunner(parse_script(args.script.read_text(encoding="utf-8")), args.shots)
-        except (OSError, ScriptError) as e:
+            script = KioskScript(None, load(args.script), args.shots)
+        except ScriptError as e:
             return _fail(f"script {args.script}: {e}")
 
     settings = KioskSettings(

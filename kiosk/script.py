@@ -1,43 +1,41 @@
-"""Drive the running kiosk from a script, for tests, the bench and demos (`--script`).
+"""The kiosk's verbs and conditions for the shared headless script grammar (docs/scripts.md,
+`caller.kivyapp`), for tests, the bench and demos (`--script`). For example:
 
-A script is a text file, one step per line (`#` starts a comment):
-
-    wait connected            # wait until the condition holds (30 s at most)
-    shot home                 # screenshot SHOTS/home.png + what is on screen, SHOTS/home.json
+    wait connected            # wait until the condition holds (60 s at most)
+    shot home                 # SHOTS/home.png, and what is on screen in SHOTS/home.json
     tap service:civil         # wait until the widget is shown and enabled, then press it
     wait screen confirm
     tap confirm
-    wait printed 1
+    wait printed 1            # a number means "at least"
     sleep 0.5
 
-Conditions: `screen NAME`, `connected`, `offline`, `printed N` (N print jobs finished),
-`printer ok|low|out|offline`, `text SUBSTRING` (shown somewhere), `alerted KIND` (the hub
-accepted a report_alert of that kind), `enabled ID`, `disabled ID`. Widget ids are the
-`kiosk_id`s the screens give their widgets. At the end SHOTS/run.json says whether every
-step passed, plus the print timings, the alerts sent and the hub's replies; the app then
-stops. Parsing is here (no Kivy); `kiosk.script_runner` runs the steps in the app.
+The kiosk's verb: `tap ID` (widget ids are the `kiosk_id`s the screens give their widgets).
+What `wait` compares: `screen`, `connected` (a number can be taken), `connection`, `printed`
+(print jobs finished), `printer` (ok|low|out|offline), `lang`; and its own conditions:
+`offline`, `text SUBSTRING` (shown somewhere), `alerted KIND` (the hub accepted a
+report_alert of that kind), `enabled ID`, `disabled ID`. SHOTS/record.json also holds the
+print timings, the alerts sent and the hub's replies. Parsing needs no Kivy;
+`kiosk.script_runner` runs the steps in the app.
 """
 
 from __future__ import annotations
 
-from caller.core.errors import HallqError
+from pathlib import Path
+from queue import Queue
 
-VERBS = ("wait", "tap", "shot", "sleep")
+from caller.kivyapp import COMMON_VERBS, ScriptError, Step, load_script, parse_script
+
+APP_VERBS = ("tap",)
+CONDITIONS = ("offline", "text", "alerted", "enabled", "disabled")
+VERBS = COMMON_VERBS + APP_VERBS
+
+__all__ = ["APP_VERBS", "CONDITIONS", "VERBS", "ScriptError", "load", "parse"]
 
 
-class ScriptError(HallqError, ValueError):
-    """A script line that cannot be run."""
+def parse(source: str) -> list[Step]:
+    """A kiosk script's steps; ScriptError names the line that is wrong."""
+    return parse_script(source, VERBS)
 
 
-def parse_script(source: str) -> list[tuple[str, str]]:
-    steps = []
-    for number, raw in enumerate(source.splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        verb, _, arg = line.partition(" ")
-        if verb not in VERBS:
-            raise ScriptError(f"line {number}: unknown step {verb!r}; expected one of "
-                              + ", ".join(VERBS))
-        steps.append((verb, arg.strip()))
-    return steps
+def load(path: str | Path) -> Queue:
+    return load_script(path, VERBS)

@@ -1,9 +1,13 @@
 """The README's first command, in its short form: the whole hall runs headless and what
-it leaves behind agrees with itself."""
+it leaves behind agrees with itself; and a SIGTERM stops it without leaving orphans."""
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -31,3 +35,60 @@ def test_headless_demo_runs_a_busy_hour(tmp_path):
     assert wall.size == (1920, 1080) and wall.convert("L").getextrema() != (0, 0)
     assert (out / "report.xlsx").stat().st_size > 0
     assert "✅" in (out / "summary.md").read_text(encoding="utf-8")
+
+
+def _sessions() -> dict[int, int]:
+    """Every live process on this machine: pid -> session id (Linux /proc)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] != "Z":  # state; a zombie is dead already
+            found[int(entry.name)] = int(fields[3])  # session id
+    return found
+
+
+def test_sigterm_stops_every_program_the_demo_started(tmp_path):
+    demo = subprocess.Popen([sys.executable, "-m", "hallq", "demo", "--headless", "--quick",
+                             "--out", str(tmp_path / "demo")], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    children: set[int] = set()
+    try:
+        seen = []
+        for line in demo.stdout:  # the demo says so once the hall's programs are started
+            seen.append(line)
+            if "citizens will take a number" in line:
+                break
+        # hub, counter, LED bridge, wall, kiosk and two terminals, each in a session of its own
+        deadline = time.monotonic() + 30
+        while len(children) < 7 and time.monotonic() < deadline and demo.poll() is None:
+            children = {pid for pid, sid in _sessions().items()
+                        if pid == sid and _parent(pid) == demo.pid}
+            time.sleep(0.1)
+        assert demo.poll() is None and len(children) == 7, "".join(seen)
+        demo.send_signal(signal.SIGTERM)
+        rest = demo.stdout.read()
+        assert demo.wait(60) == 128 + signal.SIGTERM, rest
+        assert "stopped by SIGTERM" in rest
+        survivors = {pid for pid, sid in _sessions().items() if sid in children}
+        assert not survivors, survivors
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait(10)
+        demo.stdout.close()
+        for pid, sid in _sessions().items():  # a failed run leaves no orphans behind either
+            if sid in children:
+                os.kill(pid, signal.SIGKILL)
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return None

@@ -48,18 +48,21 @@ def run(args: argparse.Namespace) -> int:
 
     prepare(headless=args.headless, size=SIZE)
     use_cjk_font(config.hall.font)
+    from caller.kivyapp import ScriptError, load_script
     from caller.terminal.app import TerminalApp
+    from caller.terminal.script import VERBS, TerminalScript
 
+    try:
+        steps = load_script(args.script, VERBS) if args.script else None
+    except ScriptError as e:
+        print(f"hallq terminal: script {args.script}: {e}", file=sys.stderr)
+        return 2
     app = TerminalApp(config, args.device, window, args.hub, options.shortcuts, strings(args.lang),
                       on_top=not (args.headless or args.no_top))
-    if not args.script:
+    if steps is None:
         app.run()
         return 0
-    from pathlib import Path
-
-    from caller.terminal.script import ScriptRunner, load_steps
-
-    runner = ScriptRunner(app, load_steps(args.script), Path(args.shots))
+    runner = TerminalScript(app, steps, args.shots)
     app.bind(on_start=lambda _a: runner.start())
     app.run()
     return 0 if runner.ok else 1

@@ -87,9 +87,14 @@ def run(args: argparse.Namespace) -> int:
     if args.shots:
         from kivy.clock import Clock
 
-        from display.wall.script import ScriptRunner, load_script
+        from caller.kivyapp import ScriptError
+        from display.wall.script import WallScript, load
 
-        runner = ScriptRunner(app, load_script(args.script), args.shots)
+        try:
+            runner = WallScript(app, load(args.script), args.shots)
+        except ScriptError as e:
+            print(f"hallq display: script {args.script}: {e}", file=sys.stderr)
+            return 2
         Clock.schedule_once(lambda _dt: runner.start(), 0)
     app.run()
     if runner is None:

@@ -15,26 +15,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from caller.core.config import default_config_path
-from hallq.harness.hub import REPO, HubProcess
+from hallq.harness.hub import HubProcess
+from hallq.harness.kiosk import KioskProcess
 
 SERVICE = "family"  # 计生服务: no daily cap in the demo hall
 HALL_MONDAY_9AM = "2026-11-23T09:00:00+08:00"
 
 
-def _script(n: int) -> str:
+def _steps(n: int) -> list[str]:
     steps = ["wait connected"]
     for i in range(1, n + 1):
         steps += [f"tap service:{SERVICE}", "wait screen confirm", "tap confirm",
                   f"wait printed {i}", "tap done", "wait screen home"]
-    return "\n".join(steps) + "\n"
+    return steps
 
 
 def _ms(ns: list[int]) -> dict:
@@ -48,20 +47,14 @@ def measure(n: int = 50) -> dict:
     """Take `n` numbers on a headless kiosk; return the tap-to-printed times in ms."""
     with tempfile.TemporaryDirectory(prefix="hallq-bench-print-") as tmp:
         work = Path(tmp)
-        (work / "script.txt").write_text(_script(n), encoding="utf-8")
         printer = work / "tickets"
         with HubProcess(default_config_path(), work / "hall.db", HALL_MONDAY_9AM,
-                        extra=["--log-level", "WARNING"]) as hub:
-            kiosk = subprocess.run(
-                [sys.executable, "-m", "hallq", "kiosk", "--config", str(default_config_path()),
-                 "--device", "kiosk-1", "--hub", hub.url, "--headless", "--size", "1920x1080",
-                 "--printer", f"image://{printer}", "--script", str(work / "script.txt"),
-                 "--shots", str(work / "shots")],
-                cwd=REPO, capture_output=True, text=True, timeout=60 + 10 * n,
-                env={**os.environ, "KIVY_NO_CONSOLELOG": "1"})
-        run = json.loads((work / "shots" / "run.json").read_text(encoding="utf-8"))
-        if kiosk.returncode != 0 or not run["ok"]:
-            raise RuntimeError(f"the kiosk script failed: {run.get('error') or kiosk.stderr[-2000:]}")
+                        extra=["--log-level", "WARNING"]) as hub, \
+                KioskProcess(hub.url, work / "shots", _steps(n),
+                             printer=f"image://{printer}") as kiosk:
+            code, run = kiosk.finish(timeout=60 + 10 * n)
+            if code != 0 or not run["ok"]:
+                raise RuntimeError(f"the kiosk script failed: {run['error']}\n{kiosk.log()}")
         to_reply, to_last_byte, to_result, sizes = [], [], [], []
         for timing in run["timings"]:
             [job] = printer.glob(f"*-{timing['number']}.bin")

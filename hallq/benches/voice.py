@@ -69,8 +69,7 @@ def measure(n: int = 20, config: str | None = None) -> dict:
                                str(work / "voice"), config=config)
             wall.step("ready", {"connected": True, "voice.ready": True}, timeout=WAIT_S)
             pressed = asyncio.run(_press(url, config, n, work / "voice"))
-            done = wall.step("done", {"voice.spoken": n, "voice.idle": True}, timings=True,
-                             timeout=WAIT_S)
+            done = wall.step("done", {"voice.spoken": n, "voice.idle": True}, timeout=WAIT_S)
         finally:
             if wall is not None:
                 wall.close()

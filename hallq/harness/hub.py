@@ -3,16 +3,14 @@ and tools that need a hall running beside them."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from hallq.harness.process import REPO, ProcessHarness, hallq_argv
+
+__all__ = ["REPO", "HubProcess"]
 
 
 @dataclass
@@ -22,55 +20,49 @@ class HubProcess:
     start_time: str | None = None  # a hall clock starting at this ISO time
     port: int = 0  # 0: a free port (kept across restarts once known)
     extra: list[str] = field(default_factory=list)
-    proc: subprocess.Popen | None = None
-    log_path: Path | None = None
+    harness: ProcessHarness | None = None
     ready_s: float = 0.0  # from spawning to the hub saying it listens
 
     @property
     def url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/"
 
+    @property
+    def log_path(self) -> Path:
+        return self.db.with_suffix(".log")
+
+    @property
+    def proc(self) -> subprocess.Popen | None:
+        return self.harness.proc if self.harness is not None else None
+
     def start(self) -> HubProcess:
-        cmd = [sys.executable, "-m", "hallq", "hub", "--config", str(self.config),
-               "--db", str(self.db), "--port", str(self.port), *self.extra]
+        """Start it (again: on the same port) and wait until it says it listens."""
+        argv = hallq_argv("hub", "--config", str(self.config), "--db", str(self.db),
+                          "--port", str(self.port), *self.extra)
         if self.start_time:
-            cmd += ["--start-time", self.start_time]
-        self.log_path = self.db.with_suffix(".log")
+            argv += ["--start-time", self.start_time]
+        self.harness = ProcessHarness(argv, self.log_path, follow=True)
         started = time.perf_counter()
-        with open(self.log_path, "a") as log:
-            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True,
-                                         cwd=REPO, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        line = self.proc.stdout.readline()
+        self.harness.start(ready=lambda line: "port" in line, timeout=30)
         self.ready_s = time.perf_counter() - started
-        if not line:
-            raise RuntimeError(f"hub did not start: {self.log_path.read_text()[-2000:]}")
-        self.port = json.loads(line)["port"]
+        self.port = self.harness.ready_line["port"]
         return self
 
     def rss_mb(self) -> float:
         """Resident memory of the hub process (Linux)."""
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+        for line in Path(f"/proc/{self.harness.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
         return float("nan")
 
     def kill(self) -> None:
         """SIGKILL: the hub gets no chance to clean up."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
+        if self.harness is not None:
+            self.harness.kill()
 
     def stop(self) -> int | None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if self.proc and self.proc.stdout:
-            self.proc.stdout.close()
-        return self.proc.returncode if self.proc else None
+        """SIGTERM (the hub closes its clients and the database), SIGKILL if it hangs."""
+        return self.harness.stop() if self.harness is not None else None
 
     def __enter__(self) -> HubProcess:
         return self.start()

@@ -13,7 +13,7 @@ from caller.hub.engine import Engine
 from drivers.printer import PrinterStatus
 from kiosk.model import KioskState, qr_data, ticket_print
 from kiosk.printing import PrinterAlerts, describe_status, print_error, printer_condition
-from kiosk.script import ScriptError, parse_script
+from kiosk.script import ScriptError, parse
 from kiosk.strings import clock_date, words
 from tests.hubproc import DEMO_CONFIG
 
@@ -204,7 +204,8 @@ def test_the_printer_state_is_worded_by_the_kiosk_in_the_screens_language():
 
 
 def test_scripts_are_checked_before_they_run():
-    assert parse_script("# a comment\nwait connected\n\nshot home  # first screen\n") == [
-        ("wait", "connected"), ("shot", "home")]
+    steps = parse("# a comment\nwait connected\n\nshot home  # first screen\ntap service:civil\n")
+    assert [(s.verb, s.arg) for s in steps] == [
+        ("wait", {"connected": True}), ("shot", "home"), ("tap", "service:civil")]
     with pytest.raises(ScriptError, match="line 2: unknown step 'click'"):
-        parse_script("wait connected\nclick confirm\n")
+        parse("wait connected\nclick confirm\n")

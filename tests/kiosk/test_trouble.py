@@ -61,7 +61,7 @@ def admin_watching(hub_url: str, tmp_path: Path, steps: list[str], until: set[st
         asyncio.run(asyncio.wait_for(watch(), WAIT_S))
     except BaseException:
         if "kiosk" in box:
-            box["kiosk"].kill()
+            box["kiosk"].stop()
         raise
     finally:
         if "operator" in box:

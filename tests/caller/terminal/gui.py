@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import sys
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,8 @@ from PIL import Image
 
 from caller.core.client import HubClient
 from caller.core.config import load_config
-from tests.hubproc import DEMO_CONFIG, REPO
+from hallq.harness.process import ProcessHarness, hallq_argv
+from tests.hubproc import DEMO_CONFIG
 
 CFG = load_config(DEMO_CONFIG)
 RUN_TIMEOUT_S = 60
@@ -22,7 +22,7 @@ RUN_TIMEOUT_S = 60
 
 @dataclass
 class Run:
-    returncode: int
+    returncode: int | None
     record: dict
     stderr: str
     out: Path
@@ -32,8 +32,8 @@ class Run:
         return self.record["shots"]
 
     def check(self) -> Run:
-        assert self.returncode == 0 and not self.record["errors"], (self.record["errors"],
-                                                                    self.stderr[-3000:])
+        assert self.returncode == 0 and self.record["ok"], (self.record["error"],
+                                                            self.stderr[-3000:])
         return self
 
     def texts(self, shot: str) -> str:
@@ -51,29 +51,23 @@ async def run_terminal(hub_url: str, out: Path, steps: list[dict], *, device: st
     out.mkdir(parents=True, exist_ok=True)
     script = out / "steps.json"
     script.write_text(json.dumps(steps, ensure_ascii=False), encoding="utf-8")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hallq", "terminal", "--config", str(config), "--device", device,
-        "--hub", hub_url, "--headless", "--shots", str(out), "--script", str(script),
-        cwd=REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    stderr_task = asyncio.create_task(proc.stderr.read())
+    terminal = ProcessHarness(
+        hallq_argv("terminal", "--config", str(config), "--device", device, "--hub", hub_url,
+                   "--headless", "--shots", str(out), "--script", str(script)),
+        out / "terminal.log", follow=True).start()
     try:
-        async def follow() -> None:
-            async for line in proc.stdout:
-                with contextlib.suppress(ValueError):
-                    mark = json.loads(line).get("mark")
-                    if mark and on_mark is not None:
-                        await on_mark(mark)
-            await proc.wait()
-        await asyncio.wait_for(follow(), RUN_TIMEOUT_S)
+        deadline = time.monotonic() + RUN_TIMEOUT_S
+        while (line := await asyncio.to_thread(
+                terminal.next_line, max(0.1, deadline - time.monotonic()))) is not None:
+            if line.get("mark") and on_mark is not None:
+                await on_mark(line["mark"])
+        await asyncio.to_thread(terminal.wait, 10)  # it ends by itself after its script
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    stderr = (await stderr_task).decode("utf-8", "replace")
+        code = await asyncio.to_thread(terminal.stop)
     record_path = out / "record.json"
     record = (json.loads(record_path.read_text(encoding="utf-8")) if record_path.exists()
-              else {"shots": {}, "errors": ["no record.json"]})
-    return Run(proc.returncode, record, stderr, out)
+              else {"ok": False, "error": "no record.json", "shots": {}})
+    return Run(code, record, terminal.tail(), out)
 
 
 def client(hub_url: str, device: str, **kw) -> HubClient:

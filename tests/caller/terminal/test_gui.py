@@ -212,7 +212,6 @@ def test_the_terminal_shows_a_lost_hub_and_recovers_by_itself(hub_process, tmp_p
     def cut_power() -> None:
         # SIGKILL, as in a power cut (a graceful stop also waits for connected clients to leave)
         hub_process.kill()
-        hub_process.proc.stdout.close()
 
     async def on_mark(mark: str) -> None:
         if mark == "serving":

@@ -4,6 +4,7 @@ real clients; what it shows is read from its screenshots and its reported texts.
 from __future__ import annotations
 
 import asyncio
+import json
 import wave
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -239,3 +240,21 @@ def test_the_voice_benchmark_reports_its_spans_in_order():
     assert 0 < median["press_to_event"] <= median["press_to_first_sample"] \
         <= median["press_to_written"]
     assert result["command"] == "python -m hallq.benches.voice --calls 3"
+
+
+def test_a_wrong_line_on_stdin_is_rejected_and_the_wall_goes_on(hub_process, tmp_path):
+    wall = _WallProcess(hub_process.url, tmp_path / "stdin", "--size", "960x540", "--no-voice",
+                        config=str(DEMO_CONFIG))
+    try:
+        assert wall.harness.write("tap somewhere")  # the wall has no tap verb
+        rejected = wall.harness.wait_for(lambda line: "rejected" in line, STEP_TIMEOUT_S)
+        assert rejected["rejected"].startswith("line 1: unknown step 'tap'")
+        ready = wall.step("ready", {"connected": True})
+        assert ready["status"]["connected"] is True
+        with pytest.raises(WallStepFailed, match="unknown condition 'conected'"):
+            wall.step("typo", {"conected": True})
+    finally:
+        code = wall.close()
+    assert code == 1  # a step failed: the run ends with its reason in record.json
+    record = json.loads((tmp_path / "stdin" / "record.json").read_text(encoding="utf-8"))
+    assert record["ok"] is False and "unknown condition 'conected'" in record["error"]
