@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 from drivers.printer.decode import EscPosDecoder, PrintedJob
-from drivers.printer.ticket import TicketPrint, ticket_bytes
 from kiosk.model import ticket_print
+from kiosk.ticket import TicketPrint
+from kiosk.ticket_layout import ticket_bytes
 
 CUT = "\x1dV\x00"  # GS V 0: full cut
 POWER_OFF = "\x10\x14\x02\x01\x08"  # DLE DC4 2 1 8: power off
