@@ -28,6 +28,7 @@ ZH = {
     "unknown_alert": "没有这条待处理的提醒：{detail}",
     "unknown_case": "没有这个未结的差评整改记录：{detail}",
     "case_not_called_back": "请先完成回访，再办结差评整改",
+    "rate_limited": "操作过于频繁，请 {detail} 秒后再试",
     "storage_error": "系统存储故障，本次操作未生效，请稍后重试",
     "internal_error": "系统内部错误，本次操作未生效",
     # reasons and notices
@@ -38,6 +39,7 @@ ZH = {
     "cap_daily": "{service}今天的号已取完（每日限 {cap} 个）",
     "cap_segment": "{service}本时段的号已取完，请 {next} 以后再来",
     "cap_range": "{service}今天的号码已用完",
+    "device_too_slow": "设备 {device} 长时间没有接收数据，连接已断开（可能死机或网络故障）",
     "bad_rating": "{window_name}收到{level_name}评价（{number}号，工号 {staff}），请第一时间到现场处理",
 }
 
