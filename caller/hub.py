@@ -38,7 +38,7 @@ from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from caller import protocol
+from caller import limits, protocol
 from caller.config import Device, HallConfig
 from caller.engine import Engine
 from caller.limits import HelloGuard, RateLimiter
@@ -278,20 +278,14 @@ class Hub:
             return None
         except ConnectionClosed:
             return None
-        if self._hellos.locked(address, hello.device):
-            await conn.close(protocol.CLOSE_UNAUTHORISED, "too many attempts")
+        if self._hellos.busy(address):
+            await conn.close(protocol.CLOSE_TOO_SLOW, "too many attempts, try later")
             return None
         device = self.config.devices.get(hello.device)
         expected = device.token.encode() if device else b"\0" * 32
         if not hmac.compare_digest(expected, hello.token.encode()) or device is None:
-            lockout = self._hellos.failed(address, hello.device)
-            await conn.close(protocol.CLOSE_UNAUTHORISED, "unauthorised")
-            fields = {"device": for_log(hello.device), "address": address}
-            if lockout:
-                log.warning("refused device; locked out", extra={"fields": {
-                    **fields, "lockout_s": lockout}})
-            else:
-                log.warning("refused device", extra={"fields": fields})
+            await self._refuse(conn, address, hello.device if device else None,
+                               for_log(hello.device))
             return None
         session = Session(conn, device, protocol.audience(device.role, device.windows))
         done = asyncio.get_running_loop().create_future()
@@ -304,6 +298,23 @@ class Hub:
         log.info("device connected", extra={"fields": {"device": device.id, "role": device.role,
                                                        "since": hello.since}})
         return session
+
+    async def _refuse(self, conn: ServerConnection, address: str, device: str | None,
+                      shown: str) -> None:
+        """Refuse a wrong token, after the backoff it has earned (logged when it starts)."""
+        delay = self._hellos.failed(address, device)
+        fields = {"device": shown, "address": address}
+        if delay:
+            if delay == limits.HELLO_DELAY_S[0]:
+                log.warning("failed hellos: backing off", extra={"fields": fields})
+            self._hellos.hold(address)
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                self._hellos.release(address)
+        else:
+            log.warning("refused device", extra={"fields": fields})
+        await conn.close(protocol.CLOSE_UNAUTHORISED, "unauthorised")
 
     async def _on_frame(self, session: Session, frame: str | bytes) -> None:
         rid = None
@@ -591,8 +602,6 @@ class Hub:
             errors[rid] = message
             while len(errors) > ERROR_CACHE_PER_DEVICE:
                 errors.popitem(last=False)
-        if "snapshot" in message:
-            message["snapshot"] = protocol.snapshot_for(message["snapshot"], item.session.audience)
         self._push(item.waiters, protocol.encode(message))
 
     def _welcome(self, item: _Item, now: datetime) -> None:
@@ -607,7 +616,7 @@ class Hub:
                    "role": device.role, "windows": list(device.windows),
                    "options": device.options, "seq": last,
                    "now": now.isoformat(timespec="milliseconds"), "replay": replay,
-                   "snapshot": protocol.snapshot_for(self._snapshot(now), session.audience)}
+                   "snapshot": self._snapshot(now)}
         broadcast([session.conn], protocol.encode(welcome))
         if replay and since < last:
             session.backlog = []

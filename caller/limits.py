@@ -1,4 +1,4 @@
-"""Limits per device and per address: rate limits on commands and a lockout after
+"""Limits per device and per address: rate limits on commands and a backoff after
 failed hellos. Pure bookkeeping on a monotonic clock; the hub decides what to refuse.
 
 The defaults are documented in `docs/protocol.md` ("Limits").
@@ -17,18 +17,23 @@ class Rate:
     burst: int  # how many may come at once
 
 
-# Commands that reach the writer, per role; a few commands have a tighter limit of their own.
+# Commands that reach the writer (and `stats`), per device by role; a few commands have a
+# tighter limit of their own. Far above what a person at a device can do.
 ROLE_RATES: dict[str, Rate] = {
-    "kiosk": Rate(5, 20), "display": Rate(5, 20), "led": Rate(5, 20), "evaluator": Rate(10, 30),
-    "terminal": Rate(20, 50), "counter": Rate(40, 100), "admin": Rate(50, 200),
+    "kiosk": Rate(20, 50), "display": Rate(10, 30), "led": Rate(10, 30),
+    "evaluator": Rate(20, 50), "terminal": Rate(50, 100), "counter": Rate(100, 200),
+    "admin": Rate(100, 300),
 }
+DEFAULT_RATE = Rate(10, 30)
 COMMAND_RATES: dict[str, Rate] = {
-    "issue_ticket": Rate(1, 30),  # a kiosk prints a ticket every few seconds at most
-    "report_alert": Rate(0.2, 5),
+    "issue_ticket": Rate(10, 60),
+    "report_alert": Rate(0.5, 10),
 }
-HELLO_FREE_FAILURES = 10  # wrong tokens per (address, device) before the lockout
+HELLO_FREE_FAILURES = 20  # wrong tokens per (address, device) in the window before backoff
+HELLO_UNKNOWN_FREE = 200  # hellos per address naming no device of this hall, in the window
 HELLO_FAILURE_WINDOW_S = 60.0
-HELLO_LOCKOUT_S = (5.0, 300.0)  # first lockout, longest (doubling in between)
+HELLO_DELAY_S = (0.5, 5.0)  # the first delayed refusal, the longest (doubling in between)
+HELLO_DELAYED_MAX = 4  # delayed refusals at once per address; more are turned away unchecked
 TRACKED_KEYS_MAX = 10_000  # forget the oldest keys beyond this (memory bound)
 
 
@@ -47,7 +52,7 @@ class RateLimiter:
 
     def allow(self, device: str, role: str, command: str) -> float:
         """0 when the command may run now; otherwise the seconds until it may."""
-        wait = self._take((device, "*"), ROLE_RATES.get(role, Rate(5, 20)))
+        wait = self._take((device, "*"), ROLE_RATES.get(role, DEFAULT_RATE))
         rate = COMMAND_RATES.get(command)
         if not wait and rate is not None:
             wait = self._take((device, command), rate)
@@ -69,39 +74,42 @@ class RateLimiter:
 
 
 @dataclass
-class _Failures:
-    times: list[float] = field(default_factory=list)
-    locked_until: float = 0.0
-    lockouts: int = 0
-
-
-@dataclass
 class HelloGuard:
-    """Counts wrong tokens per (address, device); past `HELLO_FREE_FAILURES` in the window
-    the pair is locked out, and while locked every hello for it is refused unchecked,
-    so guessing gains nothing. Each new lockout lasts twice the last one."""
+    """Backoff after failed hellos. Past the free failures in the window, each refusal of
+    a wrong token to (address, device) is delayed, twice as long as the one before; an
+    address may hold only `HELLO_DELAYED_MAX` delayed refusals at once, and its further
+    hellos are turned away before their token is checked. So a guesser gets a few tries
+    per `HELLO_DELAY_S[1]` seconds at most, while the right token is never delayed."""
 
     clock: Callable[[], float] = time.monotonic
-    _keys: dict[tuple[str, str], _Failures] = field(default_factory=dict)
+    _failures: dict[tuple[str, str | None], list[float]] = field(default_factory=dict)
+    _delayed: dict[str, int] = field(default_factory=dict)
 
-    def locked(self, address: str, device: str) -> bool:
-        entry = self._keys.get((address, device))
-        return entry is not None and entry.locked_until > self.clock()
+    def busy(self, address: str) -> bool:
+        return self._delayed.get(address, 0) >= HELLO_DELAYED_MAX
 
-    def failed(self, address: str, device: str) -> float:
-        """Count a wrong token; return the lockout it starts in seconds (0: none)."""
+    def failed(self, address: str, device: str | None) -> float:
+        """Count a refused hello (device None: no such device); return the seconds to wait
+        before refusing it (0: at once)."""
         now = self.clock()
         key = (address, device)
-        entry = self._keys.pop(key, None) or _Failures()
-        self._keys[key] = entry  # most recent last, so the oldest are forgotten first
-        if len(self._keys) > TRACKED_KEYS_MAX:
-            self._keys.pop(next(iter(self._keys)))
-        entry.times = [t for t in entry.times if now - t < HELLO_FAILURE_WINDOW_S] + [now]
-        if len(entry.times) <= HELLO_FREE_FAILURES:
+        times = [t for t in self._failures.pop(key, []) if now - t < HELLO_FAILURE_WINDOW_S]
+        times.append(now)
+        self._failures[key] = times  # most recent last, so the oldest are forgotten first
+        if len(self._failures) > TRACKED_KEYS_MAX:
+            self._failures.pop(next(iter(self._failures)))
+        beyond = len(times) - (HELLO_FREE_FAILURES if device is not None else HELLO_UNKNOWN_FREE)
+        if beyond <= 0:
             return 0.0
-        first, longest = HELLO_LOCKOUT_S
-        lockout = min(longest, first * 2 ** entry.lockouts)
-        entry.lockouts += 1
-        entry.times.clear()
-        entry.locked_until = now + lockout
-        return lockout
+        first, longest = HELLO_DELAY_S
+        return min(longest, first * 2 ** min(beyond - 1, 16))
+
+    def hold(self, address: str) -> None:
+        self._delayed[address] = self._delayed.get(address, 0) + 1
+
+    def release(self, address: str) -> None:
+        left = self._delayed.get(address, 1) - 1
+        if left > 0:
+            self._delayed[address] = left
+        else:
+            self._delayed.pop(address, None)

@@ -196,11 +196,11 @@ Audience = tuple[str, tuple[str, ...]]
 
 PUBLIC_EVENTS = frozenset({"queue_changed", "notice_changed", "service_status"})
 DISPLAY_EVENTS = PUBLIC_EVENTS | {
-    "ticket_called", "ticket_started", "ticket_finished", "ticket_skipped", "ticket_held",
+    "ticket_issued", "ticket_called", "ticket_started", "ticket_finished", "ticket_skipped", "ticket_held",
     "ticket_transferred", "ticket_cancelled",
-    "window_login", "window_logout", "window_paused", "window_resumed",
+    "window_login", "window_logout", "window_paused", "window_resumed", "rating_requested",
 }
-WINDOW_EVENTS = DISPLAY_EVENTS | {"rating_requested", "rating_received", "rating_timeout"}
+WINDOW_EVENTS = DISPLAY_EVENTS | {"rating_received", "rating_timeout"}
 WITHHELD = "withheld"
 """The name an event carries, with nothing but its seq, to a device that may not see it."""
 
@@ -246,9 +246,3 @@ def visible(event: dict[str, Any], to: Audience) -> bool:
 def withheld(event: dict[str, Any]) -> dict[str, Any]:
     return {"type": "event", "seq": event["seq"], "event": WITHHELD}
 
-
-def snapshot_for(snapshot: dict[str, Any], to: Audience) -> dict[str, Any]:
-    """The manager's figures (alerts, cases, ratings of the day) are for admins only."""
-    if to[0] == "admin":
-        return snapshot
-    return {k: v for k, v in snapshot.items() if k != "manager"}
