@@ -63,33 +63,33 @@ def test_a_failed_batch_is_answered_and_the_retry_succeeds(tmp_path, fault):
     seen: list[int] = []
 
     async def scenario() -> None:
-        async with running_hub(tmp_path / "hall.db") as (hub, url):
-            async with (HubClient(url, "kiosk-1", "demo-kiosk-1") as kiosk,
-                        HubClient(url, "admin", "demo-admin",
-                                  on_event=lambda e: seen.append(e["seq"])) as admin):
-                assert (await kiosk.request("issue_ticket", timeout=WAIT, service="civil"))["ok"]
-                if fault == "engine":
-                    hub.engine.handle = once(hub.engine.handle, KeyError("boom"))
-                elif fault == "commit":
-                    hub.store.commit = once(hub.store.commit, UnicodeEncodeError(
-                        "utf-8", "\ud800", 0, 1, "surrogates not allowed"))
-                else:
-                    hub.store.commit = once(hub.store.commit, StorageError("disk I/O error"))
-                code = "storage_error" if fault == "storage" else "internal_error"
-                first = await kiosk.request("issue_ticket", request_id="r1", timeout=WAIT,
-                                            service="civil")
-                assert first["error"]["code"] == code
-                again = await kiosk.request("issue_ticket", request_id="r1", timeout=WAIT,
-                                            service="civil")
-                assert again["ok"] and again["ticket"]["number"] == "A002"
-                # New devices are still welcomed; the hall state matches the store.
-                async with HubClient(url, "term-1", "demo-term-1") as term:
-                    assert (await term.request("login", timeout=WAIT, staff="1001"))["ok"]
-                    called = await term.request("call_next", timeout=WAIT)
-                    assert called["ticket"]["number"] == "A001"
-                while (admin.last_seq or 0) < hub.store.last_seq:
-                    await asyncio.sleep(0.05)
-                assert admin.gaps == 0
+        async with (running_hub(tmp_path / "hall.db") as (hub, url),
+                    HubClient(url, "kiosk-1", "demo-kiosk-1") as kiosk,
+                    HubClient(url, "admin", "demo-admin",
+                              on_event=lambda e: seen.append(e["seq"])) as admin):
+            assert (await kiosk.request("issue_ticket", timeout=WAIT, service="civil"))["ok"]
+            if fault == "engine":
+                hub.engine.handle = once(hub.engine.handle, KeyError("boom"))
+            elif fault == "commit":
+                hub.store.commit = once(hub.store.commit, UnicodeEncodeError(
+                    "utf-8", "\ud800", 0, 1, "surrogates not allowed"))
+            else:
+                hub.store.commit = once(hub.store.commit, StorageError("disk I/O error"))
+            code = "storage_error" if fault == "storage" else "internal_error"
+            first = await kiosk.request("issue_ticket", request_id="r1", timeout=WAIT,
+                                        service="civil")
+            assert first["error"]["code"] == code
+            again = await kiosk.request("issue_ticket", request_id="r1", timeout=WAIT,
+                                        service="civil")
+            assert again["ok"] and again["ticket"]["number"] == "A002"
+            # New devices are still welcomed; the hall state matches the store.
+            async with HubClient(url, "term-1", "demo-term-1") as term:
+                assert (await term.request("login", timeout=WAIT, staff="1001"))["ok"]
+                called = await term.request("call_next", timeout=WAIT)
+                assert called["ticket"]["number"] == "A001"
+            while (admin.last_seq or 0) < hub.store.last_seq:
+                await asyncio.sleep(0.05)
+            assert admin.gaps == 0
     asyncio.run(scenario())
     assert sorted(seen) == list(range(seen[0], seen[-1] + 1))
     with sqlite3.connect(tmp_path / "hall.db") as db:
