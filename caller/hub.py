@@ -41,7 +41,6 @@ from websockets.http11 import Request, Response
 from caller import limits, protocol
 from caller.config import Device, HallConfig
 from caller.engine import Engine
-from caller.limits import HelloGuard, RateLimiter
 from caller.messages import say
 from caller.stats import live_figures
 from caller.store import StorageError, Store
@@ -128,8 +127,8 @@ class Hub:
         self._queue: asyncio.Queue[_Item] = asyncio.Queue(QUEUE_MAX)
         self._inflight: dict[tuple[str, str], _Item] = {}
         self._errors: dict[str, OrderedDict[str, dict]] = {}  # device -> refused replies
-        self._rates = RateLimiter()
-        self._hellos = HelloGuard()
+        self._rates = limits.RateLimiter()
+        self._hellos = limits.HelloGuard()
         self._request_marks: deque[tuple[float, int]] = deque()
         self._server: Server | None = None
         self._tasks: list[asyncio.Task] = []
