@@ -10,13 +10,13 @@ from datetime import datetime
 from caller.client import HubClient
 from caller.config import load_config
 from caller.engine import Changes
-from caller.hub import REPLAY_MAX
-from caller.protocol import WITHHELD
 from caller.store import Store
 from tests.faults.inproc import WAIT
 from tests.hubproc import DEMO_CONFIG, MONDAY_9AM, HubProcess
 
+REPLAY_MAX = 10_000  # as docs/protocol.md states
 STORED = REPLAY_MAX + 2_000
+WITHHELD = "withheld"
 
 
 def stored_history(db) -> None:
