@@ -505,10 +505,17 @@ class Hub:
                 up_to = self._request_marks.popleft()[1]
             if up_to is not None:
                 await asyncio.to_thread(self.store.prune_requests, up_to)
-        except (sqlite3.Error, StorageError, OSError) as e:
-            log.warning("prune failed; will retry", extra={"fields": {"error": str(e)}})
+        except Exception as e:
+            log.warning("prune failed; will retry", extra={"fields": {"error": repr(e)}})
+            await asyncio.to_thread(self._rollback)
             return False
         return True
+
+    def _rollback(self) -> None:
+        """Leave no transaction open behind a failed job: the next commit begins its own."""
+        with contextlib.suppress(sqlite3.Error):
+            if self.store.conn.in_transaction:
+                self.store.conn.execute("ROLLBACK")
 
     async def _apply(self, batch: list[_Item]) -> None:
         now = self.clock.now().astimezone(self.engine.tz)

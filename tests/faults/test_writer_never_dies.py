@@ -45,10 +45,19 @@ def once(real, error: Exception):
 
 def test_a_failed_prune_leaves_the_writer_serving(tmp_path, monkeypatch):
     monkeypatch.setattr(hub_module, "PRUNE_EVERY_S", 0.0)
+    locked = [False]
 
     async def scenario() -> None:
         async with running_hub(tmp_path / "hall.db") as (hub, url):
-            hub.store.prune = once(hub.store.prune, sqlite3.OperationalError("database is locked"))
+            real_prune = hub.store.prune
+
+            def locked_midway(*args):  # fails after its transaction began, as a DELETE may
+                if not locked[0]:
+                    locked[0] = True
+                    hub.store.conn.execute("BEGIN IMMEDIATE")
+                    raise sqlite3.OperationalError("database is locked")
+                return real_prune(*args)
+            hub.store.prune = locked_midway
             async with HubClient(url, "kiosk-1", "demo-kiosk-1") as kiosk:
                 for n in range(3):
                     reply = await kiosk.request("issue_ticket", timeout=WAIT, service="civil")
@@ -56,6 +65,7 @@ def test_a_failed_prune_leaves_the_writer_serving(tmp_path, monkeypatch):
             status, body, _ = await asyncio.to_thread(health, url)
             assert status == 200 and body["writer"]["alive"]
     asyncio.run(scenario())
+    assert locked[0]
 
 
 @pytest.mark.parametrize("fault", ["engine", "commit", "storage"])
