@@ -133,6 +133,7 @@ class Hub:
         self._server: Server | None = None
         self._tasks: list[asyncio.Task] = []
         self._writer_task: asyncio.Task | None = None
+        self._spawned: set[asyncio.Task] = set()
         self._stopping = False
         self.started = time.monotonic()
         self.progress = time.monotonic()  # the writer's last finished batch
@@ -184,6 +185,12 @@ class Hub:
                 await task
         self.store.close()
         log.info("hub stopped")
+
+    def _spawn(self, work: Any) -> None:
+        """Run a coroutine on its own, holding a reference until it ends."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._spawned.add(task)
+        task.add_done_callback(self._spawned.discard)
 
     @staticmethod
     async def _guarded(job: Callable[[], Any], every_s: float) -> None:
@@ -417,8 +424,7 @@ class Hub:
         device = session.device.id
         log.warning("device too slow; closed", extra={"fields": {
             "device": device, "reason": why, "unsent": self._unsent(session)}})
-        asyncio.get_running_loop().create_task(
-            session.conn.close(protocol.CLOSE_TOO_SLOW, "too slow"))
+        self._spawn(session.conn.close(protocol.CLOSE_TOO_SLOW, "too slow"))
         transport = session.conn.transport
         if transport is not None:
             asyncio.get_running_loop().call_later(CLOSE_GRACE_S, transport.abort)
@@ -626,7 +632,7 @@ class Hub:
         broadcast([session.conn], protocol.encode(welcome))
         if replay and since < last:
             session.backlog = []
-            asyncio.get_running_loop().create_task(self._replay(session, since, last))
+            self._spawn(self._replay(session, since, last))
         self.sessions.add(session)
         item.future.set_result(None)
 

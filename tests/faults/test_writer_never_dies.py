@@ -16,7 +16,8 @@ import pytest
 
 from caller import hub as hub_module
 from caller.client import HubClient
-from caller.store import StorageError
+from caller.hub import HallClock, Hub
+from caller.store import StorageError, Store
 from tests.faults.inproc import CONFIG, WAIT, running_hub
 
 
@@ -151,4 +152,26 @@ def test_healthz_lists_devices_only_to_the_admin(tmp_path):
                 _, admin, _ = await asyncio.to_thread(health, url, admin_token)
             assert "devices" not in anyone and "devices" not in wrong
             assert admin["devices"] == ["kiosk-1"] and anyone["connections"] == 1
+    asyncio.run(scenario())
+
+
+def test_stop_does_not_hang_behind_a_hung_writer(tmp_path, monkeypatch):
+    monkeypatch.setattr(hub_module, "STOP_TIMEOUT_S", 0.5)
+    release = threading.Event()
+
+    async def scenario() -> None:
+        hub = Hub(CONFIG, Store(tmp_path / "hall.db"), HallClock(), on_fatal=lambda _: None)
+        url = f"ws://127.0.0.1:{await hub.start('127.0.0.1', 0)}/"
+        real_commit = hub.store.commit
+
+        def hanging(*args, **kwargs):
+            release.wait(WAIT)
+            return real_commit(*args, **kwargs)
+        hub.store.commit = hanging
+        async with HubClient(url, "kiosk-1", "demo-kiosk-1") as kiosk:
+            pending = asyncio.create_task(kiosk.request("issue_ticket", service="civil"))
+            await asyncio.sleep(0.3)
+            await asyncio.wait_for(hub.stop(), WAIT)  # SIGTERM's path: returns, logs the loss
+            pending.cancel()
+        release.set()
     asyncio.run(scenario())
