@@ -52,7 +52,7 @@ def test_wrong_tokens_earn_a_backoff_but_the_right_one_gets_in(tmp_path, monkeyp
 
 
 def test_commands_are_rate_limited_per_device(tmp_path, monkeypatch):
-    monkeypatch.setitem(limits.COMMAND_RATES, "issue_ticket", limits.Rate(0.01, 5))
+    monkeypatch.setitem(limits.COMMAND_RATES, ("kiosk", "issue_ticket"), limits.Rate(0.01, 5))
 
     async def scenario() -> None:
         async with (running_hub(tmp_path / "hall.db") as (_, url),
