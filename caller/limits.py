@@ -23,7 +23,7 @@ class Rate:
 ROLE_RATES: dict[str, Rate] = {
     "kiosk": Rate(20, 120), "display": Rate(10, 30), "led": Rate(10, 30),
     "evaluator": Rate(20, 50), "terminal": Rate(50, 100), "counter": Rate(100, 200),
-    "admin": Rate(100, 300),
+    "admin": Rate(200, 500),
 }
 DEFAULT_RATE = Rate(10, 30)
 COMMAND_RATES: dict[tuple[str, str], Rate] = {  # (role, command); "*": every role
