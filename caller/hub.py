@@ -23,6 +23,7 @@ import contextlib
 import hmac
 import json
 import logging
+import math
 import os
 import sqlite3
 import ssl
@@ -350,7 +351,7 @@ class Hub:
         wait = self._rates.allow(session.device.id, session.device.role, request["type"])
         if wait:
             await self._send(session, protocol.reply_error(
-                rid, "rate_limited", say("rate_limited", detail=f"{wait:.0f}" if wait >= 1 else "1")))
+                rid, "rate_limited", say("rate_limited", detail=str(math.ceil(wait)))))
             return
         if request["type"] == "stats":
             await self._send(session, protocol.reply_ok(rid, {"stats": await self._fresh_figures()}))
