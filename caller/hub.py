@@ -96,7 +96,8 @@ class Session:
     audience: protocol.Audience = ("kiosk", ())
     slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(INFLIGHT_MAX))
     backlog: list[str] | None = None  # live frames held back while the replay streams
-    stalled_since: float | None = None
+    stalled_since: float | None = None  # unsent bytes have not gone down since then
+    unsent: int = 0  # at the last check
     closing: bool = False
 
 
@@ -439,10 +440,11 @@ class Hub:
         unsent bytes are high, because a ping waits behind them."""
         now = time.monotonic()
         for session in list(self.sessions):
-            unsent = self._unsent(session)
+            unsent, before = self._unsent(session), session.unsent
+            session.unsent = unsent
             if unsent > UNSENT_MAX:
                 self._too_slow(session, "unsent")
-            elif unsent == 0:
+            elif unsent == 0 or unsent < before:  # it reads, if slowly
                 session.stalled_since = None
             elif session.stalled_since is None:
                 session.stalled_since = now
