@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from caller.core import validate
 from caller.core.errors import HallqError
 
 VERSION = 1
@@ -21,6 +22,7 @@ MAX_FRAME = 64 * 1024
 HELLO_TIMEOUT_S = 5.0
 CLOSE_BAD_HELLO = 4400
 CLOSE_UNAUTHORISED = 4401
+CLOSE_TOO_SLOW = 1013  # websocket "try again later": the device did not read what it was sent
 MAX_ID_LENGTH = 128
 
 ERROR_CODES = (
@@ -28,7 +30,7 @@ ERROR_CODES = (
     "unknown_ticket", "service_closed", "daily_limit_reached", "queue_empty",
     "no_current_ticket", "ticket_in_progress", "window_paused", "window_not_paused",
     "not_logged_in", "recall_limit", "no_rating_pending", "already_rated", "unknown_alert", "unknown_case",
-    "case_not_called_back", "storage_error",
+    "case_not_called_back", "rate_limited", "storage_error",
     "internal_error",
 )
 
@@ -148,8 +150,21 @@ class Hello:
     since: int | None
 
 
+TRANSIENT_ERRORS = frozenset({"storage_error", "internal_error", "rate_limited"})
+"""Refusals a retry of the same request id may overcome: never remembered."""
+
+
 def encode(message: dict[str, Any]) -> str:
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate slipped in: \u-escapes keep the frame valid
+        text = json.dumps(message, separators=(",", ":"))
+    return text
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} 不是 JSON 数值")
 
 
 def decode(frame: str | bytes) -> dict[str, Any]:
@@ -159,9 +174,11 @@ def decode(frame: str | bytes) -> dict[str, Any]:
     if len(frame.encode("utf-8")) > MAX_FRAME:
         raise ProtocolError("bad_request", "帧超过 64 KiB")
     try:
-        message = json.loads(frame)
-    except ValueError as e:
-        raise ProtocolError("bad_request", f"不是合法的 JSON（{e.msg}）") from e
+        message = json.loads(frame, parse_constant=_no_constant)
+    except json.JSONDecodeError as e:
+        raise ProtocolError("bad_request", f"不是合法的 JSON（{e.msg}）") from None
+    except (ValueError, RecursionError):  # a number too long, NaN, nesting too deep
+        raise ProtocolError("bad_request", "不是可接受的 JSON（数值过长或嵌套过深）") from None
     if not isinstance(message, dict):
         raise ProtocolError("bad_request", "帧必须是 JSON 对象")
     return message
@@ -173,24 +190,34 @@ def parse_hello(message: dict[str, Any]) -> Hello:
     device, token, since = message.get("device"), message.get("token"), message.get("since")
     if not isinstance(device, str) or not device or not isinstance(token, str):
         raise ProtocolError("bad_request", "hello 需要字符串 device 和 token")
+    try:
+        device, token = validate.text("device", device), validate.text("token", token)
+    except validate.Invalid as e:
+        raise ProtocolError("bad_request", str(e)) from None
     if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
         raise ProtocolError("bad_request", "since 必须是非负整数")
     return Hello(device, token, since)
 
 
 def parse_request(message: dict[str, Any]) -> dict[str, Any]:
-    """Check a request's id, type and arguments; return it unchanged or raise."""
+    """Check a request's id, type and arguments at the door (see `caller.core.validate`);
+    return the request with its arguments cleaned and nothing else, or raise."""
     rid = message.get("id")
     if isinstance(rid, int) and not isinstance(rid, bool):
         rid = str(rid)
     if not isinstance(rid, str) or not rid or len(rid) > MAX_ID_LENGTH:
         raise ProtocolError("bad_request", "每个请求需要一个字符串 id（不超过 128 个字符）")
+    try:
+        rid = validate.text("id", rid)
+    except validate.Invalid as e:
+        raise ProtocolError("bad_request", str(e)) from None
     kind = message.get("type")
     if not isinstance(kind, str):
         raise ProtocolError("bad_request", "缺少 type", rid)
     schema = SCHEMAS.get(kind)
     if schema is None:
         raise ProtocolError("unknown_command", kind, rid)
+    request: dict[str, Any] = {"type": kind, "id": rid}
     for name, (kinds, required) in schema.items():
         value = message.get(name)
         if value is None:
@@ -199,7 +226,11 @@ def parse_request(message: dict[str, Any]) -> dict[str, Any]:
             continue
         if isinstance(value, bool) or not isinstance(value, kinds):
             raise ProtocolError("bad_request", f"参数 {name} 类型不对", rid)
-    return {**message, "id": rid}
+        try:
+            request[name] = validate.value(name, value)
+        except validate.Invalid as e:
+            raise ProtocolError("bad_request", str(e), rid) from None
+    return request
 
 
 def allowed(role: str, command: str) -> bool:
@@ -214,3 +245,62 @@ def reply_ok(request_id: str, result: dict[str, Any]) -> dict[str, Any]:
 def reply_error(request_id: str | None, code: str, message: str) -> dict[str, Any]:
     return {"type": "reply", "id": request_id, "ok": False,
             "error": {"code": code, "message": message}}
+
+
+# ---------------------------------------------------------------------- events by role
+
+Audience = tuple[str, tuple[str, ...]]
+"""Who receives the same event stream: ("admin"|"kiosk"|"display"|"window", windows)."""
+
+PUBLIC_EVENTS = frozenset({"queue_changed", "notice_changed", "service_status"})
+DISPLAY_EVENTS = PUBLIC_EVENTS | {
+    "ticket_issued", "ticket_called", "ticket_started", "ticket_finished", "ticket_skipped", "ticket_held",
+    "ticket_transferred", "ticket_cancelled",
+    "window_login", "window_logout", "window_paused", "window_resumed", "rating_requested",
+}
+WINDOW_EVENTS = DISPLAY_EVENTS | {"rating_received", "rating_timeout"}
+WITHHELD = "withheld"
+"""The name an event carries, with nothing but its seq, to a device that may not see it."""
+
+_ROLE_AUDIENCE = {"admin": "admin", "kiosk": "kiosk", "display": "display", "led": "display",
+                  "terminal": "window", "counter": "window", "evaluator": "window"}
+
+
+def audience(role: str, windows: tuple[str, ...] | list[str]) -> Audience:
+    kind = _ROLE_AUDIENCE.get(role, "kiosk")
+    return (kind, tuple(sorted(windows)) if kind == "window" else ())
+
+
+def _event_windows(event: dict[str, Any]) -> set[str]:
+    found = {event.get("window"), event.get("from_window")}
+    ticket = event.get("ticket")
+    if isinstance(ticket, dict):
+        found.update((ticket.get("window"), ticket.get("target_window")))
+    to = event.get("to")
+    if isinstance(to, dict):
+        found.add(to.get("window"))
+    return {w for w in found if isinstance(w, str)}
+
+
+def visible(event: dict[str, Any], to: Audience) -> bool:
+    """May this audience see this event? Calls and queues are public in the hall; what
+    happens at a window goes to that window's devices and the walls; ratings to the
+    window's devices; alerts, cases and ticket issuing to admins only."""
+    kind, windows = to
+    name = event.get("event")
+    if kind == "admin":
+        return True
+    if kind == "kiosk":
+        return name in PUBLIC_EVENTS
+    if kind == "display":
+        return name in DISPLAY_EVENTS
+    if name not in WINDOW_EVENTS:
+        return False
+    if name in PUBLIC_EVENTS or name == "ticket_called":
+        return True
+    return bool(_event_windows(event) & set(windows))
+
+
+def withheld(event: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "event", "seq": event["seq"], "event": WITHHELD}
+

@@ -883,6 +883,9 @@ class Engine:
             raise Refused("unknown_window", window)
         message = self._arg(cmd, "message")[:500]
         device = cmd.get("device")
+        for same in self.followup.alerts.values():  # a repeat of an open alert is not a new one
+            if (same.kind, same.device, same.window, same.message) == (kind, device, window, message):
+                return {"alert": same.id}
         alert = self.followup.raise_alert(kind, local, message, window=window, device=device)
         if kind in RECOVERIES:  # back to normal: close the fault it ends, nothing to acknowledge
             for fault in [a for a in self.followup.alerts.values()

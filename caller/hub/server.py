@@ -1,14 +1,19 @@
 """The hall's websocket hub: owns the engine and the store, routes every call.
 
 One asyncio task, the writer, is the only one that touches the engine and the
-store. Connections hand it commands; it applies a batch, commits it in one SQLite
-transaction (in a worker thread, so the loop keeps serving sockets), and only then
-sends the replies and broadcasts the numbered events. Nothing is visible before
-it is durable, and every client sees events in `seq` order.
+store. Connections hand it commands through a bounded queue; it applies a batch,
+commits it in one SQLite transaction (in a worker thread, so the loop keeps serving
+sockets), and only then sends the replies and the numbered events. Nothing is
+visible before it is durable, and every client sees events in `seq` order.
 
-Two small reads stay on the event loop on purpose: the request-id lookup (one indexed
-row) and the replay sent with a welcome, which must go out before any newer event to
-keep the order. Commits, live figures and pruning run in worker threads.
+The writer never dies: a batch that fails in any way is rolled back, the engine is
+reloaded from the store and every waiter is answered. A watchdog ends the process
+(non-zero, so the service manager restarts it) when the writer stops making progress.
+
+Each role sees only the events it needs (`protocol.visible`); an event it may not
+see arrives as a `withheld` marker carrying only its seq, so no connection ever sees
+a gap. Every event is encoded once per audience. A device that does not read what
+it is sent is closed (1013) before its unsent bytes grow past `UNSENT_MAX`.
 """
 
 from __future__ import annotations
@@ -18,9 +23,12 @@ import contextlib
 import hmac
 import json
 import logging
+import math
+import os
+import sqlite3
 import ssl
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,6 +42,8 @@ from websockets.http11 import Request, Response
 from caller.core import protocol
 from caller.core.config import Device, HallConfig
 from caller.core.messages import say
+from caller.core.validate import for_log
+from caller.hub import limits
 from caller.hub.engine import Engine
 from caller.hub.store import StorageError, Store
 from caller.manager.stats import live_figures
@@ -41,10 +51,24 @@ from caller.manager.stats import live_figures
 log = logging.getLogger("hallq.hub")
 
 BATCH_MAX = 512
+QUEUE_MAX = 4096  # commands waiting for the writer; a full queue stops reading sockets
+INFLIGHT_MAX = 32  # requests per connection waiting for their reply
+UNSENT_MAX = 1 << 20  # bytes a connection may leave unread before it is closed (1013)
+STALL_S = 20.0  # a connection whose unsent bytes never drain this long is frozen
+CHECK_S = 2.0
+CLOSE_GRACE_S = 5.0  # after closing a frozen connection, drop it if it does not answer
+REPLAY_MAX = 10_000  # events replayed on a hello; further behind, the snapshot only
+REPLAY_CHUNK = 500
 PRUNE_EVERY_S = 3600.0
+PRUNE_RETRY_S = 60.0
+REQUEST_KEEP_S = 24 * 3600.0  # a request id is remembered (for retries) at least this long
 TICK_S = 1.0
 LIVE_FIGURES_S = 30.0
+STATS_FRESH_S = 5.0  # `stats` replies are served from figures at most this old
 ERROR_CACHE_PER_DEVICE = 256
+WATCHDOG_S = 60.0  # the writer has made no progress this long: exit so the hub restarts
+STOP_TIMEOUT_S = 10.0
+EXIT_WRITER_STUCK = 70
 
 
 class HallClock:
@@ -74,44 +98,77 @@ class Session:
 
     conn: ServerConnection
     device: Device
+    audience: protocol.Audience = ("kiosk", ())
+    slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(INFLIGHT_MAX))
+    backlog: list[str] | None = None  # live frames held back while the replay streams
+    stalled_since: float | None = None  # unsent bytes have not gone down since then
+    unsent: int = 0  # at the last check
+    closing: bool = False
 
 
 @dataclass(eq=False)
 class _Item:
-    kind: str  # "command" | "hello" | "tick"
+    kind: str  # "command" | "hello" | "tick" | "alert" (raised by the hub itself)
     session: Session | None
     payload: dict
     future: asyncio.Future | None = None
     waiters: list[Session] = field(default_factory=list)  # who gets the reply
+    device: str | None = None  # for "alert": the device it is about
+
+
+def _exit_now(reason: str) -> None:
+    log.critical("hub cannot serve; exiting for a restart", extra={"fields": {"reason": reason}})
+    logging.shutdown()
+    os._exit(EXIT_WRITER_STUCK)
 
 
 class Hub:
-    def __init__(self, config: HallConfig, store: Store, clock: HallClock | None = None) -> None:
+    def __init__(self, config: HallConfig, store: Store, clock: HallClock | None = None, *,
+                 on_fatal: Callable[[str], None] = _exit_now) -> None:
         self.config = config
         self.store = store
         self.clock = clock or HallClock()
         self.engine: Engine = store.load_engine(config, self.clock.now())
         self.sessions: set[Session] = set()
-        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self.on_fatal = on_fatal
+        self._queue: asyncio.Queue[_Item] = asyncio.Queue(QUEUE_MAX)
         self._inflight: dict[tuple[str, str], _Item] = {}
         self._errors: dict[str, OrderedDict[str, dict]] = {}  # device -> refused replies
+        self._rates = limits.RateLimiter()
+        self._hellos = limits.HelloGuard()
+        self._request_marks: deque[tuple[float, int]] = deque()
         self._server: Server | None = None
         self._tasks: list[asyncio.Task] = []
+        self._writer_task: asyncio.Task | None = None
+        self._spawned: set[asyncio.Task] = set()
+        self._stopping = False
         self.started = time.monotonic()
-        self.stats = {"commands": 0, "batches": 0, "storage_errors": 0}
+        self.progress = time.monotonic()  # the writer's last finished batch
+        self.last_commit: float | None = None
+        self.stats = {"commands": 0, "batches": 0, "storage_errors": 0, "batch_failures": 0,
+                      "slow_closed": 0}
         self.today: dict = {}  # live figures for the day, refreshed in the background
+        self._today_at = 0.0
+        self._figures_task: asyncio.Task | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self, host: str = "127.0.0.1", port: int = 8765,
                     ssl_context: ssl.SSLContext | None = None) -> int:
         """Start serving; return the port (useful with port 0)."""
-        self._tasks = [asyncio.create_task(self._writer(), name="hub-writer"),
-                       asyncio.create_task(self._ticker(), name="hub-ticker"),
-                       asyncio.create_task(self._live_figures(), name="hub-figures")]
+        self._writer_task = asyncio.create_task(self._writer(), name="hub-writer")
+        self._tasks = [self._writer_task,
+                       asyncio.create_task(self._guarded(self._tick, TICK_S), name="hub-ticker"),
+                       asyncio.create_task(self._guarded(self._figures, LIVE_FIGURES_S),
+                                           name="hub-figures"),
+                       asyncio.create_task(self._guarded(self._check_connections, CHECK_S),
+                                           name="hub-connections"),
+                       asyncio.create_task(self._guarded(self._watchdog, CHECK_S),
+                                           name="hub-watchdog")]
         self._server = await serve(
             self._handle, host, port, max_size=protocol.MAX_FRAME, ssl=ssl_context,
-            process_request=self._http, ping_interval=10, ping_timeout=20, compression=None)
+            process_request=self._http, ping_interval=10, ping_timeout=20, compression=None,
+            close_timeout=CLOSE_GRACE_S, write_limit=UNSENT_MAX // 4, max_queue=INFLIGHT_MAX)
         bound = next(iter(self._server.sockets)).getsockname()[1]
         log.info("hub listening", extra={"fields": {"host": host, "port": bound,
                                                     "seq": self.store.last_seq}})
@@ -119,10 +176,15 @@ class Hub:
 
     async def stop(self) -> None:
         """Close every connection (code 1001), let queued commands commit, then stop."""
+        self._stopping = True
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
-        await self._queue.join()
+        try:
+            await asyncio.wait_for(self._queue.join(), STOP_TIMEOUT_S)
+        except TimeoutError:
+            log.error("queued commands not committed at stop",
+                      extra={"fields": {"queued": self._queue.qsize()}})
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -131,20 +193,69 @@ class Hub:
         self.store.close()
         log.info("hub stopped")
 
+    def _spawn(self, work: Any) -> None:
+        """Run a coroutine on its own, holding a reference until it ends."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._spawned.add(task)
+        task.add_done_callback(self._spawned.discard)
+
+    @staticmethod
+    async def _guarded(job: Callable[[], Any], every_s: float) -> None:
+        """Run a background job forever; one failure is logged, never fatal."""
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                await job()
+            except Exception:
+                log.exception("background job failed",
+                              extra={"fields": {"job": getattr(job, "__name__", str(job))}})
+
+    async def _tick(self) -> None:
+        with contextlib.suppress(asyncio.QueueFull):  # the writer is busy anyway
+            self._queue.put_nowait(_Item("tick", None, {"type": "tick"}))
+
+    async def _watchdog(self) -> None:
+        writer = self._writer_task
+        if writer is not None and writer.done():
+            self.on_fatal("the writer ended")
+        elif time.monotonic() - self.progress > WATCHDOG_S:
+            self.on_fatal(f"the writer made no progress for {WATCHDOG_S:.0f} s")
+
     # ------------------------------------------------------------------ HTTP health
 
+    def writer_alive(self) -> bool:
+        return (self._writer_task is not None and not self._writer_task.done()
+                and time.monotonic() - self.progress < WATCHDOG_S / 2)
+
     def _http(self, conn: ServerConnection, request: Request) -> Response | None:
-        if request.path.split("?")[0] == "/healthz":
-            body = json.dumps({
-                "status": "ok", "hall": self.config.hall.name, "seq": self.store.last_seq,
-                "connections": len(self.sessions),
-                "devices": sorted({s.device.id for s in self.sessions}),
-                "uptime_s": round(time.monotonic() - self.started, 1),
-            }, ensure_ascii=False)
-            response = conn.respond(HTTPStatus.OK, body + "\n")
-            response.headers["Content-Type"] = "application/json; charset=utf-8"
-            return response
-        return None
+        if request.path.split("?")[0] != "/healthz":
+            return None
+        now = time.monotonic()
+        serving = self.writer_alive() and not self._stopping
+        health: dict[str, Any] = {
+            "status": "ok" if serving else "unavailable", "hall": self.config.hall.name,
+            "seq": self.store.last_seq, "connections": len(self.sessions),
+            "writer": {"alive": self.writer_alive(),
+                       "last_batch_age_s": round(now - self.progress, 1),
+                       "last_commit_age_s": (round(now - self.last_commit, 1)
+                                             if self.last_commit is not None else None)},
+            "queue": self._queue.qsize(),
+            "uptime_s": round(now - self.started, 1),
+        }
+        if self._is_admin(request.headers.get("Authorization", "")):
+            health["devices"] = sorted({s.device.id for s in self.sessions})
+        status = HTTPStatus.OK if serving else HTTPStatus.SERVICE_UNAVAILABLE
+        response = conn.respond(status, json.dumps(health, ensure_ascii=False) + "\n")
+        del response.headers["Content-Type"]
+        response.headers["Content-Type"] = "application/json; charset=utf-8"
+        return response
+
+    def _is_admin(self, authorization: str) -> bool:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return False
+        return any(hmac.compare_digest(d.token.encode(), token.strip().encode())
+                   for d in self.config.devices.values() if d.role == protocol.Role.ADMIN)
 
     # ------------------------------------------------------------------ connections
 
@@ -169,28 +280,54 @@ class Hub:
             log.info("device disconnected", extra={"fields": {"device": session.device.id}})
 
     async def _authenticate(self, conn: ServerConnection) -> Session | None:
+        address = str(conn.remote_address[0]) if conn.remote_address else "?"
         try:
             first = await asyncio.wait_for(conn.recv(), protocol.HELLO_TIMEOUT_S)
             hello = protocol.parse_hello(protocol.decode(first))
         except (TimeoutError, protocol.ProtocolError) as e:
             await conn.close(protocol.CLOSE_BAD_HELLO, "bad hello")
-            log.warning("bad hello", extra={"fields": {"error": str(e) or "timeout"}})
+            log.warning("bad hello", extra={"fields": {"address": address,
+                                                       "error": for_log(str(e) or "timeout")}})
             return None
         except ConnectionClosed:
+            return None
+        if self._hellos.busy(address):
+            await conn.close(protocol.CLOSE_TOO_SLOW, "too many attempts, try later")
             return None
         device = self.config.devices.get(hello.device)
         expected = device.token.encode() if device else b"\0" * 32
         if not hmac.compare_digest(expected, hello.token.encode()) or device is None:
-            await conn.close(protocol.CLOSE_UNAUTHORISED, "unauthorised")
-            log.warning("refused device", extra={"fields": {"device": hello.device}})
+            await self._refuse(conn, address, hello.device if device else None,
+                               for_log(hello.device))
             return None
-        session = Session(conn, device)
+        session = Session(conn, device, protocol.audience(device.role, device.windows))
         done = asyncio.get_running_loop().create_future()
         await self._queue.put(_Item("hello", session, {"since": hello.since}, done))
-        await done
+        try:
+            await done
+        except ConnectionError:
+            await conn.close(1011, "try again")
+            return None
         log.info("device connected", extra={"fields": {"device": device.id, "role": device.role,
                                                        "since": hello.since}})
         return session
+
+    async def _refuse(self, conn: ServerConnection, address: str, device: str | None,
+                      shown: str) -> None:
+        """Refuse a wrong token, after the backoff it has earned (logged when it starts)."""
+        delay = self._hellos.failed(address, device)
+        fields = {"device": shown, "address": address}
+        if delay:
+            if delay == limits.HELLO_DELAY_S[0]:
+                log.warning("failed hellos: backing off", extra={"fields": fields})
+            self._hellos.hold(address)
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                self._hellos.release(address)
+        else:
+            log.warning("refused device", extra={"fields": fields})
+        await conn.close(protocol.CLOSE_UNAUTHORISED, "unauthorised")
 
     async def _on_frame(self, session: Session, frame: str | bytes) -> None:
         rid = None
@@ -208,9 +345,6 @@ class Hub:
         if refusal is not None:
             await self._send(session, protocol.reply_error(rid, "forbidden", refusal))
             return
-        if request["type"] == "stats":
-            await self._send(session, protocol.reply_ok(rid, {"stats": await self._figures()}))
-            return
         key = (session.device.id, rid)
         earlier = self._errors.get(key[0], {}).get(rid) or self.store.lookup_reply(*key)
         if earlier is not None:
@@ -220,9 +354,23 @@ class Hub:
         if pending is not None:  # a retry (maybe on a new connection) of a queued request
             pending.waiters.append(session)
             return
+        wait = self._rates.allow(session.device.id, session.device.role, request["type"])
+        if wait:
+            await self._send(session, protocol.reply_error(
+                rid, "rate_limited", say("rate_limited", detail=str(math.ceil(wait)))))
+            return
+        if request["type"] == "stats":
+            await self._send(session, protocol.reply_ok(rid, {"stats": await self._fresh_figures()}))
+            return
+        await session.slots.acquire()  # at most INFLIGHT_MAX waiting: stop reading until one ends
         item = _Item("command", session, request, waiters=[session])
         self._inflight[key] = item
-        await self._queue.put(item)
+        try:
+            await self._queue.put(item)
+        except BaseException:
+            self._inflight.pop(key, None)
+            session.slots.release()
+            raise
 
     @staticmethod
     def _default_window(device: Device, message: dict) -> None:
@@ -243,66 +391,188 @@ class Hub:
         return None
 
     async def _send(self, session: Session, message: dict) -> None:
+        """A direct reply: waits while the device's unsent bytes are high (backpressure)."""
         with contextlib.suppress(ConnectionClosed):
             await session.conn.send(protocol.encode(message))
 
-    # ------------------------------------------------------------------ the writer
+    def _push(self, sessions: list[Session], frame: str) -> None:
+        """Queue one frame, the same bytes, to several connections; never raises."""
+        ready = []
+        for session in sessions:
+            if session.closing:
+                continue
+            if session.backlog is not None:
+                session.backlog.append(frame)
+                if len(session.backlog) > REPLAY_MAX:
+                    self._too_slow(session, "backlog")
+            elif self._unsent(session) > UNSENT_MAX:
+                self._too_slow(session, "unsent")
+            else:
+                ready.append(session.conn)
+        if ready:
+            try:
+                broadcast(ready, frame)
+            except Exception:
+                log.exception("delivery failed")
+
+    @staticmethod
+    def _unsent(session: Session) -> int:
+        transport = session.conn.transport
+        return transport.get_write_buffer_size() if transport is not None else 0
+
+    def _too_slow(self, session: Session, why: str) -> None:
+        """Close a device that does not read (1013), drop it if it cannot even take the
+        close frame, and tell the manager."""
+        if session.closing:
+            return
+        session.closing = True
+        self.sessions.discard(session)
+        self.stats["slow_closed"] += 1
+        device = session.device.id
+        log.warning("device too slow; closed", extra={"fields": {
+            "device": device, "reason": why, "unsent": self._unsent(session)}})
+        self._spawn(session.conn.close(protocol.CLOSE_TOO_SLOW, "too slow"))
+        transport = session.conn.transport
+        if transport is not None:
+            asyncio.get_running_loop().call_later(CLOSE_GRACE_S, transport.abort)
+        with contextlib.suppress(asyncio.QueueFull):
+            self._queue.put_nowait(_Item("alert", None, {
+                "type": "report_alert", "kind": protocol.AlertKind.DEVICE_OFFLINE,
+                "message": say("device_too_slow", device=device)}, device=device))
+
+    async def _check_connections(self) -> None:
+        """Find devices that stopped reading: keepalive pings cannot, once their
+        unsent bytes are high, because a ping waits behind them."""
+        now = time.monotonic()
+        for session in list(self.sessions):
+            unsent, before = self._unsent(session), session.unsent
+            session.unsent = unsent
+            if unsent > UNSENT_MAX:
+                self._too_slow(session, "unsent")
+            elif unsent == 0 or unsent < before:  # it reads, if slowly
+                session.stalled_since = None
+            elif session.stalled_since is None:
+                session.stalled_since = now
+            elif now - session.stalled_since > STALL_S:
+                self._too_slow(session, "stalled")
+
+    # ------------------------------------------------------------------ live figures
 
     async def _figures(self) -> dict:
         """Today's figures (waiting, average waits, ratings), read from the store in a thread."""
         try:
             self.today = await asyncio.to_thread(live_figures, self.store.path,
                                                  self.engine.meta.day)
+            self._today_at = time.monotonic()
         except Exception:
             log.exception("live figures failed")
         return self.today
 
-    async def _live_figures(self) -> None:
-        while True:
-            await self._figures()
-            await asyncio.sleep(LIVE_FIGURES_S)
+    async def _fresh_figures(self) -> dict:
+        """The figures at most STATS_FRESH_S old; many askers share one read."""
+        if time.monotonic() - self._today_at > STATS_FRESH_S:
+            if self._figures_task is None or self._figures_task.done():
+                self._figures_task = asyncio.create_task(self._figures())
+            await asyncio.shield(self._figures_task)
+        return self.today
 
     def _snapshot(self, now: datetime) -> dict:
         snapshot = self.engine.snapshot(now)
         snapshot["manager"]["today"] = self.today
         return snapshot
 
-    async def _ticker(self) -> None:
-        while True:
-            await asyncio.sleep(TICK_S)
-            await self._queue.put(_Item("tick", None, {"type": "tick"}, None))
+    # ------------------------------------------------------------------ the writer
 
     async def _writer(self) -> None:
         pruned = time.monotonic()
         while True:
             if time.monotonic() - pruned > PRUNE_EVERY_S:
-                pruned = time.monotonic()
-                await asyncio.to_thread(self.store.prune)
+                pruned = time.monotonic() if await self._prune() else (
+                    time.monotonic() - PRUNE_EVERY_S + PRUNE_RETRY_S)
             batch = [await self._queue.get()]
             while len(batch) < BATCH_MAX and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
                 await self._apply(batch)
-            except Exception:
+            except Exception:  # even reloading the state failed: answer everyone, restart
                 log.exception("writer failed on a batch")
-                for item in batch:
-                    if item.future is not None and not item.future.done():
-                        item.future.set_exception(RuntimeError("internal error"))
+                self._answer_all(batch, "internal_error")
+                self.on_fatal("the state could not be reloaded from the store")
             finally:
                 for item in batch:
                     if item.kind == "command":
                         self._inflight.pop((item.session.device.id, item.payload["id"]), None)
+                        item.session.slots.release()
+                    if item.future is not None and not item.future.done():
+                        item.future.set_exception(ConnectionError("hub could not welcome"))
                     self._queue.task_done()
+                self.progress = time.monotonic()
+
+    async def _prune(self) -> bool:
+        """Drop old events and old request ids; False (logged) when the store refused."""
+        now = time.monotonic()
+        try:
+            await asyncio.to_thread(self.store.prune)
+            self._request_marks.append((now, await asyncio.to_thread(self.store.request_mark)))
+            up_to = None
+            while self._request_marks and now - self._request_marks[0][0] >= REQUEST_KEEP_S:
+                up_to = self._request_marks.popleft()[1]
+            if up_to is not None:
+                await asyncio.to_thread(self.store.prune_requests, up_to)
+        except Exception as e:
+            log.warning("prune failed; will retry", extra={"fields": {"error": repr(e)}})
+            await asyncio.to_thread(self._rollback)
+            return False
+        return True
+
+    def _rollback(self) -> None:
+        """Leave no transaction open behind a failed job: the next commit begins its own."""
+        with contextlib.suppress(sqlite3.Error):
+            if self.store.conn.in_transaction:
+                self.store.conn.execute("ROLLBACK")
 
     async def _apply(self, batch: list[_Item]) -> None:
         now = self.clock.now().astimezone(self.engine.tz)
-        commands = [i for i in batch if i.kind in ("command", "tick")]
+        try:
+            replies, numbered = await self._run(batch, now)
+        except Exception as e:
+            code = "storage_error" if isinstance(e, StorageError) else "internal_error"
+            if code == "storage_error":
+                self.stats["storage_errors"] += 1
+                log.error("commit refused; state reloaded", extra={"fields": {"error": str(e)}})
+            else:
+                self.stats["batch_failures"] += 1
+                log.exception("batch failed; rolled back and state reloaded")
+            self.engine = self.store.load_engine(self.config, now)
+            replies = [(i, _error(code)) for i in batch if i.kind == "command"]
+            numbered = []
+        self.stats["batches"] += 1
+        self.stats["commands"] += len(replies)
+        for item, reply in replies:
+            self._deliver(item, reply)
+            self._log_command(item, reply)
+        self._publish(numbered)
+        for item in batch:
+            if item.kind == "hello":
+                try:
+                    self._welcome(item, now)
+                except Exception:
+                    log.exception("welcome failed", extra={"fields": {
+                        "device": item.session.device.id}})
+
+    async def _run(self, batch: list[_Item], now: datetime) -> tuple[list, list[dict]]:
+        """Apply the batch to the engine and commit it; raise (having written nothing)
+        when anything fails."""
         replies: list[tuple[_Item, dict]] = []
         events: list[dict] = []
-        for item in commands:
+        for item in batch:
+            if item.kind == "hello":
+                continue
             command = dict(item.payload)
             if item.session is not None:
                 command["device"] = item.session.device.id
+            elif item.device is not None:
+                command["device"] = item.device
             reply, produced = self.engine.handle(command, now, self.clock.monotonic())
             if "snapshot" in reply:
                 reply["snapshot"]["manager"]["today"] = self.today
@@ -313,68 +583,137 @@ class Hub:
         durable = [(i.session.device.id, i.payload["id"], protocol.reply_ok(i.payload["id"], r))
                    for i, r in replies if r["ok"] and i.payload["type"] != "snapshot"]
         numbered: list[dict] = []
-        if events or durable or changes.tickets or changes.windows or changes.meta:
-            try:
-                numbered = await asyncio.to_thread(self.store.commit, changes, events, now, durable)
-            except StorageError as e:
-                self.stats["storage_errors"] += 1
-                log.error("commit refused; state reloaded", extra={"fields": {"error": str(e)}})
-                self.engine = self.store.load_engine(self.config, now)
-                replies = [(i, {"ok": False, "error": {"code": "storage_error",
-                                                       "message": say("storage_error")}})
-                           for i, _ in replies]
-                numbered = []
-        self.stats["batches"] += 1
-        self.stats["commands"] += len(replies)
-        for item, reply in replies:
-            self._deliver(item, reply)
-            self._log_command(item, reply)
-        if numbered:
-            connections = [s.conn for s in self.sessions]
-            for event in numbered:
-                broadcast(connections, protocol.encode(event))
+        if events or durable or changes.tickets or changes.windows or changes.meta \
+                or changes.alerts or changes.cases or changes.counters:
+            numbered = await asyncio.to_thread(self.store.commit, changes, events, now, durable)
+            self.last_commit = time.monotonic()
+        return replies, numbered
+
+    def _answer_all(self, batch: list[_Item], code: str) -> None:
         for item in batch:
-            if item.kind == "hello":
-                self._welcome(item, now)
+            if item.kind == "command":
+                with contextlib.suppress(Exception):
+                    self._deliver(item, _error(code))
+
+    def _publish(self, numbered: list[dict]) -> None:
+        """Send each event to every connection: in full to the audiences that may see it,
+        as a `withheld` marker to the others. Each frame is encoded once."""
+        if not numbered:
+            return
+        audiences: dict[protocol.Audience, list[Session]] = {}
+        for session in self.sessions:
+            audiences.setdefault(session.audience, []).append(session)
+        for event in numbered:
+            full = marker = None
+            for audience, sessions in audiences.items():
+                if protocol.visible(event, audience):
+                    full = full or protocol.encode(event)
+                    self._push(sessions, full)
+                else:
+                    marker = marker or protocol.encode(protocol.withheld(event))
+                    self._push(sessions, marker)
 
     def _deliver(self, item: _Item, reply: dict) -> None:
         rid = item.payload["id"]
         message = (protocol.reply_ok(rid, reply) if reply["ok"]
                    else protocol.reply_error(rid, reply["error"]["code"], reply["error"]["message"]))
-        if not reply["ok"]:
+        if not reply["ok"] and reply["error"]["code"] not in protocol.TRANSIENT_ERRORS:
             errors = self._errors.setdefault(item.session.device.id, OrderedDict())
             errors[rid] = message
             while len(errors) > ERROR_CACHE_PER_DEVICE:
                 errors.popitem(last=False)
-        broadcast([w.conn for w in item.waiters], protocol.encode(message))
+        self._push(item.waiters, protocol.encode(message))
 
     def _welcome(self, item: _Item, now: datetime) -> None:
-        """Send welcome and the replay synchronously, then subscribe: no event can slip
-        between them or arrive twice."""
+        """Send the welcome, then subscribe; the replay (if any) streams from a task while
+        newer events wait in the session's backlog, so none can slip between or repeat."""
         session = item.session
         since = item.payload.get("since")
-        replay = self.store.events_since(since) if since is not None else None
+        last = self.store.last_seq
+        replay = self._can_replay(since, last)
         device = session.device
         welcome = {"type": "welcome", "protocol": protocol.VERSION, "device": device.id,
                    "role": device.role, "windows": list(device.windows),
-                   "options": device.options, "seq": self.store.last_seq,
-                   "now": now.isoformat(timespec="milliseconds"),
-                   "replay": replay is not None, "snapshot": self._snapshot(now)}
+                   "options": device.options, "seq": last,
+                   "now": now.isoformat(timespec="milliseconds"), "replay": replay,
+                   "snapshot": self._snapshot(now)}
         broadcast([session.conn], protocol.encode(welcome))
-        for event in replay or []:
-            broadcast([session.conn], protocol.encode(event))
+        if replay and since < last:
+            session.backlog = []
+            self._spawn(self._replay(session, since, last))
         self.sessions.add(session)
         item.future.set_result(None)
 
+    def _can_replay(self, since: int | None, last: int) -> bool:
+        if since is None or since > last or last - since > REPLAY_MAX:
+            return False  # since > last: the client saw events this store never had (backup)
+        if since == last:
+            return True
+        first = self.store.reader.execute("SELECT MIN(seq) FROM events").fetchone()[0]
+        return first is not None and first <= since + 1
+
+    async def _replay(self, session: Session, since: int, upto: int) -> None:
+        """Stream events (since, upto] to one connection, read and encoded in a thread in
+        chunks, then the backlog of newer ones; the loop is never blocked."""
+        reader = await asyncio.to_thread(_ReplayReader, self.store.path, session.audience)
+        try:
+            after = since
+            while after < upto:
+                frames, after = await asyncio.to_thread(reader.chunk, after, upto)
+                for frame in frames:
+                    await session.conn.send(frame)
+            while session.backlog:
+                frames, session.backlog = session.backlog, []
+                for frame in frames:
+                    await session.conn.send(frame)
+            session.backlog = None
+        except ConnectionClosed:
+            pass
+        except Exception:
+            log.exception("replay failed", extra={"fields": {"device": session.device.id}})
+            session.closing = True
+            self.sessions.discard(session)
+            await session.conn.close(1011, "replay failed")
+        finally:
+            await asyncio.to_thread(reader.close)
+
     def _log_command(self, item: _Item, reply: dict) -> None:
         """One line per command, written once its outcome is durable."""
-        fields: dict[str, Any] = {"device": item.session.device.id, "id": item.payload["id"],
+        fields: dict[str, Any] = {"device": item.session.device.id, "id": for_log(item.payload["id"]),
                                   "command": item.payload["type"], "ok": reply["ok"]}
         if not reply["ok"]:
             fields["error"] = reply["error"]["code"]
         elif "ticket" in reply:
             fields["ticket"] = reply["ticket"]["number"]
         log.info("command", extra={"fields": fields})
+
+
+class _ReplayReader:
+    """Reads stored events for one audience through a read-only connection of its own."""
+
+    def __init__(self, path: str, audience: protocol.Audience) -> None:
+        self.audience = audience
+        self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+
+    def chunk(self, after: int, upto: int) -> tuple[list[str], int]:
+        rows = self.conn.execute(
+            "SELECT seq, body FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+            (after, upto, REPLAY_CHUNK)).fetchall()
+        if not rows:
+            raise RuntimeError(f"events {after + 1}..{upto} are missing")
+        frames = []
+        for _seq, body in rows:
+            event = json.loads(body)
+            frames.append(protocol.encode(event) if protocol.visible(event, self.audience)
+                          else protocol.encode(protocol.withheld(event)))
+        return frames, rows[-1][0]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _error(code: str) -> dict:
+    return {"ok": False, "error": {"code": code, "message": say(code)}}
 
 
 def ssl_context(certfile: str, keyfile: str | None) -> ssl.SSLContext:

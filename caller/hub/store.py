@@ -301,6 +301,18 @@ class Store:
                           (self.last_seq - keep_request_seq,))
         self.conn.execute("COMMIT")
 
+    def request_mark(self) -> int:
+        """The newest row of the request table, for pruning it by age (`prune_requests`)."""
+        return self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM requests").fetchone()[0]
+
+    def prune_requests(self, up_to: int) -> int:
+        """Forget the request ids stored up to an earlier `request_mark()`; return how many.
+        The newest row always stays, so rowids keep growing."""
+        cursor = self.conn.execute(
+            "DELETE FROM requests WHERE rowid <= ? AND rowid < (SELECT MAX(rowid) FROM requests)",
+            (up_to,))
+        return cursor.rowcount
+
     def backup(self, target: str | Path) -> None:
         """A consistent copy of the database, safe while the hub runs."""
         dest = sqlite3.connect(str(target))

@@ -231,20 +231,22 @@ class BadMessages:
                     "forbidden", rid)
 
     def oversize_field(self) -> Case:
-        """A huge argument the engine itself refuses (the frame still fits 64 KiB)."""
+        """A huge argument, or a number out of range: refused at the door, naming the field
+        (the frame still fits 64 KiB)."""
         rid, rng = self._id(), self.rng
         big = _text(rng, rng.randint(1000, 20_000))
-        role, message, code = rng.choice([
-            ("kiosk", _request("issue_ticket", rid, "", service=big), "unknown_service"),
-            ("kiosk", _request("issue_ticket", rid, "", priority=big), "bad_request"),
-            ("terminal", _request("call_next", rid, "1", number=big), "not_logged_in"),
-            ("counter", _request("rate", rid, rng.choice(SESSIONS["counter"][2]), level=big), "bad_request"),
-            ("evaluator", _request("rate", rid, "8", level=big), "bad_request"),
-            ("admin", _request("ack_alert", rid, "", alert=10**15, by=big), "unknown_alert"),
-            ("admin", _request("case_callback", rid, "", case=10**12, note=big), "unknown_case"),
-            ("admin", _request("login", rid, "99", staff=big), "unknown_window"),
+        role, message = rng.choice([
+            ("kiosk", _request("issue_ticket", rid, "", service=big)),
+            ("kiosk", _request("issue_ticket", rid, "", priority=big)),
+            ("terminal", _request("call_next", rid, "1", number=big)),
+            ("counter", _request("rate", rid, rng.choice(SESSIONS["counter"][2]), level=big)),
+            ("evaluator", _request("rate", rid, "8", level=big)),
+            ("admin", _request("ack_alert", rid, "", alert=10**15, by="值班长")),
+            ("admin", _request("case_close", rid, "", case=10**12, by="值班长", outcome="满意")),
+            ("admin", _request("case_callback", rid, "", case=1, note=big + "。")),
+            ("admin", _request("login", rid, "99", staff=big)),
         ])
-        return Case("oversize field", role, _encode(message), code, rid)
+        return Case("oversize field", role, _encode(message), "bad_request", rid)
 
     # --- on a connection of its own
 

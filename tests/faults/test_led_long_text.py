@@ -13,7 +13,8 @@ from collections.abc import Callable
 import pytest
 
 import display.led.bridge
-from display.led.bridge import LedBridge, LedSettings
+from display.led.bridge import LedBridge
+from display.led.options import LedSettings
 from display.led.rules import STRIP_COLUMNS, StripTiming
 from drivers.led import LedProtocol, StripText, get_protocol
 from drivers.led.simulator import LedLineSimulator

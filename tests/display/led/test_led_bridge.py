@@ -19,7 +19,8 @@ from PIL import Image
 
 from caller.core.client import HubClient, HubUnavailable
 from caller.core.config import load_config
-from display.led.bridge import LedBridge, LedSettings
+from display.led.bridge import LedBridge
+from display.led.options import LedSettings
 from display.led.rules import StripTiming
 from drivers.led import Colour, StripText
 from drivers.led.simulator import LedLineSimulator
