@@ -13,6 +13,8 @@ import re
 import unicodedata
 from typing import Any
 
+from caller.core.errors import HallqError
+
 # Field -> the most characters it may hold (after NFC normalisation).
 FIELD_LENGTHS: dict[str, int] = {
     "id": 128, "type": 32, "device": 64, "token": 256,
@@ -31,7 +33,7 @@ _CONTROL_EXCEPT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LANG = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*")
 
 
-class Invalid(ValueError):
+class Invalid(HallqError, ValueError):
     """A value refused at the door; `field` names it, the message says why (Chinese)."""
 
     def __init__(self, field: str, reason: str) -> None:
