@@ -22,6 +22,7 @@ class HubProcess:
     start_time: str | None = None  # a hall clock starting at this ISO time
     port: int = 0  # 0: a free port (kept across restarts once known)
     extra: list[str] = field(default_factory=list)
+    python_args: list[str] = field(default_factory=list)  # before `-m hallq`, e.g. a profiler
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
     ready_s: float = 0.0  # from spawning to the hub saying it listens
@@ -31,7 +32,7 @@ class HubProcess:
         return f"ws://127.0.0.1:{self.port}/"
 
     def start(self) -> HubProcess:
-        cmd = [sys.executable, "-m", "hallq", "hub", "--config", str(self.config),
+        cmd = [sys.executable, *self.python_args, "-m", "hallq", "hub", "--config", str(self.config),
                "--db", str(self.db), "--port", str(self.port), *self.extra]
         if self.start_time:
             cmd += ["--start-time", self.start_time]
