@@ -1,8 +1,10 @@
 """`hallq bench`: measure the hub against the hall's goals, with real processes.
 
 A generated hall (200 windows, 30 services) runs in a real hub process on loopback;
-the load comes from real websocket connections in this process. Figures print as a
-table beside their goals and, with --json, go to a file. Nothing here asserts.
+the load comes from real websocket connections in this process, speaking the protocol
+only. Throughput and latency are here, the misbehaving-client figures in
+`hallq.bench_hub`, the hub's CPU cost and its profiles in `hallq.bench_cpu`. Figures
+print as a table beside their goals and, with --json, go to a file. Nothing here asserts.
 """
 
 from __future__ import annotations

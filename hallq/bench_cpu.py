@@ -146,7 +146,7 @@ def measure(work: Path, config: Path, out: Path, quick: bool, profile: bool = Tr
     sizes = Sizes.for_mode(quick)
     results: dict = {}
     for name, (key, _) in WORKLOADS.items():
-        results[key] = round(_run_one(config, work / f"cpu-{name}.db", name, sizes, None), 4)
+        results[key] = round(_run_one(config, work / f"cpu-{name}.db", name, sizes, None), 3)
         if profile:
             prof = out / f"profile-{name}.prof"
             prof.unlink(missing_ok=True)
