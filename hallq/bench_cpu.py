@@ -94,13 +94,14 @@ async def per_hello(url: str, meter: Meter, sizes: Sizes) -> float:
 
 
 async def per_idle_minute(url: str, meter: Meter, sizes: Sizes) -> float:
-    """Connections that only answer keepalive pings; the hub's own idle cost (its ticker)
-    measured first with no connection is taken off."""
+    """Connections that only keep alive (the hub pings each every 10 s, and each pings
+    the hub as the device programs do); the hub's own idle cost (its ticker), measured
+    first with no connection, is taken off."""
     before = meter()
     await asyncio.sleep(sizes.idle_baseline_s)
     alone_per_s = (meter() - before) / sizes.idle_baseline_s
     names = hall_devices()[:sizes.idle_conns]
-    conns = await devices(url, names)
+    conns = await devices(url, names, keepalive=True)
     readers = [asyncio.create_task(reader(c, {})) for c in conns]
     before = meter()
     await asyncio.sleep(sizes.idle_s)
@@ -130,7 +131,8 @@ def write_profile_summary(prof: Path) -> Path:
 
 
 def _run_one(config: Path, db: Path, name: str, sizes: Sizes, profile: Path | None) -> float:
-    python_args = ["-m", "cProfile", "-o", str(profile)] if profile else []
+    # absolute: the hub runs in the repository's folder, not in ours
+    python_args = ["-m", "cProfile", "-o", str(profile.resolve())] if profile else []
     hub = HubProcess(config, db, extra=["--log-level", "WARNING"], python_args=python_args).start()
     try:
         pid = hub.proc.pid

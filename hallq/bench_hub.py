@@ -77,7 +77,11 @@ async def _slow_client(hub: HubProcess, seconds: float) -> dict:
             peak = max(peak, hub.rss_mb())
 
     sampler = asyncio.create_task(sample())
-    latencies = await load.run(seconds, settle_s=0.5)
+    try:
+        latencies = await asyncio.wait_for(load.run(seconds, settle_s=0.5), seconds + 30)
+        stalled = False
+    except TimeoutError:  # the hub stopped taking the calls
+        latencies, stalled = load.latencies, True
     peak = max(peak, hub.rss_mb())
     closed = slow.done()  # the hub hung up on it
     for task in (sampler, slow):
@@ -88,7 +92,7 @@ async def _slow_client(hub: HubProcess, seconds: float) -> dict:
     return {"slow_client_rss_growth_mb": round(peak - baseline, 1),
             "slow_client_rss_base_mb": round(baseline, 1),
             "slow_client_others_call_p99_ms": percentile(latencies, 99),
-            "slow_client_closed_by_hub": closed}
+            "slow_client_closed_by_hub": closed, "slow_client_hub_stalled": stalled}
 
 
 def measure_slow_client(work: Path, config: Path, quick: bool) -> dict:
@@ -100,7 +104,8 @@ def measure_slow_client(work: Path, config: Path, quick: bool) -> dict:
 async def _replay_once(url: str, since: int) -> tuple[float, float, int, bool]:
     """hello with `since` → (ms to welcome, s from welcome to the last replayed event,
     events replayed, whether the hub replayed at all)."""
-    async with connect(url, max_size=None, max_queue=None, compression=None) as conn:
+    async with connect(url, max_size=None, max_queue=None, compression=None,
+                       ping_interval=None) as conn:
         started = time.perf_counter()
         await conn.send(json.dumps({"type": "hello", "device": "wall-98", "token": TOKEN,
                                     "since": since}))
@@ -119,7 +124,7 @@ async def _replay_once(url: str, since: int) -> tuple[float, float, int, bool]:
 
 
 async def _hub_seq(url: str) -> int:
-    async with connect(url, compression=None) as conn:
+    async with connect(url, compression=None, ping_interval=None) as conn:
         await conn.send(json.dumps({"type": "hello", "device": "admin", "token": TOKEN}))
         return json.loads(await conn.recv())["seq"]
 
@@ -171,7 +176,7 @@ async def _resync(url: str, device: str, since: int | None) -> float:
     for _ in range(100):
         try:
             async with connect(url, max_size=None, max_queue=None, compression=None,
-                               open_timeout=10) as conn:
+                               open_timeout=10, ping_interval=None) as conn:
                 await conn.send(json.dumps(hello))
                 welcome = json.loads(await conn.recv())
                 last = since or 0

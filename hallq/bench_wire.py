@@ -15,10 +15,14 @@ from websockets.asyncio.client import ClientConnection, connect
 from hallq.bench_hall import KIOSKS, SERVICES, TOKEN, WINDOWS
 
 
-async def device(url: str, name: str, since: int | None = None) -> ClientConnection:
-    """A connection that said hello as `name` and got its welcome."""
+async def device(url: str, name: str, since: int | None = None,
+                 keepalive: bool = False) -> ClientConnection:
+    """A connection that said hello as `name` and got its welcome. With `keepalive` it
+    pings as the hall's device programs do; without, it never hangs up on a slow hub,
+    so that a stall shows as latency rather than as a dropped load."""
     # max_queue=None: a connection whose reader has stopped still reads its close frame
-    conn = await connect(url, max_size=None, max_queue=None, compression=None)
+    conn = await connect(url, max_size=None, max_queue=None, compression=None,
+                         ping_interval=10 if keepalive else None, ping_timeout=20)
     hello: dict[str, Any] = {"type": "hello", "device": name, "token": TOKEN}
     if since is not None:
         hello["since"] = since
@@ -48,8 +52,8 @@ async def reader(conn: ClientConnection, pending: dict,
             on_event(message)
 
 
-async def devices(url: str, names: list[str]) -> list[ClientConnection]:
-    return [await device(url, name) for name in names]
+async def devices(url: str, names: list[str], keepalive: bool = False) -> list[ClientConnection]:
+    return [await device(url, name, keepalive=keepalive) for name in names]
 
 
 def kiosk_names() -> list[str]:
