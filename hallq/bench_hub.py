@@ -23,6 +23,7 @@ from hallq.bench_hall import TOKEN, fill_events, hall_devices
 from hallq.bench_wire import CallLoad, fill_queue, percentile
 
 LOG = ["--log-level", "WARNING"]
+REPLAY_MARGIN = 1000  # events
 
 
 def _masked_frame(text: str) -> bytes:
@@ -123,22 +124,17 @@ async def _replay_once(url: str, since: int) -> tuple[float, float, int, bool]:
                 bool(welcome.get("replay")))
 
 
-async def _hub_seq(url: str) -> int:
-    async with connect(url, compression=None, ping_interval=None) as conn:
-        await conn.send(json.dumps({"type": "hello", "device": "admin", "token": TOKEN}))
-        return json.loads(await conn.recv())["seq"]
-
-
 async def _replay(url: str, seconds: float, events: int) -> dict:
     await fill_queue(url, int(seconds * 2 * 100 * 1.2) + 300)
     load = await CallLoad(url, displays=10).open()
     baseline = await load.run(seconds, settle_s=0.5)
     runs: list[tuple[float, float, int, bool]] = []
-    # replay the last `events` events: the bench's own tickets and logins added some to the log
-    since = max(await _hub_seq(url) - events, 1)
 
     async def replay_again_and_again() -> None:
         while True:
+            # about `events` back, less what the calls add before the hub reads the hello:
+            # within the 100,000 events a hub replays
+            since = max(load.seq - events + REPLAY_MARGIN, 1)
             runs.append(await _replay_once(url, since))
 
     replayer = asyncio.create_task(replay_again_and_again())

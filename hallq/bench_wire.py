@@ -112,6 +112,7 @@ class CallLoad:
         self.displays = displays
         self.latencies: list[float] = []
         self.sent = 0
+        self.seq = 0  # the newest event seen
         self._tag = time.monotonic_ns()  # request ids never repeat on one hub
         self._sent_at: dict[str, float] = {}
         self._conns: list[ClientConnection] = []
@@ -131,6 +132,7 @@ class CallLoad:
         return self
 
     def _on_event(self, event: dict) -> None:
+        self.seq = max(self.seq, event["seq"])
         if event["event"] == "ticket_called":
             t0 = self._sent_at.get(event["window"])
             if t0 is not None:
