@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -179,7 +180,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="skip the profiled passes of the CPU workloads")
 
 
+def _check_paths(args: argparse.Namespace) -> str | None:
+    """Refuse unusable --out and --json before a long run, not after it."""
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        return f"--out {out}：已存在且不是文件夹"
+    if args.json:
+        folder = Path(args.json).resolve().parent
+        if not folder.is_dir():
+            return f"--json {args.json}：文件夹 {folder} 不存在"
+        if Path(args.json).is_dir():
+            return f"--json {args.json}：是文件夹，需要文件路径"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
+    problem = _check_paths(args)
+    if problem:
+        print(f"hallq bench: {problem}", file=sys.stderr)
+        return 2
     results = run_all(args.quick, Path(args.out), profile=not args.no_profile)
     print(format_table(results))
     if args.json:

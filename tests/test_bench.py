@@ -43,3 +43,25 @@ def test_bench_quick_writes_every_figure_and_profile(tmp_path):
         assert any("hub" in filename for filename, _, _ in stats.stats), name
         summary = (profiles / f"profile-{name}.txt").read_text()
         assert "Ordered by: cumulative time" in summary, name
+
+
+def _refused(*args: str) -> str:
+    """Run the bench with bad paths: it stops at once with exit code 2; its complaint."""
+    result = subprocess.run([sys.executable, "-m", "hallq", "bench", "--quick", *args],
+                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "figure" not in result.stdout  # nothing was measured
+    return result.stderr
+
+
+def test_bench_refuses_an_out_that_is_a_file(tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("x")
+    assert f"--out {taken}：已存在且不是文件夹" in _refused("--out", str(taken))
+    assert taken.read_text() == "x"
+
+
+def test_bench_refuses_a_json_it_could_not_write(tmp_path):
+    missing = tmp_path / "no-such-folder" / "b.json"
+    assert "不存在" in _refused("--json", str(missing), "--out", str(tmp_path / "o"))
+    assert "是文件夹" in _refused("--json", str(tmp_path), "--out", str(tmp_path / "o"))
