@@ -20,6 +20,7 @@ from hallq.bench_hall import WINDOWS, hall_devices
 from hallq.bench_wire import (
     CallLoad,
     close_all,
+    device,
     devices,
     fill_queue,
     issue_tickets,
@@ -88,7 +89,7 @@ async def per_hello(url: str, meter: Meter, sizes: Sizes) -> float:
     names = hall_devices()
     before = meter()
     for n in range(sizes.hellos):
-        (conn,) = await devices(url, [names[n % len(names)]])
+        conn = await device(url, names[n % len(names)])
         await conn.close()
     return (meter() - before) * 1000 / sizes.hellos
 
@@ -120,14 +121,12 @@ WORKLOADS: dict[str, tuple[str, Callable[[str, Meter, Sizes], Awaitable[float]]]
 }
 
 
-def write_profile_summary(prof: Path) -> Path:
+def write_profile_summary(prof: Path) -> None:
     """The top functions by cumulative time, as text beside the .prof."""
     out = io.StringIO()
     stats = pstats.Stats(str(prof), stream=out)
     stats.strip_dirs().sort_stats("cumulative").print_stats(PROFILE_TOP)
-    text = prof.with_suffix(".txt")
-    text.write_text(out.getvalue(), encoding="utf-8")
-    return text
+    prof.with_suffix(".txt").write_text(out.getvalue(), encoding="utf-8")
 
 
 def _run_one(config: Path, db: Path, name: str, sizes: Sizes, profile: Path | None) -> float:
@@ -136,11 +135,12 @@ def _run_one(config: Path, db: Path, name: str, sizes: Sizes, profile: Path | No
     hub = HubProcess(config, db, extra=["--log-level", "WARNING"], python_args=python_args).start()
     try:
         pid = hub.proc.pid
-        return asyncio.run(WORKLOADS[name][1](hub.url, lambda: cpu_seconds(pid), sizes))
+        value = asyncio.run(WORKLOADS[name][1](hub.url, lambda: cpu_seconds(pid), sizes))
     finally:
         code = hub.stop()
-        if profile and code != 0:
-            raise RuntimeError(f"profiled hub exited with {code}: no profile for {name}")
+    if profile and code != 0:  # killed, not stopped: cProfile wrote nothing
+        raise RuntimeError(f"profiled hub exited with {code}: no profile for {name}")
+    return value
 
 
 def measure(work: Path, config: Path, out: Path, quick: bool, profile: bool = True) -> dict:
