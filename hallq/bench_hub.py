@@ -23,7 +23,7 @@ from hallq.bench_hall import TOKEN, fill_events, hall_devices
 from hallq.bench_wire import CallLoad, fill_queue, percentile
 
 LOG = ["--log-level", "WARNING"]
-REPLAY_MARGIN = 1000  # events
+REPLAY_MARGIN = 5000  # events
 
 
 def _masked_frame(text: str) -> bytes:
