@@ -20,6 +20,7 @@ class HubProcess:
     start_time: str | None = None  # a hall clock starting at this ISO time
     port: int = 0  # 0: a free port (kept across restarts once known)
     extra: list[str] = field(default_factory=list)
+    python_args: list[str] = field(default_factory=list)  # before `-m hallq`, e.g. a profiler
     harness: ProcessHarness | None = None
     ready_s: float = 0.0  # from spawning to the hub saying it listens
 
@@ -38,7 +39,7 @@ class HubProcess:
     def start(self) -> HubProcess:
         """Start it (again: on the same port) and wait until it says it listens."""
         argv = hallq_argv("hub", "--config", str(self.config), "--db", str(self.db),
-                          "--port", str(self.port), *self.extra)
+                          "--port", str(self.port), *self.extra, python_args=self.python_args)
         if self.start_time:
             argv += ["--start-time", self.start_time]
         self.harness = ProcessHarness(argv, self.log_path, follow=True)

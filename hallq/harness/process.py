@@ -31,9 +31,10 @@ class HarnessError(HallqError, RuntimeError):
     """The program did not do what was waited for: it ended first, or the wait timed out."""
 
 
-def hallq_argv(*args: str) -> list[str]:
-    """The command line that runs `hallq ARGS` with this Python."""
-    return [sys.executable, "-m", "hallq", *args]
+def hallq_argv(*args: str, python_args: Sequence[str] = ()) -> list[str]:
+    """The command line that runs `hallq ARGS` with this Python (and `python_args` before
+    `-m hallq`, e.g. a profiler)."""
+    return [sys.executable, *python_args, "-m", "hallq", *args]
 
 
 class ProcessHarness:

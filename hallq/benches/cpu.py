@@ -1,0 +1,162 @@
+"""What the hub costs: its CPU time (user + system, all threads) per ticket, per call,
+per hello and per idle connection-minute, each over a fixed workload on a fresh hub.
+
+Each workload runs twice: once plainly for the figure, once with the hub under cProfile
+for a profile kept in the output folder, with the top functions as text beside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import pstats
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from hallq.benches.hall import WINDOWS, hall_devices
+from hallq.benches.wire import (
+    CallLoad,
+    close_all,
+    device,
+    devices,
+    fill_queue,
+    issue_tickets,
+    kiosk_names,
+    reader,
+)
+from hallq.harness.hub import HubProcess
+
+PROFILE_TOP = 25
+
+Meter = Callable[[], float]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and all its threads, from /proc/PID/stat."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat.rsplit(")", 1)[1].split()  # the name may hold spaces; fields 3.. follow it
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    tickets: int
+    calls: int
+    hellos: int
+    idle_conns: int
+    idle_s: float
+    idle_baseline_s: float
+
+    @classmethod
+    def for_mode(cls, quick: bool) -> Sizes:
+        if quick:  # an idle run still spans one keepalive ping (every 10 s)
+            return cls(tickets=1000, calls=200, hellos=60, idle_conns=50, idle_s=11.0,
+                       idle_baseline_s=4.0)
+        return cls(tickets=10_000, calls=2000, hellos=300, idle_conns=200, idle_s=60.0,
+                   idle_baseline_s=20.0)
+
+
+async def per_ticket(url: str, meter: Meter, sizes: Sizes) -> float:
+    """20 kiosks in a closed loop while 10 TV walls receive every event."""
+    walls = await devices(url, [f"wall-{d}" for d in range(10)])
+    readers = [asyncio.create_task(reader(w, {})) for w in walls]
+    kiosks = await devices(url, kiosk_names())
+    before = meter()
+    issued, _ = await issue_tickets(kiosks, count=sizes.tickets)
+    cost = meter() - before
+    for task in readers:
+        task.cancel()
+    await close_all([*kiosks, *walls])
+    return cost * 1000 / max(issued, 1)
+
+
+async def per_call(url: str, meter: Meter, sizes: Sizes) -> float:
+    """call_next at 100 calls/s round-robin over the windows, with 50 TV walls."""
+    await fill_queue(url, sizes.calls + sizes.calls // 2)
+    load = await CallLoad(url, displays=50).open()
+    before = meter()
+    latencies = await load.run(sizes.calls / 100.0, settle_s=0.5)
+    cost = meter() - before
+    await load.close()
+    return cost * 1000 / max(len(latencies) / 50, 1)
+
+
+async def per_hello(url: str, meter: Meter, sizes: Sizes) -> float:
+    """Connect, hello, welcome with the snapshot of a busy hall, close; one after another."""
+    await fill_queue(url, WINDOWS * 2)
+    names = hall_devices()
+    before = meter()
+    for n in range(sizes.hellos):
+        conn = await device(url, names[n % len(names)])
+        await conn.close()
+    return (meter() - before) * 1000 / sizes.hellos
+
+
+async def per_idle_minute(url: str, meter: Meter, sizes: Sizes) -> float:
+    """Connections that only keep alive (the hub pings each every 10 s, and each pings
+    the hub as the device programs do); the hub's own idle cost (its ticker), measured
+    first with no connection, is taken off."""
+    before = meter()
+    await asyncio.sleep(sizes.idle_baseline_s)
+    alone_per_s = (meter() - before) / sizes.idle_baseline_s
+    names = hall_devices()[:sizes.idle_conns]
+    conns = await devices(url, names, keepalive=True)
+    readers = [asyncio.create_task(reader(c, {})) for c in conns]
+    before = meter()
+    await asyncio.sleep(sizes.idle_s)
+    cost = meter() - before - alone_per_s * sizes.idle_s
+    for task in readers:
+        task.cancel()
+    await close_all(conns)
+    return max(cost, 0.0) * 1000 / (len(conns) * sizes.idle_s / 60)
+
+
+WORKLOADS: dict[str, tuple[str, Callable[[str, Meter, Sizes], Awaitable[float]]]] = {
+    "ticket": ("cpu_ms_per_ticket", per_ticket),
+    "call": ("cpu_ms_per_call", per_call),
+    "hello": ("cpu_ms_per_hello", per_hello),
+    "idle": ("cpu_ms_per_idle_conn_min", per_idle_minute),
+}
+
+
+def write_profile_summary(prof: Path) -> None:
+    """The top functions by cumulative time, as text beside the .prof."""
+    out = io.StringIO()
+    stats = pstats.Stats(str(prof), stream=out)
+    stats.strip_dirs().sort_stats("cumulative").print_stats(PROFILE_TOP)
+    prof.with_suffix(".txt").write_text(out.getvalue(), encoding="utf-8")
+
+
+def _run_one(config: Path, db: Path, name: str, sizes: Sizes, profile: Path | None) -> float:
+    # absolute: the hub runs in the repository's folder, not in ours
+    python_args = ["-m", "cProfile", "-o", str(profile.resolve())] if profile else []
+    hub = HubProcess(config, db, extra=["--log-level", "WARNING"], python_args=python_args).start()
+    try:
+        pid = hub.proc.pid
+        value = asyncio.run(WORKLOADS[name][1](hub.url, lambda: cpu_seconds(pid), sizes))
+    finally:
+        code = hub.stop()
+    if profile and code != 0:  # killed, not stopped: cProfile wrote nothing
+        raise RuntimeError(f"profiled hub exited with {code}: no profile for {name}")
+    return value
+
+
+def measure(work: Path, config: Path, out: Path, quick: bool, profile: bool = True) -> dict:
+    """Every cost figure; with `profile`, also out/profile-NAME.prof and .txt."""
+    sizes = Sizes.for_mode(quick)
+    results: dict = {}
+    for name, (key, _) in WORKLOADS.items():
+        results[key] = round(_run_one(config, work / f"cpu-{name}.db", name, sizes, None), 3)
+        if profile:
+            prof = out / f"profile-{name}.prof"
+            prof.unlink(missing_ok=True)
+            _run_one(config, work / f"cpu-{name}-prof.db", name, sizes, prof)
+            if not prof.exists():
+                raise RuntimeError(f"the profiled hub wrote no {prof}")
+            write_profile_summary(prof)
+    results["cpu_workloads"] = (f"{sizes.tickets} tickets (20 kiosks, 10 walls); {sizes.calls} calls "
+                                f"at 100/s (50 walls); {sizes.hellos} hellos; {sizes.idle_conns} "
+                                f"idle connections for {sizes.idle_s:g} s")
+    return results
