@@ -99,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         idle_timeout=args.idle_timeout, status_url=args.status_url, lang=args.lang)
     KioskApp(settings, script).run()
     if script is not None and not script.ok:
-        print(f"hallq kiosk: script failed: {script.error}", file=sys.stderr)
+        why = script.error or f"stopped after {script.done} steps, before the script's end"
+        print(f"hallq kiosk: script failed: {why}", file=sys.stderr)
         return 1
     return 0

@@ -32,7 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from caller.core.errors import HallqError
-from caller.core.protocol import Role
+from caller.core.protocol import SCHEMAS, Role
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ROLES = tuple(Role)
@@ -146,6 +146,14 @@ class Device:
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """A token bucket: `per_s` sustained, `burst` at once."""
+
+    per_s: float
+    burst: int
+
+
+@dataclass(frozen=True)
 class HallConfig:
     path: str
     hall: Hall
@@ -153,6 +161,9 @@ class HallConfig:
     services: dict[str, Service]
     windows: dict[str, Window]
     devices: dict[str, Device]
+    # [limits]: "ROLE" or "ROLE.COMMAND" ("*.COMMAND": every role) -> the hub's rate limit,
+    # over the hub's documented defaults (caller/hub/limits.py)
+    limits: dict[str, RateLimit] = field(default_factory=dict)
 
     def windows_for_service(self, service_id: str) -> list[Window]:
         return [w for w in self.windows.values() if service_id in w.services]
@@ -351,6 +362,29 @@ def _parse_calling(c: _Checker, raw: dict) -> Calling:
             c.fail(f"calling.{key}", f"expected zero or more, got {value}")
         numbers[key] = value if value is not None else getattr(d, key)
     return Calling(skip=skip, rating_default=default, announce=announce, **numbers)
+
+
+def _parse_limits(c: _Checker, raw: dict) -> dict[str, RateLimit]:
+    found: dict[str, RateLimit] = {}
+    for name, value in raw.items():
+        key = f"limits.{name}"
+        role, _, command = name.partition(".")
+        if role not in ROLES and not (role == "*" and command):
+            c.fail(key, f"expected a role ({', '.join(ROLES)}) or ROLE.COMMAND, got {name!r}")
+            continue
+        if command and command not in SCHEMAS:
+            c.fail(key, f"unknown command {command!r}")
+            continue
+        if not isinstance(value, dict) or set(value) != {"per_s", "burst"}:
+            c.fail(key, "expected a table { per_s = N, burst = N }")
+            continue
+        per_s, burst = value["per_s"], value["burst"]
+        if (not isinstance(per_s, int | float) or isinstance(per_s, bool) or per_s <= 0
+                or not isinstance(burst, int) or isinstance(burst, bool) or burst < 1):
+            c.fail(key, f"expected per_s > 0 and a whole burst >= 1, got {value!r}")
+            continue
+        found[name] = RateLimit(float(per_s), burst)
+    return found
 
 
 def _parse_service(c: _Checker, raw: Any, i: int) -> Service | None:
@@ -676,7 +710,7 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
     whose table the loader found sound, and its problems are reported with the loader's."""
     c = _Checker(path)
     base = base or Path.cwd()
-    c.known_keys(raw, "", {"hall", "calling", "services", "windows", "devices"})
+    c.known_keys(raw, "", {"hall", "calling", "services", "windows", "devices", "limits"})
     hall_raw = c.get(raw, "", "hall", dict, what="a [hall] table with at least name") or {}
     hall = _parse_hall(c, hall_raw)
     c.strict_tokens = strict and not hall.demo
@@ -700,8 +734,9 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
     _check_cross(c, services, windows)
     if c.strict_tokens:
         _check_shared_tokens(c, devices)
+    limits = _parse_limits(c, c.get(raw, "", "limits", dict, {}) or {})
     config = HallConfig(path=path, hall=hall, calling=calling, services=services,
-                        windows=windows, devices=devices)
+                        windows=windows, devices=devices, limits=limits)
     for d in devices.values():
         check = (checks or {}).get(d.role)
         if check is not None and d.id in sound:

@@ -1,7 +1,8 @@
 """Limits per device and per address: rate limits on commands and a backoff after
 failed hellos. Pure bookkeeping on a monotonic clock; the hub decides what to refuse.
 
-The defaults are documented in `docs/protocol.md` ("Limits").
+The defaults are documented in `docs/protocol.md` ("Limits"); a hall's `[limits]` table
+(config/SCHEMA.md) overrides them per role or per role and command.
 """
 
 from __future__ import annotations
@@ -10,12 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True)
-class Rate:
-    per_s: float  # sustained rate
-    burst: int  # how many may come at once
-
+from caller.core.config import RateLimit as Rate
 
 # Commands that reach the writer (and `stats`), per device by role; a few commands have a
 # tighter limit of their own, for some roles. Far above what a person at a device does,
@@ -49,12 +45,15 @@ class RateLimiter:
     """Token buckets per key (device, command class)."""
 
     clock: Callable[[], float] = time.monotonic
+    configured: dict[str, Rate] = field(default_factory=dict)  # the hall's [limits]
     _buckets: dict[tuple[str, str], _Bucket] = field(default_factory=dict)
 
     def allow(self, device: str, role: str, command: str) -> float:
         """0 when the command may run now; otherwise the seconds until it may."""
-        wait = self._take((device, "*"), ROLE_RATES.get(role, DEFAULT_RATE))
-        rate = COMMAND_RATES.get((role, command)) or COMMAND_RATES.get(("*", command))
+        wait = self._take((device, "*"), self.configured.get(role)
+                          or ROLE_RATES.get(role, DEFAULT_RATE))
+        rate = (self.configured.get(f"{role}.{command}") or self.configured.get(f"*.{command}")
+                or COMMAND_RATES.get((role, command)) or COMMAND_RATES.get(("*", command)))
         if not wait and rate is not None:
             wait = self._take((device, command), rate)
         return wait

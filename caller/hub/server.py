@@ -134,7 +134,7 @@ class Hub:
         self._queue: asyncio.Queue[_Item] = asyncio.Queue(QUEUE_MAX)
         self._inflight: dict[tuple[str, str], _Item] = {}
         self._errors: dict[str, OrderedDict[str, dict]] = {}  # device -> refused replies
-        self._rates = limits.RateLimiter()
+        self._rates = limits.RateLimiter(configured=config.limits)
         self._hellos = limits.HelloGuard()
         self._request_marks: deque[tuple[float, int]] = deque()
         self._server: Server | None = None

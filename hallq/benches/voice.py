@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from caller.core.cli import add_config_option
 from caller.core.client import HubClient
 from caller.core.config import default_config_path, load_config
 from hallq.harness.hub import HubProcess
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hallq.benches.voice", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=20)
-    parser.add_argument("--config", default=str(default_config_path()))
+    add_config_option(parser)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     result = measure(args.calls, args.config)

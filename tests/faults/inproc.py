@@ -13,7 +13,7 @@ from pathlib import Path
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from caller.core.config import load_config
+from caller.core.config import HallConfig, load_config
 from caller.hub.server import HallClock, Hub
 from caller.hub.store import Store
 from tests.hubproc import DEMO_CONFIG, MONDAY_9AM
@@ -23,8 +23,9 @@ WAIT = 10.0  # only reached when the hub hangs
 
 
 @contextlib.asynccontextmanager
-async def running_hub(db: Path, **hub_args: object) -> AsyncIterator[tuple[Hub, str]]:
-    hub = Hub(CONFIG, Store(db), HallClock(datetime.fromisoformat(MONDAY_9AM)), **hub_args)
+async def running_hub(db: Path, config: HallConfig = CONFIG,
+                      **hub_args: object) -> AsyncIterator[tuple[Hub, str]]:
+    hub = Hub(config, Store(db), HallClock(datetime.fromisoformat(MONDAY_9AM)), **hub_args)
     port = await hub.start("127.0.0.1", 0)
     try:
         yield hub, f"ws://127.0.0.1:{port}/"

@@ -9,14 +9,16 @@ import asyncio
 import json
 import logging
 import sqlite3
+from dataclasses import replace
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from caller.core.client import HubClient
+from caller.core.config import RateLimit
 from caller.hub import limits
 from caller.hub import server as hub_module
-from tests.faults.inproc import WAIT, running_hub
+from tests.faults.inproc import CONFIG, WAIT, running_hub
 
 
 async def hello_close_code(url: str, token: str) -> int | None:
@@ -67,6 +69,19 @@ def test_commands_are_rate_limited_per_device(tmp_path, monkeypatch):
     with sqlite3.connect(tmp_path / "hall.db") as db:
         assert db.execute("SELECT COUNT(*) FROM tickets").fetchone() == (5,)
     db.close()
+
+
+def test_a_halls_limits_table_overrides_the_defaults(tmp_path):
+    config = replace(CONFIG, limits={"kiosk.issue_ticket": RateLimit(0.01, 3)})
+
+    async def scenario() -> None:
+        async with (running_hub(tmp_path / "hall.db", config=config) as (_, url),
+                    HubClient(url, "kiosk-1", "demo-kiosk-1") as kiosk):
+            replies = [await kiosk.request("issue_ticket", timeout=WAIT, service="civil")
+                       for _ in range(4)]
+            assert [r["ok"] for r in replies] == [True] * 3 + [False]
+            assert replies[-1]["error"]["code"] == "rate_limited"
+    asyncio.run(scenario())
 
 
 def test_repeated_device_alerts_stay_one_open_alert(tmp_path):

@@ -176,3 +176,23 @@ def test_bus_speeds_and_kiosk_switches_are_checked():
         "devices[2] (id 'k').printer: expected a printer URL or \"\" for none, got 5",
         "devices[2] (id 'k').priority_entry: expected true or false, got 1",
     ]
+
+
+def test_rate_limits_are_read_per_role_and_command_and_checked():
+    data = raw()
+    data["limits"] = {"kiosk": {"per_s": 50, "burst": 200},
+                      "kiosk.issue_ticket": {"per_s": 2.5, "burst": 20},
+                      "*.report_alert": {"per_s": 1, "burst": 5}}
+    limits = parse_config(data, "hall.toml").limits
+    assert (limits["kiosk"].per_s, limits["kiosk"].burst) == (50.0, 200)
+    assert limits["kiosk.issue_ticket"].per_s == 2.5 and limits["*.report_alert"].burst == 5
+
+    data["limits"] = {"robot": {"per_s": 1, "burst": 1}, "kiosk.fly": {"per_s": 1, "burst": 1},
+                      "display": {"per_s": 0, "burst": 1}, "led": {"per_s": 1},
+                      "admin": {"per_s": 1, "burst": 1.5}}
+    found = problems(data)
+    assert any(p.startswith("limits.robot: expected a role") for p in found)
+    assert "limits.kiosk.fly: unknown command 'fly'" in found
+    assert any(p.startswith("limits.display: expected per_s > 0") for p in found)
+    assert "limits.led: expected a table { per_s = N, burst = N }" in found
+    assert any(p.startswith("limits.admin: expected per_s > 0 and a whole burst") for p in found)
