@@ -25,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-ROLES = ("kiosk", "terminal", "counter", "evaluator", "display", "led", "admin")
+ROLES = ("kiosk", "terminal", "counter", "evaluator", "display", "led", "admin", "web")
 WINDOW_ROLES = ("terminal", "counter", "evaluator")
 RATING_LEVELS = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied")
 EVALUATOR_MODELS = ("5key", "4key")
@@ -419,6 +419,10 @@ def _parse_window(c: _Checker, raw: Any, i: int, services: dict[str, Service]) -
                   backup=c.get(raw, key, "backup", str, None))
 
 
+# The web console's colour thresholds: minutes at one ticket, minutes waited, and how many
+# waiting make an idle window stand out.
+WEB_LIMITS = {"serving_alert_min": 20, "wait_alert_min": 30, "idle_alert_waiting": 1}
+
 _DEVICE_KEYS = {
     "kiosk": {"printer", "paper_mm", "print_mode", "priority_entry"},
     "terminal": {"shortcuts"},
@@ -428,6 +432,7 @@ _DEVICE_KEYS = {
                 "voice_repeat", "voice_chime", "voice_chime_file", "voice_one", "voice_max_queue",
                 "voice_max_age_s", "voice_backend"},
     "led": {"port", "baudrate", "protocol", "strips", "idle_text"},
+    "web": {"serving_alert_min", "idle_alert_waiting", "wait_alert_min"},
     "admin": set(),
 }
 
@@ -536,6 +541,11 @@ def _parse_device(c: _Checker, raw: Any, i: int, windows: dict[str, Window],
             c.fail(f"{key}.protocol", f"expected one of {', '.join(LED_PROTOCOLS)}, got {proto!r}")
         options.setdefault("baudrate", 9600)
         options.setdefault("idle_text", "热情为您服务")
+    elif role == "web":
+        for name, default in WEB_LIMITS.items():
+            value = options.setdefault(name, default)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                c.fail(f"{key}.{name}", f"expected a whole number of 1 or more, got {value!r}")
     if did is None or role is None:
         return None
     return Device(id=did, role=role, token=token, windows=tuple(win), options=options)

@@ -69,7 +69,13 @@ ROLE_COMMANDS: dict[str, frozenset[str]] = {
     "display": frozenset({"snapshot", "stats", "report_alert"}),
     "led": frozenset({"snapshot", "report_alert"}),
     "admin": frozenset(SCHEMAS),
+    # The manager's web console (`hallq web`): what its pages show and do, nothing more.
+    "web": frozenset({"snapshot", "stats", "list_alerts", "ack_alert", "list_cases",
+                      "case_callback", "case_rectify", "case_close", "pause", "resume",
+                      "set_notice"}),
 }
+# Roles that act on any window (the others only on the windows they are bound to).
+ALL_WINDOW_ROLES = frozenset({"admin", "web"})
 
 
 class ProtocolError(Exception):

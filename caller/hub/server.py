@@ -236,7 +236,7 @@ class Hub:
         device, kind = session.device, request["type"]
         if not protocol.allowed(device.role, kind):
             return say("forbidden", detail=f"{device.role} 不能执行 {kind}")
-        if device.role != "admin" and "window" in protocol.SCHEMAS[kind]:
+        if device.role not in protocol.ALL_WINDOW_ROLES and "window" in protocol.SCHEMAS[kind]:
             window = request.get("window")
             if window is not None and window not in device.windows:
                 return say("forbidden", detail=f"本设备不属于 {window} 号窗口")
