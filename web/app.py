@@ -215,6 +215,8 @@ class Console:
         message = strings.DONE if ok else reply["error"]["message"]
         self.accounts.audit(ctx.user.name, ctx.address, action, target,
                             detail if ok else f"{detail} 失败：{message}".strip(), ok)
+        if ok:
+            await self.hall.refresh()
         return self._done(back, message)
 
     # ------------------------------------------------------------------ login

@@ -173,6 +173,12 @@ class Hall:
                 log.exception("refresh failed")
             self._publish()
 
+    async def refresh(self) -> None:
+        """Refresh now (after a console action: its events may still be on their way)."""
+        self._alerts_dirty = True
+        await self._refresh()
+        self._publish()
+
     async def _refresh(self) -> None:
         if not self.client.connected:
             return

@@ -125,13 +125,14 @@ class SecurityHeaders:
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}-?)(\d{3,4})(\d{4})(?!\d)")
 _ID_CARD = re.compile(r"(?<![\dXx])(\d{6})\d{8}(\d{3}[\dXx])(?![\dXx])")
-_TITLED = re.compile(r"([\u4e00-\u9fff])([\u4e00-\u9fff]{1,2})(?=先生|女士|同志|老人|大爷|大妈|阿姨)")
+# a surname and a given name before a title: the character before the title is masked
+_TITLED = re.compile(r"([\u4e00-\u9fff])([\u4e00-\u9fff])(?=先生|女士|同志|老人|大爷|大妈|阿姨)")
 _NAMED = re.compile(r"(姓名|联系人|群众|市民|当事人|申请人)([:：\s]*)([\u4e00-\u9fff])([\u4e00-\u9fff]{1,2})")
 
 
 def mask(text: str) -> str:
     """Personal data in a free text, masked for lists: phone and ID numbers keep their
-    first and last digits, names their surname (张** 先生)."""
+    first and last digits, names their surname (张*先生)."""
     text = _ID_CARD.sub(lambda m: f"{m[1]}********{m[2]}", text)
     text = _PHONE.sub(lambda m: f"{m[1]}****{m[3]}", text)
     text = _LANDLINE.sub(lambda m: f"{m[1]}****{m[3]}", text)
