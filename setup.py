@@ -3,7 +3,7 @@
 from setuptools import find_packages, setup
 
 setup(
-    packages=[*find_packages(include=["hallq*", "caller*", "kiosk*", "display*", "drivers*"]),
+    packages=[*find_packages(include=["hallq*", "caller*", "kiosk*", "display*", "drivers*", "web*"]),
               "caller.core.defaults"],
     package_dir={"caller.core.defaults": "config"},
 )
