@@ -18,7 +18,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 COOKIE = "hallq_session"
@@ -52,9 +52,10 @@ class Sessions:
             return None, False
         try:
             data = self._serializer.loads(cookie, max_age=self.idle_s)
-        except BadSignature as e:
-            expired = getattr(e, "date_signed", None) is not None
-            return None, expired
+        except SignatureExpired:  # genuine, but idle too long
+            return None, True
+        except BadSignature:
+            return None, False
         if not isinstance(data, dict) or not isinstance(data.get("s"), str):
             return None, False
         return SessionData(data["s"], data.get("u"), float(data.get("p", 0.0))), False
