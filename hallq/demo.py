@@ -25,6 +25,7 @@ from caller.core.config import ConfigError, HallConfig, default_config_path, loa
 from caller.core.schedule import is_workday
 from drivers.bus.simulator import BusSimulator
 from drivers.led.simulator import LedLineSimulator
+from hallq.demo_console import screenshots, start_console
 from hallq.demo_hour import BusyHour, HourPlan, kiosk_script
 from hallq.demo_summary import write_summary
 from hallq.supervisor import Program, Supervisor, hallq_argv
@@ -88,6 +89,8 @@ class Hall:
         self.sup.start(Program("led", hallq_argv(
             "led", "--config", cfg, "--device", self.led.id, "--hub", self.url,
             "--port", str(self.strips.link))))
+        self.console = start_console(self.sup, self.config, self.out / "hall.db", self.url,
+                                     free_port(), self.report)
 
     def _wait_for_hub(self, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
@@ -161,6 +164,8 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
         hall.sup.write("wall", json.dumps({"name": "wall-final", "shot": True, "settle": 1.0}))
         time.sleep(2.5)  # strips finish flashing; the wall takes its last picture
         hall.sup.retire("wall")
+        if hall.console:
+            screenshots(hall.console, out / "console", report)
         hall.strips.render_all_png(out / "led")
         strips = {a: hall.strips.text(a) for a in hall.led.options["strips"].values()}
         restarts = {p.name: p.restarts for p in hall.sup.programs.values() if p.restarts}
@@ -227,7 +232,8 @@ def run(args: argparse.Namespace) -> int:
     if out.exists():
         for old in ("hall.db", "hall.db-wal", "hall.db-shm"):
             (out / old).unlink(missing_ok=True)
-        for folder in ("tickets", "voice", "wall", "led", "kiosk", "terminals", "logs", "charts"):
+        for folder in ("tickets", "voice", "wall", "led", "kiosk", "terminals", "logs", "charts",
+                       "console"):
             for f in (out / folder).rglob("*"):
                 if f.is_file():
                     f.unlink()

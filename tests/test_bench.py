@@ -11,7 +11,8 @@ from tests.hubproc import REPO
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 KEYS = ("issue_per_s", "call_p50_ms", "call_p99_ms", "rss_mb", "restart_s", "keypad_ms",
-        "voice_cached_ms", "voice_uncached_ms", "kiosk_print_ms", "cores")
+        "voice_cached_ms", "voice_uncached_ms", "kiosk_print_ms", "console_update_p50_ms",
+        "console_update_p99_ms", "web_rss_mb", "cores")
 
 
 def test_bench_quick_writes_every_figure(tmp_path):

@@ -30,4 +30,7 @@ def test_headless_demo_runs_a_busy_hour(tmp_path):
     wall = Image.open(out / "wall" / "wall-final.png")
     assert wall.size == (1920, 1080) and wall.convert("L").getextrema() != (0, 0)
     assert (out / "report.xlsx").stat().st_size > 0
+    console = sorted(p.name for p in (out / "console").glob("*.png"))
+    assert console == ["alerts-pc.png", "cases-pc.png", "control-pc.png", "devices-pc.png",
+                       "live-pc.png", "live-tablet.png", "reports-pc.png"]
     assert "✅" in (out / "summary.md").read_text(encoding="utf-8")
