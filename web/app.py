@@ -72,7 +72,7 @@ class Console:
                  idle_s: float = 30 * 60) -> None:
         self.config, self.hall, self.accounts, self.db = config, hall, accounts, db
         self.sessions = Sessions(accounts.cookie_key, idle_s)
-        self.by_address = Throttle(20, 300.0)
+        self.by_address = Throttle(30, 300.0)
         self.by_account = Throttle(10, 300.0)
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"),
                                autoescape=select_autoescape(["html"]))

@@ -44,6 +44,7 @@ def health_url(hub_url: str) -> str:
 @dataclass
 class DeviceState:
     online: bool = False
+    seen: bool = False  # online at least once since the console started
     since: str | None = None  # when it came online or went away (server clock)
     last_seen: str | None = None
     printer_ok: bool | None = None  # None: never reported
@@ -227,7 +228,7 @@ class Hall:
             if now_online != state.online or state.since is None:
                 state.online, state.since = now_online, stamp
             if now_online:
-                state.last_seen = stamp
+                state.last_seen, state.seen = stamp, True
         return before != (self.hub_health["ok"], {d: s.online for d, s in self.devices.items()})
 
     # ------------------------------------------------------------------ the view
@@ -256,6 +257,8 @@ class Hall:
                             "printer_ok": s.printer_ok, "line_ok": s.line_ok}
                         for d, s in self.devices.items()},
             "hub": self.hub_health,
+            # went away after being connected: a banner on every page, like an alert
+            "offline": [d for d, s in self.devices.items() if s.seen and not s.online],
         }
 
     def _window(self, w: dict, now: str) -> dict[str, Any]:

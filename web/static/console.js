@@ -51,16 +51,19 @@
     document.getElementById("hubdown").hidden = state.connected;
     const banner = document.getElementById("banner");
     const count = document.getElementById("alert-count");
-    const alerts = state.alerts || [];
-    banner.hidden = alerts.length === 0;
+    const alerts = state.alerts || [], offline = state.offline || [];
+    banner.hidden = alerts.length === 0 && offline.length === 0;
     count.hidden = alerts.length === 0;
     count.textContent = alerts.length;
+    const parts = [];
     if (alerts.length) {
       const last = alerts[alerts.length - 1];
-      document.getElementById("banner-text").textContent =
-        alerts.length + " 条待处理 · 最新：【" + last.kind_name + "】" + last.message;
+      parts.push(alerts.length + " 条待处理 · 最新：【" + last.kind_name + "】" + last.message);
     }
-    const ids = alerts.map(function (a) { return a.id; });
+    if (offline.length) parts.push("设备离线：" + offline.join("、"));
+    document.getElementById("banner-text").textContent = parts.join(" · ");
+    const ids = alerts.map(function (a) { return a.id; })
+      .concat(offline.map(function (d) { return "device:" + d; }));
     if (knownAlerts !== null && ids.some(function (id) { return knownAlerts.indexOf(id) < 0; })) beep();
     knownAlerts = ids;
   }
