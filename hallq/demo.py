@@ -17,6 +17,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -91,6 +92,9 @@ class Hall:
             "--port", str(self.strips.link))))
         self.console = start_console(self.sup, self.config, self.out / "hall.db", self.url,
                                      free_port(), self.report)
+        # Playwright's own loop needs a thread of its own beside the busy hour's
+        self.console_shots = threading.Thread(target=screenshots, daemon=True, args=(
+            self.console, self.out / "console", self.report))
 
     def _wait_for_hub(self, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
@@ -114,6 +118,8 @@ async def busy_hour(hall: Hall, plan: HourPlan, kiosk_done) -> BusyHour:
     hour = BusyHour(hall.config, plan, hall.url, hall.bus, hall.report)
 
     def on_minute(minute: int) -> None:
+        if minute == plan.minutes // 2 and hall.console:  # the console while the hall is busy
+            hall.console_shots.start()
         if minute % 15 == 0:
             hall.sup.write("wall", json.dumps({"name": f"wall-{minute:03d}min", "shot": True,
                                                "settle": 0.5}))
@@ -164,8 +170,8 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
         hall.sup.write("wall", json.dumps({"name": "wall-final", "shot": True, "settle": 1.0}))
         time.sleep(2.5)  # strips finish flashing; the wall takes its last picture
         hall.sup.retire("wall")
-        if hall.console:
-            screenshots(hall.console, out / "console", report)
+        if hall.console_shots.is_alive():
+            hall.console_shots.join(60)
         hall.strips.render_all_png(out / "led")
         strips = {a: hall.strips.text(a) for a in hall.led.options["strips"].values()}
         restarts = {p.name: p.restarts for p in hall.sup.programs.values() if p.restarts}
