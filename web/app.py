@@ -44,6 +44,7 @@ from web.security import (
 
 HERE = Path(__file__).resolve().parent
 MAX_BODY = 64 * 1024
+MAX_ID = 2**31  # alert and case ids in a URL; beyond this nothing exists
 KEEPALIVE_S = 15.0
 TEXT_LIMITS = {"note": 500, "cause": 500, "fix": 500, "outcome": 500, "text": 500, "reason": 100}
 FIELD_NAMES = {"note": "备注", "cause": "原因", "fix": "整改措施", "outcome": "办结结果",
@@ -135,6 +136,10 @@ class Console:
                 session = None
         return Context(request, session or Sessions.new(), user, expired)
 
+    def _still_valid(self, ctx: Context) -> bool:
+        user = self.accounts.get(ctx.user.name) if ctx.user else None
+        return bool(user and not user.disabled and user.pw_changed_at == ctx.session.pw_stamp)
+
     def _guard(self, role: str | None, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             ctx = self._context(request)
@@ -178,7 +183,7 @@ class Console:
         html = self.env.get_template(template).render(
             user=ctx.user, csrf=self.sessions.csrf_token(ctx.session), hall=self.config.hall.name,
             path=ctx.request.url.path, msg=ctx.request.query_params.get("msg", "")[:200],
-            error=values.pop("error", ""), **values)
+            error=values.pop("error", "") or ctx.request.query_params.get("err", "")[:200], **values)
         return self._set_cookie(HTMLResponse(html, status_code=status), ctx)
 
     async def _not_found(self, request: Request, exc: Exception) -> Response:
@@ -189,8 +194,9 @@ class Console:
         day = (self.hall.snapshot or {}).get("day")
         return date.fromisoformat(day) if day else datetime.now(self.config.hall.tz).date()
 
-    def _done(self, path: str, message: str = strings.DONE) -> Response:
-        return RedirectResponse(f"{path}?msg={quote(message)}", status_code=303)
+    def _done(self, path: str, message: str = strings.DONE, ok: bool = True) -> Response:
+        """Back to the page, with what happened (a refusal shows as an error)."""
+        return RedirectResponse(f"{path}?{'msg' if ok else 'err'}={quote(message)}", status_code=303)
 
     async def _form(self, ctx: Context, *names: str, required: tuple[str, ...] = ()) -> dict[str, str]:
         """The named text fields, trimmed and checked; raises FormError."""
@@ -217,7 +223,7 @@ class Console:
                             detail if ok else f"{detail} 失败：{message}".strip(), ok)
         if ok:
             await self.hall.refresh()
-        return self._done(back, message)
+        return self._done(back, message, ok)
 
     # ------------------------------------------------------------------ login
 
@@ -279,6 +285,8 @@ class Console:
                     try:
                         text = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
                     except TimeoutError:
+                        if not self._still_valid(ctx):  # disabled or new password: stop
+                            return
                         yield ": keepalive\n\n"
                         continue
                     yield _sse(text)
@@ -308,10 +316,12 @@ class Console:
 
     async def ack(self, ctx: Context) -> Response:
         alert = int(ctx.request.path_params["alert"])
+        if alert > MAX_ID:
+            return self._page(ctx, "error.html", {"message": "没有这条告警"}, status=404)
         try:
             form = await self._form(ctx, "note")
         except FormError as e:
-            return self._done("/alerts", str(e))
+            return self._done("/alerts", str(e), ok=False)
         by = f"{ctx.user.name}（{form['note']}）" if form["note"] else ctx.user.name
         return await self._act(ctx, "/alerts", "ack_alert", f"告警 #{alert}", form["note"],
                                "ack_alert", alert=alert, by=by)
@@ -326,7 +336,8 @@ class Console:
                                               "no_db": rows is None})
 
     async def case_page(self, ctx: Context) -> Response:
-        found = await self._read(records.case, int(ctx.request.path_params["case"]), self._today())
+        case = int(ctx.request.path_params["case"])
+        found = await self._read(records.case, case, self._today()) if case <= MAX_ID else None
         if not found:
             return self._page(ctx, "error.html", {"message": "没有这条回访记录"}, status=404)
         return self._page(ctx, "case.html", {"case": found, "whole": ctx.user.may("supervisor")})
@@ -335,12 +346,12 @@ class Console:
         case, step = int(ctx.request.path_params["case"]), ctx.request.path_params["step"]
         fields = {"callback": ("note",), "rectify": ("cause", "fix"), "close": ("outcome",)}.get(step)
         back = f"/cases/{case}"
-        if fields is None:
+        if fields is None or case > MAX_ID:
             return self._page(ctx, "error.html", {"message": strings.NOT_FOUND}, status=404)
         try:
             form = await self._form(ctx, *fields, required=fields)
         except FormError as e:
-            return self._done(back, str(e))
+            return self._done(back, str(e), ok=False)
         # the audit keeps the step, not the notes: they may hold a citizen's name or phone
         return await self._act(ctx, back, f"case_{step}", f"回访 #{case}", "",
                                f"case_{step}", case=case, by=ctx.user.name, **form)
@@ -409,7 +420,7 @@ class Console:
         try:
             name, form = await self._window_form(ctx, "reason")
         except FormError as e:
-            return self._done("/control", str(e))
+            return self._done("/control", str(e), ok=False)
         return await self._act(ctx, "/control", "pause", name, form["reason"], "pause",
                                window=form["window"], reason=form["reason"])
 
@@ -417,14 +428,14 @@ class Console:
         try:
             name, form = await self._window_form(ctx)
         except FormError as e:
-            return self._done("/control", str(e))
+            return self._done("/control", str(e), ok=False)
         return await self._act(ctx, "/control", "resume", name, "", "resume", window=form["window"])
 
     async def notice(self, ctx: Context) -> Response:
         try:
             form = await self._form(ctx, "text")
         except FormError as e:
-            return self._done("/control", str(e))
+            return self._done("/control", str(e), ok=False)
         return await self._act(ctx, "/control", "set_notice", "公告", form["text"], "set_notice",
                                text=form["text"])
 
@@ -440,7 +451,7 @@ class Console:
         try:
             await asyncio.to_thread(self.accounts.add, name, role, str(form.get("password", "")))
         except AccountError as e:
-            return self._done("/users", str(e))
+            return self._done("/users", str(e), ok=False)
         self.accounts.audit(ctx.user.name, ctx.address, "user_add", name, ROLE_NAMES[role])
         return self._done("/users")
 
@@ -457,7 +468,7 @@ class Console:
             else:
                 return self._page(ctx, "error.html", {"message": strings.NOT_FOUND}, status=404)
         except AccountError as e:
-            return self._done("/users", str(e))
+            return self._done("/users", str(e), ok=False)
         self.accounts.audit(ctx.user.name, ctx.address, f"user_{step}", name)
         return self._done("/users")
 

@@ -197,6 +197,34 @@ def test_wrong_passwords_lock_the_account(browser, hall):
     context.close()
 
 
+def test_bad_input_is_refused_with_a_reason_and_nothing_changes(browser, hall):
+    page = login(browser, hall, "manager")
+    page.goto(hall.url + "/control")
+    before = page.locator("#notice").inner_text()
+    csrf = page.locator('meta[name="csrf"]').get_attribute("content")
+
+    def post(path: str, **form) -> str:
+        response = page.request.post(hall.url + path, form={"csrf": csrf, **form})
+        return response.text()
+
+    assert "公告内容不能超过 500 个字" in post("/control/notice", text="长" * 501)
+    assert "没有这个窗口" in post("/control/pause", window="99", reason="x")
+    assert "暂停原因不能超过 100 个字" in post("/control/pause", window="2", reason="x" * 101)
+    assert "备注不能为空" in post("/cases/1/callback", note="   ")  # refused before the hub
+    assert page.request.get(hall.url + "/cases/99999999999999999999").status == 404
+    assert page.request.post(hall.url + "/alerts/99999999999999999999/ack",
+                             form={"csrf": csrf}).status == 404
+    assert page.request.post(hall.url + "/cases/1/reopen", form={"csrf": csrf}).status == 404
+    page.goto(hall.url + "/reports?range=custom&from=2026-11-30&to=2026-11-01")
+    expect(page.locator("#error")).to_have_text("结束日期不能早于开始日期")
+    page.goto(hall.url + "/reports?range=custom&from=yesterday")
+    expect(page.locator("#error")).to_have_text("日期格式应为 2026-11-01")
+    assert page.request.get(hall.url + "/reports/download?format=exe").status == 400
+    page.goto(hall.url + "/control")
+    expect(page.locator("#notice")).to_have_text(before)
+    page.context.close()
+
+
 def test_a_device_that_goes_away_shows_on_the_devices_page_and_the_banner(browser, hall):
     page = login(browser, hall, "viewer")
     page.goto(hall.url + "/devices")
