@@ -1,8 +1,8 @@
 """The console's view of the hall: one hub connection shared by every open browser.
 
-Each hub event (or a burst of them) leads to one fresh `snapshot` from the hub and one
-read of the hall database (the longest wait of each service, today's figures); the
-result goes to every subscriber (a browser's event stream) at once. The devices come
+Each hub event (or a burst of them) leads to one fresh `snapshot` from the hub and (at
+most once a second) a read of the hall database (the longest wait of each service,
+today's figures); the result goes to every subscriber (a browser's event stream) at once. The devices come
 from the hub's `/healthz`, polled every few seconds.
 """
 
@@ -28,6 +28,7 @@ from web import strings
 log = logging.getLogger("hallq.web")
 
 HEALTH_EVERY_S = 3.0
+FIGURES_EVERY_S = 1.0
 FIGURES_KEYS = ("issued", "served", "waiting", "wait_avg_s", "wait_p90_s", "rated",
                 "rating_rate", "satisfaction_rate", "bad_ratings")
 HARDWARE_KINDS = {"printer_fault": ("printer", False), "printer_ok": ("printer", True),
@@ -78,6 +79,8 @@ class Hall:
         self._subscribers: set[asyncio.Queue[str]] = set()
         self._dirty = asyncio.Event()
         self._alerts_dirty = True
+        self._extra_at = -FIGURES_EVERY_S  # when the database was last read (monotonic)
+        self._extra_later = False  # a read is scheduled
         self._tasks: list[asyncio.Task] = []
 
     # ------------------------------------------------------------------ lifecycle
@@ -183,6 +186,18 @@ class Hall:
     async def _refresh(self) -> None:
         if not self.client.connected:
             return
+        # The database already holds what the events say (the hub commits before it
+        # broadcasts), so it is read while the snapshot is on its way.
+        day = self.snapshot["day"] if self.snapshot else None
+        extra = None
+        if self.db is not None and day:
+            wait = self._extra_at + FIGURES_EVERY_S - time.monotonic()
+            if wait <= 0:  # at most once a second: a busy day's figures take a while
+                self._extra_at = time.monotonic()
+                extra = asyncio.create_task(asyncio.to_thread(read_extra, self.db, day, self.config))
+            elif not self._extra_later:
+                self._extra_later = True
+                asyncio.get_running_loop().call_later(wait, self._figures_due)
         reply = await self.client.request("snapshot", timeout=5)
         if reply.get("ok"):
             self.snapshot = reply["snapshot"]
@@ -191,9 +206,15 @@ class Hall:
             reply = await self.client.request("list_alerts", timeout=5)
             if reply.get("ok"):
                 self.alerts = reply["alerts"]
-        if self.db is not None and self.snapshot is not None:
+        if extra is not None:
+            self.extra = await extra
+        if self.db is not None and self.snapshot is not None and self.snapshot["day"] != day:
             self.extra = await asyncio.to_thread(read_extra, self.db, self.snapshot["day"],
                                                  self.config)
+
+    def _figures_due(self) -> None:
+        self._extra_later = False
+        self._dirty.set()
 
     async def request(self, kind: str, **args: Any) -> dict:
         """A command on behalf of a console user; a reply (ok or not) even when the hub is away."""

@@ -125,8 +125,7 @@ async def _serve(args: argparse.Namespace, config, device, accounts: Accounts) -
     from web.live import Hall
 
     db = Path(args.db)
-    hall = Hall(config, device.id, args.hub, device.token, db,
-                limits={k: device.options[k] for k in device.options})
+    hall = Hall(config, device.id, args.hub, device.token, db, limits=dict(device.options))
     console = Console(config, hall, accounts, db, idle_s=args.idle_minutes * 60)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
