@@ -81,6 +81,7 @@ class Hall:
         self._alerts_dirty = True
         self._extra_at = -FIGURES_EVERY_S  # when the database was last read (monotonic)
         self._extra_later = False  # a read is scheduled
+        self._refused = False  # the hub refused the device (logged)
         self._tasks: list[asyncio.Task] = []
 
     # ------------------------------------------------------------------ lifecycle
@@ -232,7 +233,12 @@ class Hall:
                 health = await asyncio.to_thread(_get_json, url)
             except (OSError, ValueError):
                 health = None
-            if self._apply_health(health):
+            refused = self.client.fatal is not None and not self._refused
+            if refused:  # the hub will never take this device: say so once, loudly
+                self._refused = True
+                log.error("the hub refused the console's device %r: check its token in %s",
+                          self.device, self.config.path)
+            if self._apply_health(health) or refused:
                 self._publish()
             await asyncio.sleep(HEALTH_EVERY_S)
 
@@ -262,6 +268,7 @@ class Hall:
         oldest = self.extra.get("oldest", {})
         return {
             "version": self.version, "seq": self.seq, "connected": self.client.connected,
+            "refused": self.client.fatal is not None,  # the hub will not take this device
             "now": now, "tz": str(self.config.hall.tz), "day": snap["day"], "hall": snap["hall"]["name"],
             "notice": snap["hall"]["notice"], "limits": self.limits,
             "services": [{"id": s["id"], "name": s["name"], "waiting": s["waiting"],

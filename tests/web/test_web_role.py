@@ -97,3 +97,25 @@ def test_charts_escape_their_labels_and_say_when_empty():
     assert "<script>" not in svg and "&lt;script&gt;" in svg
     assert svg.count("<rect") == 1 and ">3<" in svg
     assert "本期无数据" in charts.bars("空", [], [("办结量", [])])
+
+
+@pytest.mark.e2e
+def test_a_console_whose_token_the_hub_refuses_says_so(hub_process, caplog):
+    from caller.core.config import load_config
+    from web.live import Hall
+
+    async def scenario() -> dict:
+        hall = Hall(load_config(DEMO_CONFIG), "web-1", hub_process.url, "not-the-token", None)
+        await hall.start()
+        try:
+            for _ in range(100):
+                if hall.client.fatal is not None and hall._refused:
+                    break
+                await asyncio.sleep(0.1)
+            return hall.view()
+        finally:
+            await hall.stop()
+
+    view = asyncio.run(scenario())
+    assert view["refused"] and not view["connected"]
+    assert "the hub refused the console's device 'web-1'" in caplog.text

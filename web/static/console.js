@@ -48,7 +48,9 @@
   }
 
   function banners(state) {
-    document.getElementById("hubdown").hidden = state.connected;
+    const down = document.getElementById("hubdown");
+    down.hidden = state.connected;
+    if (state.refused) down.textContent = "叫号服务器拒绝了本控制台的设备令牌，请管理员检查配置文件中的 web 设备。";
     const banner = document.getElementById("banner");
     const count = document.getElementById("alert-count");
     const alerts = state.alerts || [], offline = state.offline || [];
