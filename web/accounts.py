@@ -7,13 +7,16 @@ file with the hub's writes. `web_meta` keeps the schema version (`web_schema`).
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -28,6 +31,18 @@ LOCK_S = 15 * 60
 
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))  # verified against for unknown names
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _locked(method: F) -> F:
+    """One statement at a time on the shared connection (the event loop and worker threads)."""
+    @functools.wraps(method)
+    def wrapper(self: Accounts, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return wrapper  # type: ignore[return-value]
 
 
 class AccountError(ValueError):
@@ -85,6 +100,7 @@ class Accounts:
         if not p.is_file():
             raise AccountError(f"没有找到大厅数据库 {p}（请先启动 hallq hub 创建它）")
         self.clock = clock
+        self._lock = threading.RLock()
         self.conn = sqlite3.connect(str(p), isolation_level=None, check_same_thread=False,
                                     timeout=5.0)
         self.conn.execute("PRAGMA busy_timeout=5000")
@@ -110,16 +126,19 @@ class Accounts:
             raise
 
     @property
+    @_locked
     def cookie_key(self) -> str:
         return self.conn.execute("SELECT value FROM web_meta WHERE key = 'cookie_key'").fetchone()[0]
 
     # ------------------------------------------------------------------ accounts
 
+    @_locked
     def get(self, name: str) -> User | None:
         row = self.conn.execute("SELECT name, role, disabled, locked_until, pw_changed_at "
                                 "FROM web_users WHERE name = ?", (name,)).fetchone()
         return User(row[0], row[1], bool(row[2]), row[3], row[4]) if row else None
 
+    @_locked
     def list(self) -> list[User]:
         rows = self.conn.execute("SELECT name, role, disabled, locked_until, pw_changed_at "
                                  "FROM web_users ORDER BY name").fetchall()
@@ -130,10 +149,13 @@ class Accounts:
         if role not in ROLES:
             raise AccountError(f"角色只能是 {'、'.join(ROLES)}，而不是 {role!r}")
         check_password(password)
+        pw_hash = _HASHER.hash(password)  # slow on purpose: outside the lock
         now = self.clock()
         try:
-            self.conn.execute("INSERT INTO web_users(name, role, pw_hash, created_at, pw_changed_at) "
-                              "VALUES (?, ?, ?, ?, ?)", (name, role, _HASHER.hash(password), now, now))
+            with self._lock:
+                self.conn.execute("INSERT INTO web_users(name, role, pw_hash, created_at, "
+                                  "pw_changed_at) VALUES (?, ?, ?, ?, ?)",
+                                  (name, role, pw_hash, now, now))
         except sqlite3.IntegrityError:
             raise AccountError(f"账户 {name} 已存在") from None
         return self._must(name)
@@ -142,11 +164,13 @@ class Accounts:
         """A new password; it also ends every session of the account and lifts a lock."""
         self._must(name)
         check_password(password)
-        self.conn.execute("UPDATE web_users SET pw_hash = ?, pw_changed_at = ?, failures = 0, "
-                          "locked_until = 0 WHERE name = ?",
-                          (_HASHER.hash(password), self.clock(), name))
+        pw_hash = _HASHER.hash(password)
+        with self._lock:
+            self.conn.execute("UPDATE web_users SET pw_hash = ?, pw_changed_at = ?, failures = 0, "
+                              "locked_until = 0 WHERE name = ?", (pw_hash, self.clock(), name))
         return self._must(name)
 
+    @_locked
     def set_disabled(self, name: str, disabled: bool = True) -> User:
         self._must(name)
         self.conn.execute("UPDATE web_users SET disabled = ? WHERE name = ?", (int(disabled), name))
@@ -161,38 +185,48 @@ class Accounts:
     def authenticate(self, name: str, password: str) -> tuple[User | None, str]:
         """(the user, "") when the password is right; else (None, why) with why one of
         "bad", "locked", "disabled". Repeated failures lock the account for a while."""
-        row = self.conn.execute("SELECT pw_hash, failures, locked_until FROM web_users "
-                                "WHERE name = ?", (name,)).fetchone()
-        now = self.clock()
+        with self._lock:
+            row = self.conn.execute("SELECT pw_hash, locked_until FROM web_users WHERE name = ?",
+                                    (name,)).fetchone()
         if row is None:
             _verify(_DUMMY_HASH, password)  # the same time as for a real account
             return None, "bad"
-        pw_hash, failures, locked_until = row
+        pw_hash, locked_until = row
+        now = self.clock()
         if locked_until > now:
             return None, "locked"
-        if not _verify(pw_hash, password):
-            failures += 1
-            lock = now + LOCK_S if failures >= FAILURES_TO_LOCK else 0
-            self.conn.execute("UPDATE web_users SET failures = ?, locked_until = ? WHERE name = ?",
-                              (0 if lock else failures, lock, name))
-            return None, "locked" if lock else "bad"
-        user = self._must(name)
-        if user.disabled:
-            return None, "disabled"
-        self.conn.execute("UPDATE web_users SET failures = 0 WHERE name = ?", (name,))
+        right = _verify(pw_hash, password)  # slow on purpose: outside the lock
+        with self._lock:
+            if not right:
+                self.conn.execute("UPDATE web_users SET failures = failures + 1 WHERE name = ?",
+                                  (name,))
+                failures = self.conn.execute("SELECT failures FROM web_users WHERE name = ?",
+                                             (name,)).fetchone()[0]
+                if failures < FAILURES_TO_LOCK:
+                    return None, "bad"
+                self.conn.execute("UPDATE web_users SET failures = 0, locked_until = ? "
+                                  "WHERE name = ?", (now + LOCK_S, name))
+                return None, "locked"
+            user = self._must(name)
+            if user.disabled:
+                return None, "disabled"
+            self.conn.execute("UPDATE web_users SET failures = 0 WHERE name = ?", (name,))
         if _HASHER.check_needs_rehash(pw_hash):
-            self.conn.execute("UPDATE web_users SET pw_hash = ? WHERE name = ?",
-                              (_HASHER.hash(password), name))
+            fresh = _HASHER.hash(password)
+            with self._lock:
+                self.conn.execute("UPDATE web_users SET pw_hash = ? WHERE name = ?", (fresh, name))
         return user, ""
 
     # ------------------------------------------------------------------ audit
 
+    @_locked
     def audit(self, user: str, address: str, action: str, target: str = "", detail: str = "",
               ok: bool = True) -> None:
         self.conn.execute("INSERT INTO web_audit(at, user, address, action, target, detail, ok) "
                           "VALUES (?, ?, ?, ?, ?, ?, ?)",
                           (self.clock(), user, address, action, target, detail[:500], int(ok)))
 
+    @_locked
     def audit_log(self, limit: int | None = 500, user: str = "", action: str = "") -> list[AuditEntry]:
         sql = "SELECT id, at, user, address, action, target, detail, ok FROM web_audit WHERE 1=1"
         args: list = []

@@ -129,16 +129,16 @@ class Console:
         session, expired = self.sessions.load(request.cookies.get(COOKIE))
         user = None
         if session is not None and session.user:
-            found = self.accounts.get(session.user)
-            if found and not found.disabled and found.pw_changed_at == session.pw_stamp:
-                user = found
-            else:
+            user = self._account(session)
+            if user is None:
                 session = None
         return Context(request, session or Sessions.new(), user, expired)
 
-    def _still_valid(self, ctx: Context) -> bool:
-        user = self.accounts.get(ctx.user.name) if ctx.user else None
-        return bool(user and not user.disabled and user.pw_changed_at == ctx.session.pw_stamp)
+    def _account(self, session: SessionData) -> User | None:
+        """The session's account while it may still sign in with that session (not disabled,
+        the password unchanged since)."""
+        user = self.accounts.get(session.user) if session.user else None
+        return user if user and not user.disabled and user.pw_changed_at == session.pw_stamp else None
 
     def _guard(self, role: str | None, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
@@ -285,7 +285,7 @@ class Console:
                     try:
                         text = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
                     except TimeoutError:
-                        if not self._still_valid(ctx):  # disabled or new password: stop
+                        if self._account(ctx.session) is None:  # disabled, new password
                             return
                         yield ": keepalive\n\n"
                         continue
