@@ -27,7 +27,7 @@ from web import strings
 
 log = logging.getLogger("hallq.web")
 
-HEALTH_EVERY_S = 3.0
+HEALTH_EVERY_S = 1.0
 FIGURES_EVERY_S = 1.0
 FIGURES_KEYS = ("issued", "served", "waiting", "wait_avg_s", "wait_p90_s", "rated",
                 "rating_rate", "satisfaction_rate", "bad_ratings")

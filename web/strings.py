@@ -35,3 +35,21 @@ BAD_RANGE = "结束日期不能早于开始日期"
 RANGE_TOO_LONG = "一次最多统计 366 天"
 NO_DB = "未指定大厅数据库（--db），无法读取此页数据"
 DONE = "已完成"
+
+# The live pages' script draws these ({name}: a value it fills in).
+JS = {
+    "hours": "{h} 小时 {m} 分",
+    "minutes": "{m} 分 {s} 秒",
+    "refused": "叫号服务器拒绝了本控制台的设备令牌，请管理员检查配置文件中的 web 设备。",
+    "alerts": "{n} 条待处理 · 最新：【{kind}】{message}",
+    "offline": "设备离线：{devices}",
+    "list_sep": "、",
+    "no_waiting": "现在没有人等候",
+    "hub_ok": "运行正常 · 已连接 {connections} 个设备 · 事件序号 {seq} · 已运行 {uptime} · 响应 {ms} 毫秒",
+    "hub_down": "无法连接叫号服务器（最近检查 {checked}）",
+    "online": "在线",
+    "offline_state": "离线",
+    "ok": "正常",
+    "printer_fault": "故障/缺纸",
+    "line_down": "中断",
+}

@@ -7,8 +7,15 @@
   if (page === "login" || !document.getElementById("banner")) return;
 
   const hallq = (window.hallq = { state: null, updatedAt: 0, updates: 0, offset: 0 });
+  const TEXT = JSON.parse(document.body.dataset.texts || "{}");
   let knownAlerts = null;
   let audio = null;
+
+  function t(key, values) {
+    return (TEXT[key] || key).replace(/\{(\w+)\}/g, function (_, name) {
+      return values && name in values ? values[name] : "";
+    });
+  }
 
   function el(tag, text, cls) {
     const e = document.createElement(tag);
@@ -27,8 +34,8 @@
   function duration(seconds) {
     if (seconds === null) return "—";
     const m = Math.floor(seconds / 60), s = Math.floor(seconds % 60);
-    if (m >= 60) return Math.floor(m / 60) + " 小时 " + (m % 60) + " 分";
-    return m + " 分 " + String(s).padStart(2, "0") + " 秒";
+    if (m >= 60) return t("hours", { h: Math.floor(m / 60), m: m % 60 });
+    return t("minutes", { m: m, s: String(s).padStart(2, "0") });
   }
 
   function beep() {
@@ -50,7 +57,7 @@
   function banners(state) {
     const down = document.getElementById("hubdown");
     down.hidden = state.connected;
-    if (state.refused) down.textContent = "叫号服务器拒绝了本控制台的设备令牌，请管理员检查配置文件中的 web 设备。";
+    if (state.refused) down.textContent = t("refused");
     const banner = document.getElementById("banner");
     const count = document.getElementById("alert-count");
     const alerts = state.alerts || [], offline = state.offline || [];
@@ -60,9 +67,9 @@
     const parts = [];
     if (alerts.length) {
       const last = alerts[alerts.length - 1];
-      parts.push(alerts.length + " 条待处理 · 最新：【" + last.kind_name + "】" + last.message);
+      parts.push(t("alerts", { n: alerts.length, kind: last.kind_name, message: last.message }));
     }
-    if (offline.length) parts.push("设备离线：" + offline.join("、"));
+    if (offline.length) parts.push(t("offline", { devices: offline.join(t("list_sep")) }));
     document.getElementById("banner-text").textContent = parts.join(" · ");
     const ids = alerts.map(function (a) { return a.id; })
       .concat(offline.map(function (d) { return "device:" + d; }));
@@ -92,7 +99,7 @@
       services.append(tr);
     });
     if (!services.children.length) {
-      const tr = el("tr"), td = el("td", "现在没有人等候", "muted");
+      const tr = el("tr"), td = el("td", t("no_waiting"), "muted");
       td.colSpan = 3;
       tr.append(td);
       services.append(tr);
@@ -141,19 +148,19 @@
   function renderDevices(state) {
     const hub = state.hub || {};
     document.getElementById("hub-health").textContent = hub.ok
-      ? "运行正常 · 已连接 " + hub.connections + " 个设备 · 事件序号 " + hub.seq + " · 已运行 "
-        + duration(hub.uptime_s) + " · 响应 " + hub.latency_ms + " 毫秒"
-      : "无法连接叫号服务器（最近检查 " + stamp(hub.checked) + "）";
+      ? t("hub_ok", { connections: hub.connections, seq: hub.seq, uptime: duration(hub.uptime_s),
+                      ms: hub.latency_ms })
+      : t("hub_down", { checked: stamp(hub.checked) });
     document.querySelectorAll("#devices tr[data-device]").forEach(function (tr) {
       const d = state.devices[tr.dataset.device];
       if (!d) return;
       const online = tr.querySelector(".online");
-      online.textContent = d.online ? "在线" : "离线";
+      online.textContent = d.online ? t("online") : t("offline_state");
       tr.classList.toggle("offline", !d.online);
       tr.querySelector(".since").textContent = stamp(d.since);
       tr.querySelector(".seen").textContent = stamp(d.last_seen);
-      tr.querySelector(".printer").textContent = d.printer_ok === null ? "—" : d.printer_ok ? "正常" : "故障/缺纸";
-      tr.querySelector(".line").textContent = d.line_ok === null ? "—" : d.line_ok ? "正常" : "中断";
+      tr.querySelector(".printer").textContent = d.printer_ok === null ? "—" : d.printer_ok ? t("ok") : t("printer_fault");
+      tr.querySelector(".line").textContent = d.line_ok === null ? "—" : d.line_ok ? t("ok") : t("line_down");
     });
   }
 
