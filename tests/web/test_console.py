@@ -225,6 +225,43 @@ def test_bad_input_is_refused_with_a_reason_and_nothing_changes(browser, hall):
     page.context.close()
 
 
+def test_a_manager_adds_and_disables_an_account_whose_session_then_ends(browser, hall, tmp_path):
+    manager = login(browser, hall, "manager")
+    manager.goto(hall.url + "/users")
+    form = manager.locator("#form-user")
+    form.locator("input[name=name]").fill("新同事")
+    form.locator("select[name=role]").select_option("viewer")
+    form.locator("input[name=password]").fill("new-colleague-2026")
+    form.locator("button").click()
+    expect(manager.locator("#flash")).to_have_text("已完成")
+    expect(manager.locator('#users tr[data-user="新同事"]')).to_contain_text("查看员")
+
+    other = browser.new_context()
+    page = other.new_page()
+    page.goto(hall.url + "/login")
+    page.fill("input[name=name]", "新同事")
+    page.fill("input[name=password]", "new-colleague-2026")
+    page.click("button[type=submit]")
+    page.wait_for_url(hall.url + "/")
+
+    manager.locator('#users tr[data-user="新同事"] form[action$="/disable"] button').click()
+    expect(manager.locator('#users tr[data-user="新同事"]')).to_contain_text("已停用")
+    page.goto(hall.url + "/cases")
+    assert "/login" in page.url  # the disabled account's session is over
+    assert page.request.get(hall.url + "/api/state").status == 401
+    other.close()
+
+    manager.goto(hall.url + "/audit")
+    with manager.expect_download() as info:
+        manager.click("#audit-export")
+    path = tmp_path / "audit.csv"
+    info.value.save_as(path)
+    text = path.read_text(encoding="utf-8-sig")
+    assert text.startswith("编号,时间,账户,地址,操作,对象,说明,结果")
+    assert "新建账户,新同事" in text and "停用账户,新同事" in text
+    manager.context.close()
+
+
 def test_a_device_that_goes_away_shows_on_the_devices_page_and_the_banner(browser, hall):
     page = login(browser, hall, "viewer")
     page.goto(hall.url + "/devices")
