@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import LOCKED_PASSWORD, LOCKED_USER, USERS, Device, login
+from tests.web.helpers import LOCKED_PASSWORD, LOCKED_USER, USERS, Device, login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
