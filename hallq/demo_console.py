@@ -8,6 +8,7 @@ import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from caller.core.config import HallConfig
 from hallq.harness.web import add_user
@@ -45,6 +46,7 @@ def screenshots(url: str, out: Path, report: Callable[[str], None]) -> list[Path
     """Every console page as a PNG, at PC size, and the live hall at tablet size."""
     executable = shutil.which("chromium")
     try:
+        from playwright.sync_api import Error as BrowserError
         from playwright.sync_api import sync_playwright
     except ImportError:
         executable = None
@@ -52,7 +54,17 @@ def screenshots(url: str, out: Path, report: Callable[[str], None]) -> list[Path
         report("  (no chromium or playwright: no console screenshots)")
         return []
     out.mkdir(parents=True, exist_ok=True)
-    written = []
+    written: list[Path] = []
+    try:
+        _shoot(sync_playwright, executable, url, out, written)
+    except BrowserError as e:  # the demo goes on; the summary of the hour does not need these
+        report(f"  console screenshots stopped after {len(written)}: {e.message.splitlines()[0]}")
+        return written
+    report(f"  console screenshots: {len(written)} in {out}")
+    return written
+
+
+def _shoot(sync_playwright: Any, executable: str, url: str, out: Path, written: list[Path]) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, headless=True)
         try:
@@ -65,12 +77,10 @@ def screenshots(url: str, out: Path, report: Callable[[str], None]) -> list[Path
                 page.wait_for_selector("#windows tr[data-window]")
                 for page_name, path in PAGES if name == "pc" else PAGES[:1]:
                     page.goto(url.rstrip("/") + path)
-                    page.wait_for_function("window.hallq && window.hallq.updates > 0")
+                    page.wait_for_function("() => window.hallq && window.hallq.updates > 0")
                     target = out / f"{page_name}-{name}.png"
                     page.screenshot(path=str(target), full_page=page_name != "reports")
                     written.append(target)
                 page.close()
         finally:
             browser.close()
-    report(f"  console screenshots: {len(written)} in {out}")
-    return written

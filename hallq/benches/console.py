@@ -89,7 +89,7 @@ def _open(browser, url: str, consoles: int) -> list:
         more.goto(url)
         pages.append(more)
     for p in pages:
-        p.wait_for_function("window.hallq && window.hallq.updates > 0")
+        p.wait_for_function("() => window.hallq && window.hallq.updates > 0")
         p.evaluate(OBSERVE)
     return pages
 
