@@ -225,6 +225,35 @@ def test_bad_input_is_refused_with_a_reason_and_nothing_changes(browser, hall):
     page.context.close()
 
 
+def test_windows_and_waits_are_coloured_past_their_thresholds(browser, hall, devices):
+    page = login(browser, hall, "viewer")
+    for _ in range(2):
+        devices["kiosk-1"].ok("issue_ticket", service="civil")
+    devices["term-1"].ok("call_next")
+    row = page.locator('#windows tr[data-window="1"]')
+    civil = page.locator('#services tr[data-service="civil"]')
+    expect(row.locator(".state")).to_have_text("呼叫中")
+    expect(row).not_to_have_class(re.compile(r"\bover\b"))
+    expect(civil).not_to_have_class(re.compile(r"\bover\b"))
+    # The config's thresholds are whole minutes; rather than wait one out, every state the
+    # page receives from now on carries thresholds of nothing: red at the next tick.
+    page.evaluate("""() => {
+      let state = window.hallq.state;
+      const zero = (s) => { s.limits.serving_alert_min = 0; s.limits.wait_alert_min = 0; return s; };
+      Object.defineProperty(window.hallq, "state", {
+        get: () => state, set: (s) => { state = zero(s); }, configurable: true});
+      zero(state);
+    }""")
+    expect(row).to_have_class(re.compile(r"\bover\b"))
+    expect(civil).to_have_class(re.compile(r"\bover\b"))
+    devices["term-1"].ok("finish")  # idle while a citizen it could call waits: amber
+    expect(row).to_have_class(re.compile(r"\bamber\b"))
+    devices["term-1"].ok("call_next")
+    devices["term-1"].ok("finish")
+    expect(row).not_to_have_class(re.compile(r"\bamber\b"))
+    page.context.close()
+
+
 def test_a_manager_adds_and_disables_an_account_whose_session_then_ends(browser, hall, tmp_path):
     manager = login(browser, hall, "manager")
     manager.goto(hall.url + "/users")
