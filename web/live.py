@@ -62,18 +62,19 @@ class Hall:
     token: str
     db: Path | None
     limits: dict[str, int] = field(default_factory=lambda: dict(WEB_LIMITS))
-    snapshot: dict | None = None
-    alerts: list[dict] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)  # longest waits, today's figures
-    devices: dict[str, DeviceState] = field(default_factory=dict)
-    hub_health: dict[str, Any] = field(default_factory=dict)
-    seq: int = 0
-    version: int = 0
+    snapshot: dict | None = field(default=None, init=False)
+    alerts: list[dict] = field(default_factory=list, init=False)
+    extra: dict[str, Any] = field(default_factory=dict, init=False)  # longest waits, figures
+    devices: dict[str, DeviceState] = field(default_factory=dict, init=False)
+    hub_health: dict[str, Any] = field(default_factory=dict, init=False)
+    seq: int = field(default=0, init=False)
+    version: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         self.client = HubClient(self.hub_url, self.device, self.token, on_event=self._on_event,
                                 on_welcome=self._on_welcome, on_connection=self._on_connection)
         self.time = HubTime()
+        self.clock_rate = ClockRate()
         self.devices = {d: DeviceState() for d in self.config.devices if d != self.device}
         self._since: dict[str, tuple[tuple, str]] = {}  # window -> (its state key, since)
         self._subscribers: set[asyncio.Queue[str]] = set()
@@ -126,11 +127,13 @@ class Hall:
 
     def _on_welcome(self, welcome: dict) -> None:
         self.time.follow(welcome.get("now"))
+        self.clock_rate.follow(welcome.get("now"), restart=True)
         self._alerts_dirty = True
         self._dirty.set()
 
     def _on_event(self, event: dict) -> None:
         self.time.follow(event.get("at"))
+        self.clock_rate.follow(event.get("at"))
         self.seq = event.get("seq", self.seq)
         name = event.get("event")
         if name in ("alert", "alert_acknowledged"):
@@ -269,7 +272,8 @@ class Hall:
         return {
             "version": self.version, "seq": self.seq, "connected": self.client.connected,
             "refused": self.client.fatal is not None,  # the hub will not take this device
-            "now": now, "tz": str(self.config.hall.tz), "day": snap["day"], "hall": snap["hall"]["name"],
+            "now": now, "rate": self.clock_rate.rate, "tz": str(self.config.hall.tz),
+            "day": snap["day"], "hall": snap["hall"]["name"],
             "notice": snap["hall"]["notice"], "limits": self.limits,
             "services": [{"id": s["id"], "name": s["name"], "waiting": s["waiting"],
                           "open": s["open"], "oldest": oldest.get(s["id"])}
@@ -304,6 +308,30 @@ class Hall:
                 "service": ticket["service_name"] if ticket else None,
                 "since": known[1], "waiting": w["waiting"], "pause_reason": w["pause_reason"],
                 "idle_waiting": idle_waiting}
+
+
+class ClockRate:
+    """How fast the hub's clock runs against this machine's: 1 in a hall, 30 in the demo
+    (its hall clock runs faster), so a page can count the time in a state between events."""
+
+    MIN_SPAN_S = 5.0
+
+    def __init__(self) -> None:
+        self.rate = 1.0
+        self._first: tuple[datetime, float] | None = None
+
+    def follow(self, stamp: str | None, restart: bool = False) -> None:
+        """A stamp of the hub's clock; `restart`: a new connection (maybe a new hub clock)."""
+        if not stamp:
+            return
+        hub, real = datetime.fromisoformat(stamp), time.monotonic()
+        if self._first is None or restart:
+            self._first = (hub, real)
+            return
+        span = real - self._first[1]
+        if span >= self.MIN_SPAN_S:
+            rate = (hub - self._first[0]).total_seconds() / span
+            self.rate = 1.0 if abs(rate - 1.0) < 0.1 else round(min(max(rate, 0.0), 1000.0), 1)
 
 
 def read_extra(db: Path, day: str, config: HallConfig) -> dict[str, Any]:

@@ -119,3 +119,23 @@ def test_a_console_whose_token_the_hub_refuses_says_so(hub_process, caplog):
     view = asyncio.run(scenario())
     assert view["refused"] and not view["connected"]
     assert "the hub refused the console's device 'web-1'" in caplog.text
+
+
+def test_the_hub_clock_rate_is_learnt_from_its_stamps(monkeypatch):
+    from web import live
+
+    real = [1000.0]
+    monkeypatch.setattr(live.time, "monotonic", lambda: real[0])
+    rate = live.ClockRate()
+    rate.follow("2026-11-23T09:00:00+08:00")
+    real[0] += 2
+    rate.follow("2026-11-23T09:01:00+08:00")
+    assert rate.rate == 1.0  # too short a span to tell
+    real[0] += 8
+    rate.follow("2026-11-23T09:05:00+08:00")  # 300 hall seconds in 10 real ones
+    assert rate.rate == 30.0
+    real[0] += 10
+    rate.follow("2026-11-23T10:00:00+08:00", restart=True)  # a new hub: start again
+    real[0] += 10
+    rate.follow("2026-11-23T10:00:10.2+08:00")
+    assert rate.rate == 1.0  # a hall's real clock, network jitter aside

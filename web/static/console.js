@@ -6,7 +6,7 @@
   const page = document.body.dataset.page;
   if (page === "login" || !document.getElementById("banner")) return;
 
-  const hallq = (window.hallq = { state: null, updatedAt: 0, updates: 0, offset: 0 });
+  const hallq = (window.hallq = { state: null, updatedAt: 0, updates: 0, hubAt: 0, receivedAt: 0 });
   const TEXT = JSON.parse(document.body.dataset.texts || "{}");
   let knownAlerts = null;
   let audio = null;
@@ -24,7 +24,11 @@
     return e;
   }
 
-  function hubNow() { return Date.now() + hallq.offset; }
+  // The hub's clock may run faster than ours (the demo's hall clock): count at its rate.
+  function hubNow() {
+    const rate = hallq.state ? hallq.state.rate || 1 : 1;
+    return hallq.hubAt + (Date.now() - hallq.receivedAt) * rate;
+  }
 
   function elapsed(since) {
     if (!since) return null;
@@ -166,7 +170,8 @@
 
   function apply(state) {
     hallq.state = state;
-    hallq.offset = Date.parse(state.now) - Date.now();
+    hallq.hubAt = Date.parse(state.now);
+    hallq.receivedAt = Date.now();
     banners(state);
     if (page === "live") renderLive(state);
     if (page === "devices") renderDevices(state);
