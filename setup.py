@@ -19,7 +19,7 @@ class BuildPyWithCatalogs(build_py):
 
 
 setup(
-    packages=[*find_packages(include=["hallq*", "caller*", "kiosk*", "display*", "drivers*"]),
+    packages=[*find_packages(include=["hallq*", "caller*", "kiosk*", "display*", "drivers*", "web*"]),
               "caller.core.defaults"],
     package_dir={"caller.core.defaults": "config"},
     cmdclass={"build_py": BuildPyWithCatalogs},

@@ -54,6 +54,9 @@ GOALS: dict[str, tuple[str, Callable[[Any, dict], bool] | None]] = {
     "voice_cached_ms": ("call → 1st sample", None),
     "voice_uncached_ms": ("same, no cache", None),
     "kiosk_print_ms": ("tap → last byte", None),
+    "console_update_p50_ms": ("call → 20 consoles", None),
+    "console_update_p99_ms": ("< 200 ms", lambda v: v < 200),
+    "web_rss_mb": ("hallq web, 20 open", None),
 }
 
 
@@ -116,6 +119,7 @@ def measure_voice_uncached(calls: int, press_to_event_ms: float | None) -> dict:
 
 def measure_devices(quick: bool) -> dict:
     """The figures that involve a device program: keypad, voice, kiosk printing."""
+    from hallq.benches.console import measure as console
     from hallq.benches.counter import measure as keypad
     from hallq.benches.printing import measure as kiosk
     from hallq.benches.voice import measure as voice
@@ -126,6 +130,7 @@ def measure_devices(quick: bool) -> dict:
     results["voice_cached_ms"] = spoken.get("press_to_first_sample")
     results.update(measure_voice_uncached(3 if quick else 10, spoken.get("press_to_event")))
     results["kiosk_print_ms"] = kiosk(5 if quick else 50)["tap_to_last_byte_ms"]["median"]
+    results.update(console(*((5, 5) if quick else (20, 30))))
     return results
 
 

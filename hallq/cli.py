@@ -23,6 +23,7 @@ COMMANDS = {
     "sim": ("hallq.sim", "device simulators: bus (keypads/evaluators), led strips, printer"),
     "cases": ("caller.manager.cases_cli", "follow up bad ratings (差评整改) and acknowledge alerts"),
     "report": ("caller.manager.report_cli", "statistics for managers: xlsx, csv, json, charts"),
+    "web": ("web.main", "the hall manager's browser console (大厅管理控制台)"),
     "demo": ("hallq.demo", "run the whole hall on one machine"),
     "bench": ("hallq.bench", "measure the hub against its goals"),
     "backup": ("caller.hub.backup", "copy the hub's database safely while it runs"),

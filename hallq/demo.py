@@ -16,6 +16,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,6 +28,7 @@ from caller.core.schedule import is_workday
 from drivers.bus.simulator import BusSimulator
 from drivers.led.simulator import LedLineSimulator
 from hallq.check_config import load_checked
+from hallq.demo_console import screenshots, start_console
 from hallq.demo_hour import BusyHour, HourPlan, kiosk_script
 from hallq.demo_summary import write_summary
 from hallq.supervisor import Program, Supervisor, hallq_argv
@@ -90,6 +92,11 @@ class Hall:
         self.sup.start(Program("led", hallq_argv(
             "led", "--config", cfg, "--device", self.led.id, "--hub", self.url,
             "--port", str(self.strips.link))))
+        self.console = start_console(self.sup, self.config, self.out / "hall.db", self.url,
+                                     free_port(), self.report)
+        # Playwright's own loop needs a thread of its own beside the busy hour's
+        self.console_shots = threading.Thread(target=screenshots, daemon=True, args=(
+            self.console, self.out / "console", self.report))
 
     def _wait_for_hub(self, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
@@ -113,6 +120,8 @@ async def busy_hour(hall: Hall, plan: HourPlan, kiosk_done) -> BusyHour:
     hour = BusyHour(hall.config, plan, hall.url, hall.bus, hall.report)
 
     def on_minute(minute: int) -> None:
+        if minute == plan.minutes // 2 and hall.console:  # the console while the hall is busy
+            hall.console_shots.start()
         if minute % 15 == 0:
             hall.sup.write("wall", "sleep 0.5")
             hall.sup.write("wall", f"shot wall-{minute:03d}min")
@@ -146,7 +155,9 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
         hall.sup.write("wall", "wait connected")
         hall.sup.start(Program("kiosk", hallq_argv(
             "kiosk", "--config", config.path, "--device", kiosk.id, "--hub", hall.url,
-            "--headless", "--printer", f"image://{out / 'tickets'}", "--idle-timeout", "5",
+            # the default idle timeout: on a loaded machine a headless frame can take seconds,
+            # and the scripted citizen must not be sent home between two taps
+            "--headless", "--printer", f"image://{out / 'tickets'}",
             "--script", str(out / "kiosk-script.txt"), "--shots", str(out / "kiosk")),
             restart=False))
         report(f"  {citizens} citizens will take a number at the kiosk")
@@ -164,6 +175,8 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
         hall.sup.write("wall", "shot wall-final")
         time.sleep(2.5)  # strips finish flashing; the wall takes its last picture
         hall.sup.retire("wall")
+        if hall.console_shots.is_alive():
+            hall.console_shots.join(60)
         hall.strips.render_all_png(out / "led")
         strips = {a: hall.strips.text(a) for a in hall.led.options["strips"].values()}
         restarts = {p.name: p.restarts for p in hall.sup.programs.values() if p.restarts}
@@ -223,11 +236,12 @@ def run_windows(config: HallConfig, out: Path, args: argparse.Namespace, report)
 @exits_on_config_error
 def run(args: argparse.Namespace) -> int:
     config = load_checked(args.config)
-    out = Path(args.out)
+    out = Path(args.out).resolve()
     if out.exists():
         for old in ("hall.db", "hall.db-wal", "hall.db-shm"):
             (out / old).unlink(missing_ok=True)
-        for folder in ("tickets", "voice", "wall", "led", "kiosk", "terminals", "logs", "charts"):
+        for folder in ("tickets", "voice", "wall", "led", "kiosk", "terminals", "logs", "charts",
+                       "console"):
             for f in (out / folder).rglob("*"):
                 if f.is_file():
                     f.unlink()

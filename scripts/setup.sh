@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Set up everything hallq needs on Debian/Ubuntu: system packages (voice, CJK font,
-# OpenGL for the Kivy screens, sox), then a virtual environment with the project.
+# OpenGL for the Kivy screens, sox, Chromium for the console's browser tests), then a
+# virtual environment with the project.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SYSTEM_PACKAGES=(espeak-ng fonts-wqy-microhei libgl1 libegl1 libgles2 libgl1-mesa-dri
-                 libmtdev1 xvfb xauth sox)
+                 libmtdev1 xvfb xauth sox chromium)
 
 missing_packages() {
   local pkg missing=()
@@ -35,7 +36,7 @@ if command -v dpkg-query >/dev/null 2>&1; then
   fi
 else
   echo "hallq setup: not a Debian/Ubuntu system; install by hand: espeak-ng, a CJK font" \
-       "(e.g. WenQuanYi Micro Hei or Noto Sans CJK), OpenGL/EGL libraries, sox." >&2
+       "(e.g. WenQuanYi Micro Hei or Noto Sans CJK), OpenGL/EGL libraries, sox, chromium." >&2
 fi
 
 PYTHON=${PYTHON:-python3}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from hallq.harness.hub import REPO
 from hallq.harness.hub import HubProcess as _HubProcess
 
+REPO = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = REPO / "config" / "hall.toml"
 MONDAY_9AM = "2026-11-23T09:00:00+08:00"
 

@@ -34,6 +34,9 @@ def test_headless_demo_runs_a_busy_hour(tmp_path):
     wall = Image.open(out / "wall" / "wall-final.png")
     assert wall.size == (1920, 1080) and wall.convert("L").getextrema() != (0, 0)
     assert (out / "report.xlsx").stat().st_size > 0
+    console = sorted(p.name for p in (out / "console").glob("*.png"))
+    assert console == ["alerts-pc.png", "cases-pc.png", "control-pc.png", "devices-pc.png",
+                       "live-pc.png", "live-tablet.png", "reports-pc.png"]
     assert "✅" in (out / "summary.md").read_text(encoding="utf-8")
 
 
@@ -64,13 +67,14 @@ def test_sigterm_stops_every_program_the_demo_started(tmp_path):
             seen.append(line)
             if "citizens will take a number" in line:
                 break
-        # hub, counter, LED bridge, wall, kiosk and two terminals, each in a session of its own
+        # hub, counter, LED bridge, web console, wall, kiosk and two terminals, each in a session
+        # of its own
         deadline = time.monotonic() + 30
-        while len(children) < 7 and time.monotonic() < deadline and demo.poll() is None:
+        while len(children) < 8 and time.monotonic() < deadline and demo.poll() is None:
             children = {pid for pid, sid in _sessions().items()
                         if pid == sid and _parent(pid) == demo.pid}
             time.sleep(0.1)
-        assert demo.poll() is None and len(children) == 7, "".join(seen)
+        assert demo.poll() is None and len(children) == 8, "".join(seen)
         demo.send_signal(signal.SIGTERM)
         rest = demo.stdout.read()
         assert demo.wait(60) == 128 + signal.SIGTERM, rest

@@ -466,6 +466,10 @@ def _parse_window(c: _Checker, raw: Any, i: int, services: dict[str, Service]) -
                   backup=c.get(raw, key, "backup", str, None))
 
 
+# The web console's colour thresholds: minutes at one ticket, minutes waited, and how many
+# waiting make an idle window stand out.
+WEB_LIMITS = {"serving_alert_min": 20, "wait_alert_min": 30, "idle_alert_waiting": 1}
+
 _DEVICE_KEYS = {
     Role.KIOSK: {"printer", "paper_mm", "print_mode", "priority_entry"},
     Role.TERMINAL: {"shortcuts"},
@@ -475,6 +479,7 @@ _DEVICE_KEYS = {
                 "voice_repeat", "voice_chime", "voice_chime_file", "voice_one", "voice_max_queue",
                 "voice_max_age_s", "voice_backend"},
     Role.LED: {"port", "baudrate", "protocol", "strips", "idle_text"},
+    Role.WEB: set(WEB_LIMITS),
     Role.ADMIN: set(),
 }
 
@@ -485,6 +490,7 @@ DEVICE_DEFAULTS: dict[str, dict[str, Any]] = {
     "counter": {"baudrate": DEFAULT_BAUDRATE, "evaluator": "5key", "keypad": "default"},
     "display": {"area": "", "orientation": "landscape"},
     "led": {"baudrate": DEFAULT_BAUDRATE, "protocol": "gbk-color", "idle_text": DEFAULT_IDLE_TEXT},
+    "web": dict(WEB_LIMITS),
 }
 
 OptionsParser = Callable[[HallConfig, Device], object]
@@ -614,6 +620,11 @@ def _parse_device(c: _Checker, raw: Any, i: int, windows: dict[str, Window],
             c.fail(f"{key}.protocol", f"expected one of {', '.join(LED_PROTOCOLS)}, got {proto!r}")
         if not isinstance(options["idle_text"], str) or not options["idle_text"].strip():
             c.fail(f"{key}.idle_text", f"expected a text to show, got {options['idle_text']!r}")
+    elif role == Role.WEB:
+        for name in WEB_LIMITS:
+            value = options[name]
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                c.fail(f"{key}.{name}", f"expected a whole number of 1 or more, got {value!r}")
     if did is None or role is None:
         return None
     return Device(id=did, role=role, token=token, windows=tuple(win), options=options)

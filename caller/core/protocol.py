@@ -76,6 +76,7 @@ class Role(StrEnum):
     DISPLAY = "display"
     LED = "led"
     ADMIN = "admin"
+    WEB = "web"  # the manager's console (`hallq web`), a client like any device
 
 
 class AlertKind(StrEnum):
@@ -130,7 +131,14 @@ ROLE_COMMANDS: dict[str, frozenset[str]] = {
     Role.DISPLAY: frozenset({"snapshot", "stats", "report_alert"}),
     Role.LED: frozenset({"snapshot", "report_alert"}),
     Role.ADMIN: frozenset(SCHEMAS),
+    # The manager's web console (`hallq web`): what its pages show and do, nothing more.
+    Role.WEB: frozenset({"snapshot", "stats", "list_alerts", "ack_alert", "list_cases",
+                         "case_callback", "case_rectify", "case_close", "pause", "resume",
+                         "set_notice"}),
 }
+# Roles that manage the hall: they act on any window (the others only on the windows they
+# are bound to) and see the devices connected on `/healthz`.
+MANAGING_ROLES = frozenset({Role.ADMIN, Role.WEB})
 
 
 class ProtocolError(HallqError):
@@ -262,7 +270,7 @@ WINDOW_EVENTS = DISPLAY_EVENTS | {"rating_received", "rating_timeout"}
 WITHHELD = "withheld"
 """The name an event carries, with nothing but its seq, to a device that may not see it."""
 
-_ROLE_AUDIENCE = {"admin": "admin", "kiosk": "kiosk", "display": "display", "led": "display",
+_ROLE_AUDIENCE = {"admin": "admin", "web": "admin", "kiosk": "kiosk", "display": "display", "led": "display",
                   "terminal": "window", "counter": "window", "evaluator": "window"}
 
 

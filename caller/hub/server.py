@@ -255,7 +255,7 @@ class Hub:
         if scheme.lower() != "bearer" or not token:
             return False
         return any(hmac.compare_digest(d.token.encode(), token.strip().encode())
-                   for d in self.config.devices.values() if d.role == protocol.Role.ADMIN)
+                   for d in self.config.devices.values() if d.role in protocol.MANAGING_ROLES)
 
     # ------------------------------------------------------------------ connections
 
@@ -384,7 +384,7 @@ class Hub:
         device, kind = session.device, request["type"]
         if not protocol.allowed(device.role, kind):
             return say("forbidden", detail=f"{device.role} 不能执行 {kind}")
-        if device.role != protocol.Role.ADMIN and "window" in protocol.SCHEMAS[kind]:
+        if device.role not in protocol.MANAGING_ROLES and "window" in protocol.SCHEMAS[kind]:
             window = request.get("window")
             if window is not None and window not in device.windows:
                 return say("forbidden", detail=f"本设备不属于 {window} 号窗口")

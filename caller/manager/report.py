@@ -177,6 +177,7 @@ _HEAD_FONT = Font(bold=True, color="FFFFFF")
 _HEAD_FILL = PatternFill("solid", fgColor="1F4E79")
 _FLAG_FILL = PatternFill("solid", fgColor="F8D7D3")
 _FORMATS = {"minutes": "0.0", "rate": "0.0%", "points": "0.0"}
+RANK_FORMAT = '"第"0"名"'
 
 
 def _style_header(ws: Worksheet, row: int, count: int) -> None:
@@ -218,8 +219,8 @@ def _summary_sheet(ws: Worksheet, report: Report) -> None:
     if not report.followup_available:
         ws.append(["说明", "数据库中没有差评整改记录，回访率、差评整改率暂不统计"])
     ws.append([])
-    start = ws.max_row + 1
     ws.append(["评价等级", "数量"])
+    start = ws.max_row  # the header row: an empty append leaves max_row where it was
     _style_header(ws, start, 2)
     for level in RATING_LEVELS:
         ws.append([LEVEL_NAMES[level], report.summary[level]])
@@ -231,6 +232,23 @@ def _summary_sheet(ws: Worksheet, report: Report) -> None:
     ws.add_chart(pie, "D5")
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 16
+    _page_setup(ws, "portrait")
+
+
+def _page_setup(ws: Worksheet, orientation: str = "landscape", title_rows: str | None = None,
+                title_cols: str | None = None) -> None:
+    """Print on A4, as wide as one page (as many pages down as it takes), the header row and
+    the label column repeated on every page."""
+    ws.page_setup.orientation = orientation
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    if title_rows:
+        ws.print_title_rows = title_rows
+    if title_cols:
+        ws.print_title_cols = title_cols
 
 
 # grouping -> (chart kind, title, column keys plotted, y-axis title)
@@ -265,7 +283,13 @@ def _group_sheet(ws: Worksheet, report: Report, by: str) -> None:
             col = 2 + [c.key for c in shown].index(key)
             chart.add_data(Reference(ws, min_col=col, min_row=1, max_row=rows + 1), titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=rows + 1))
+        if kind == "line":  # a marker on every point: a one-day report has a single point
+            for series in chart.series:
+                series.marker.symbol = "circle"
+                series.marker.size = 7
+                series.smooth = False
         ws.add_chart(chart, f"A{rows + 4}")
+    _page_setup(ws, title_rows="1:1", title_cols="A:A")
 
 
 def _ranking_sheet(ws: Worksheet, report: Report) -> None:
@@ -283,6 +307,10 @@ def _ranking_sheet(ws: Worksheet, report: Report) -> None:
         for i, (_, _, kind) in enumerate(RANKING_COLUMNS, start=1):
             if kind in _FORMATS:
                 ws.cell(row=ws.max_row, column=i).number_format = _FORMATS[kind]
+        # "第1名", still a number: beside the window name a bare 1 read as "1 4号窗口"
+        rank = ws.cell(row=ws.max_row, column=1)
+        rank.number_format = RANK_FORMAT
+        rank.alignment = Alignment(horizontal="center")
         if row["rank"] == 1:
             for i in range(1, len(titles) + 1):
                 ws.cell(row=ws.max_row, column=i).fill = _FLAG_FILL
@@ -297,6 +325,7 @@ def _ranking_sheet(ws: Worksheet, report: Report) -> None:
         chart.x_axis.scaling.orientation = "maxMin"  # the first place on top
         chart.height = max(7.5, n * 0.9)
         ws.add_chart(chart, f"A{n + 7}")
+    _page_setup(ws, title_rows="4:4")
 
 
 # ---------------------------------------------------------------------- PNG charts
@@ -439,6 +468,7 @@ def write_haocha(rows: Sequence[Sequence[Any]], path: str | Path) -> None:
         ws.freeze_panes = "A2"
         _widths(ws, HAOCHA_HEADERS, first=18)
         ws.column_dimensions["F"].width = 21
+        _page_setup(ws, title_rows="1:1")
         wb.save(p)
     else:
         raise ValueError(f"the 好差评 export must end in .csv or .xlsx, got {p.name!r}")

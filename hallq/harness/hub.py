@@ -8,9 +8,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hallq.harness.process import REPO, ProcessHarness, hallq_argv
+from hallq.harness.process import ProcessHarness, hallq_argv
 
-__all__ = ["REPO", "HubProcess"]
+__all__ = ["HubProcess"]
 
 
 @dataclass

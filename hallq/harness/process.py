@@ -23,7 +23,6 @@ from pathlib import Path
 
 from caller.core.errors import HallqError
 
-REPO = Path(__file__).resolve().parents[2]
 STOP_S = 10.0  # how long a program may take to stop after SIGTERM before it gets SIGKILL
 
 
@@ -65,7 +64,7 @@ class ProcessHarness:
         self._lines = queue.Queue()
         with open(self.log, "a", encoding="utf-8") as log:
             self.proc = subprocess.Popen(
-                self.argv, cwd=REPO, text=True, encoding="utf-8", errors="replace",
+                self.argv, text=True, encoding="utf-8", errors="replace",
                 stdin=subprocess.PIPE if self.stdin else subprocess.DEVNULL,
                 stdout=subprocess.PIPE if self.follow else log, stderr=log,
                 env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},

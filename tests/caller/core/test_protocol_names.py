@@ -140,7 +140,7 @@ def test_the_members_are_the_wire_names() -> None:
     assert Event.TICKET_CALLED == "ticket_called" and f"{Event.TICKET_CALLED}" == "ticket_called"
     assert {"ticket_called": 1}.get(Event.TICKET_CALLED) == 1  # hashes as the wire string
     assert len(set(NAMES)) == len(Event) + len(AlertKind)
-    assert set(ROLES) == {"kiosk", "terminal", "counter", "evaluator", "display", "led", "admin"}
+    assert set(ROLES) == {"kiosk", "terminal", "counter", "evaluator", "display", "led", "admin", "web"}
 
 
 def test_every_event_is_in_the_reference_and_the_reference_has_no_other() -> None:

@@ -1,0 +1,149 @@
+"""`hallq web`: the hall manager's browser console, one more client of the hub.
+
+    hallq web --config hall.toml --device web-1 --hub ws://hub:8765/ --db hall.db [--host H] [--port P]
+    hallq web user add NAME --role manager|supervisor|viewer --db hall.db   (password from the
+              terminal, or one line on stdin)
+    hallq web user list | disable NAME | enable NAME | passwd NAME
+
+It prints one JSON line when it serves: {"ready": true, "url": ..., "port": ...}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import socket
+import sys
+from pathlib import Path
+
+from caller.core.config import ConfigError, default_config_path, load_config
+from web.accounts import ROLE_NAMES, ROLES, AccountError, Accounts
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", default=str(default_config_path()), help="hall config (TOML)")
+    parser.add_argument("--device", default="web-1", help="a web device of the config")
+    parser.add_argument("--hub", default="ws://127.0.0.1:8765/")
+    parser.add_argument("--db", default="hallq.db",
+                        help="the hall database: accounts, audit log; read only for reports")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080, help="0: any free port")
+    parser.add_argument("--idle-minutes", type=int, default=30,
+                        help="sign out after this long without a request (default %(default)s)")
+    sub = parser.add_subparsers(dest="action")
+    user = sub.add_parser("user", help="manager accounts").add_subparsers(dest="user_action",
+                                                                          required=True)
+    add = user.add_parser("add", help="a new account (asks for the password, or reads stdin)")
+    add.add_argument("name")
+    add.add_argument("--role", choices=ROLES, required=True)
+    user.add_parser("list", help="every account")
+    for name, text in (("disable", "stop an account signing in"), ("enable", "let it sign in again"),
+                       ("passwd", "set a new password (asks, or reads stdin)")):
+        user.add_parser(name, help=text).add_argument("name")
+    for p in user.choices.values():
+        p.add_argument("--db", dest="user_db", help="the hall database (default: --db)")
+
+
+def _password(prompt: str) -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass(f"{prompt}：")
+        if getpass.getpass("再输入一次：") != first:
+            raise AccountError("两次输入的密码不一致")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _user_command(args: argparse.Namespace) -> int:
+    try:
+        accounts = Accounts(args.user_db or args.db)
+    except AccountError as e:
+        print(f"hallq web user: {e}", file=sys.stderr)
+        return 2
+    try:
+        action = args.user_action
+        if action == "list":
+            for u in accounts.list():
+                print(f"{u.name:<16} {ROLE_NAMES[u.role]:<6} {'已停用' if u.disabled else '正常'}")
+            return 0
+        if action == "add":
+            user = accounts.add(args.name, args.role, _password(f"{args.name} 的密码"))
+            accounts.audit("(命令行)", "local", "user_add", user.name, ROLE_NAMES[user.role])
+        elif action == "passwd":
+            accounts.set_password(args.name, _password(f"{args.name} 的新密码"))
+            accounts.audit("(命令行)", "local", "user_passwd", args.name)
+        else:
+            accounts.set_disabled(args.name, action == "disable")
+            accounts.audit("(命令行)", "local", f"user_{action}", args.name)
+        print(f"hallq web user {action} {args.name}: 已完成")
+        return 0
+    except AccountError as e:
+        print(f"hallq web user {args.user_action}: {e}", file=sys.stderr)
+        return 1
+    finally:
+        accounts.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.action == "user":
+        return _user_command(args)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        config = load_config(args.config, device=args.device)
+    except ConfigError as e:
+        print(e, file=sys.stderr)
+        return 2
+    device = config.devices.get(args.device)
+    if device is None or device.role != "web":
+        print(f"hallq web: {args.device!r} is not a web device in {args.config}; add one with "
+              f"role = \"web\" (config/SCHEMA.md)", file=sys.stderr)
+        return 2
+    if config.hall.demo and args.host not in LOOPBACK:
+        print(f"hallq web: {args.config} is a demo hall (public tokens and demo accounts); "
+              "it is served on 127.0.0.1 only", file=sys.stderr)
+        return 2
+    if args.idle_minutes < 1:
+        print("hallq web: --idle-minutes must be 1 or more", file=sys.stderr)
+        return 2
+    try:
+        accounts = Accounts(args.db)
+    except AccountError as e:
+        print(f"hallq web: {e}", file=sys.stderr)
+        return 2
+    return asyncio.run(_serve(args, config, device, accounts))
+
+
+async def _serve(args: argparse.Namespace, config, device, accounts: Accounts) -> int:
+    import uvicorn
+
+    from web.app import Console
+    from web.live import Hall
+
+    db = Path(args.db)
+    hall = Hall(config, device.id, args.hub, device.token, db, limits=dict(device.options))
+    console = Console(config, hall, accounts, db, idle_s=args.idle_minutes * 60)
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as e:
+        print(f"hallq web: cannot listen on {args.host}:{args.port}: {e.strerror}", file=sys.stderr)
+        return 2
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(console.app(), log_level="warning", access_log=False,
+                                           lifespan="on", timeout_graceful_shutdown=2))
+    started = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started and not started.done():
+        await asyncio.sleep(0.02)
+    if server.started:
+        host = f"[{args.host}]" if ":" in args.host else args.host
+        print(json.dumps({"ready": True, "url": f"http://{host}:{port}/", "port": port}), flush=True)
+    await started
+    accounts.close()
+    return 0 if server.started else 1

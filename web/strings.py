@@ -1,0 +1,55 @@
+"""Every sentence the console's Python code shows (the templates hold the rest), kept in one
+place so it can move to a message catalog."""
+
+from __future__ import annotations
+
+WINDOW_STATES = {"idle": "空闲", "calling": "呼叫中", "serving": "办理中", "paused": "暂停",
+                 "closed": "未登录"}
+ALERT_KINDS = {"bad_rating": "差评", "printer_fault": "打印机故障", "printer_ok": "打印机恢复",
+               "device_offline": "设备离线", "device_online": "设备恢复", "clock_step": "时钟回拨"}
+CASE_STATES = {"open": "待回访", "called_back": "已回访", "rectified": "已整改", "closed": "已办结"}
+ROLE_DEVICES = {"kiosk": "取号机", "terminal": "窗口终端", "counter": "呼叫器/评价器总线",
+                "evaluator": "评价器", "display": "综合屏", "led": "LED 条屏", "admin": "管理工具",
+                "web": "管理控制台"}
+ACTIONS = {"login": "登录", "login_failed": "登录失败", "logout": "退出", "ack_alert": "确认告警",
+           "case_callback": "回访", "case_rectify": "整改", "case_close": "办结",
+           "pause": "暂停窗口", "resume": "恢复窗口", "set_notice": "修改公告",
+           "user_add": "新建账户", "user_disable": "停用账户", "user_enable": "启用账户",
+           "user_passwd": "重设密码", "export": "导出报表", "audit_export": "导出审计日志",
+           "forbidden": "越权操作", "csrf": "表单校验失败"}
+
+HUB_DOWN = "与叫号服务器的连接已断开，操作未执行，请稍后再试"
+HUB_TIMEOUT = "叫号服务器没有及时回应，操作可能未执行，请刷新页面查看"
+LOGIN_BAD = "账户名或密码不正确"
+LOGIN_LOCKED = "密码错误次数过多，账户已锁定，请 15 分钟后再试或联系管理员"
+LOGIN_DISABLED = "该账户已停用，请联系管理员"
+LOGIN_THROTTLED = "登录尝试过于频繁，请稍后再试"
+FORBIDDEN = "您的账户无权执行此操作"
+CSRF_FAILED = "表单已过期或来源不明，操作未执行。请刷新页面后重试"
+SESSION_EXPIRED = "长时间未操作，已自动退出，请重新登录"
+NOT_FOUND = "没有这个页面"
+REQUIRED = "{field}不能为空"
+TOO_LONG = "{field}不能超过 {limit} 个字"
+BAD_DATE = "日期格式应为 2026-11-01"
+BAD_RANGE = "结束日期不能早于开始日期"
+RANGE_TOO_LONG = "一次最多统计 366 天"
+NO_DB = "未指定大厅数据库（--db），无法读取此页数据"
+DONE = "已完成"
+
+# The live pages' script draws these ({name}: a value it fills in).
+JS = {
+    "hours": "{h} 小时 {m} 分",
+    "minutes": "{m} 分 {s} 秒",
+    "refused": "叫号服务器拒绝了本控制台的设备令牌，请管理员检查配置文件中的 web 设备。",
+    "alerts": "{n} 条待处理 · 最新：【{kind}】{message}",
+    "offline": "设备离线：{devices}",
+    "list_sep": "、",
+    "no_waiting": "现在没有人等候",
+    "hub_ok": "运行正常 · 已连接 {connections} 个设备 · 事件序号 {seq} · 已运行 {uptime} · 响应 {ms} 毫秒",
+    "hub_down": "无法连接叫号服务器（最近检查 {checked}）",
+    "online": "在线",
+    "offline_state": "离线",
+    "ok": "正常",
+    "printer_fault": "故障/缺纸",
+    "line_down": "中断",
+}
