@@ -12,8 +12,10 @@ reloaded from the store and every waiter is answered. A watchdog ends the proces
 
 Each role sees only the events it needs (`protocol.visible`); an event it may not
 see arrives as a `withheld` marker carrying only its seq, so no connection ever sees
-a gap. Every event is encoded once per audience. A device that does not read what
-it is sent is closed (1013) before its unsent bytes grow past `UNSENT_MAX`.
+a gap. A batch's `queue_changed` events come as one, its last. Every frame is encoded
+and framed once, and each connection gets its replies and events of a batch in one
+write. A device that does not read what it is sent is closed (1013) before its unsent
+bytes grow past `UNSENT_MAX`.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
 from caller.core import protocol
 from caller.core.config import Device, HallConfig
@@ -397,23 +401,31 @@ class Hub:
 
     def _push(self, sessions: list[Session], frame: str) -> None:
         """Queue one frame, the same bytes, to several connections; never raises."""
-        ready = []
+        wire = _wire(frame)
         for session in sessions:
-            if session.closing:
-                continue
-            if session.backlog is not None:
-                session.backlog.append(frame)
-                if len(session.backlog) > REPLAY_MAX:
-                    self._too_slow(session, "backlog")
-            elif self._unsent(session) > UNSENT_MAX:
-                self._too_slow(session, "unsent")
-            else:
-                ready.append(session.conn)
-        if ready:
-            try:
-                broadcast(ready, frame)
-            except Exception:
-                log.exception("delivery failed")
+            self._write(session, [frame], wire)
+
+    def _write(self, session: Session, frames: list[str], wire: bytes) -> None:
+        """Queue `frames` (serialized together as `wire`) to one connection in one write;
+        into its backlog while its replay streams; never raises."""
+        if session.closing:
+            return
+        if session.backlog is not None:
+            session.backlog.extend(frames)
+            if len(session.backlog) > REPLAY_MAX:
+                self._too_slow(session, "backlog")
+            return
+        conn = session.conn
+        # what broadcast() skips: a closing connection, one sending a fragmented message
+        if conn.protocol.state is not State.OPEN or conn.send_in_progress is not None:
+            return
+        if self._unsent(session) > UNSENT_MAX:
+            self._too_slow(session, "unsent")
+            return
+        try:
+            conn.transport.write(wire)
+        except Exception:
+            log.exception("delivery failed", extra={"fields": {"device": session.device.id}})
 
     @staticmethod
     def _unsent(session: Session) -> int:
@@ -548,10 +560,13 @@ class Hub:
             numbered = []
         self.stats["batches"] += 1
         self.stats["commands"] += len(replies)
+        direct: dict[Session, list[str]] = {}
         for item, reply in replies:
-            self._deliver(item, reply)
+            frame = self._reply(item, reply)
+            for waiter in item.waiters:
+                direct.setdefault(waiter, []).append(frame)
             self._log_command(item, reply)
-        self._publish(numbered)
+        self._publish(direct, numbered)
         for item in batch:
             if item.kind == "hello":
                 try:
@@ -579,6 +594,7 @@ class Hub:
             events.extend(produced)
             if item.kind == "command":
                 replies.append((item, reply))
+        events = _last_queue_changed(events)
         changes = self.engine.take_changes()
         durable = [(i.session.device.id, i.payload["id"], protocol.reply_ok(i.payload["id"], r))
                    for i, r in replies if r["ok"] and i.payload["type"] != "snapshot"]
@@ -593,27 +609,41 @@ class Hub:
         for item in batch:
             if item.kind == "command":
                 with contextlib.suppress(Exception):
-                    self._deliver(item, _error(code))
+                    self._push(item.waiters, self._reply(item, _error(code)))
 
-    def _publish(self, numbered: list[dict]) -> None:
-        """Send each event to every connection: in full to the audiences that may see it,
-        as a `withheld` marker to the others. Each frame is encoded once."""
-        if not numbered:
-            return
-        audiences: dict[protocol.Audience, list[Session]] = {}
-        for session in self.sessions:
-            audiences.setdefault(session.audience, []).append(session)
-        for event in numbered:
-            full = marker = None
-            for audience, sessions in audiences.items():
-                if protocol.visible(event, audience):
-                    full = full or protocol.encode(event)
-                    self._push(sessions, full)
-                else:
-                    marker = marker or protocol.encode(protocol.withheld(event))
-                    self._push(sessions, marker)
+    def _publish(self, direct: dict[Session, list[str]], numbered: list[dict]) -> None:
+        """Send each connection, in one write, its replies and then every event: in full
+        to the audiences that may see it, as a `withheld` marker to the others. Each
+        frame is encoded and framed once, however many connections it goes to."""
+        streams: dict[protocol.Audience, tuple[list[str], bytes]] = {}
+        if numbered:
+            audiences = {session.audience for session in self.sessions}
+            texts: dict[protocol.Audience, list[str]] = {a: [] for a in audiences}
+            wires: dict[protocol.Audience, list[bytes]] = {a: [] for a in audiences}
+            for event in numbered:
+                full = marker = None
+                for audience in audiences:
+                    if protocol.visible(event, audience):
+                        full = full or _framed(protocol.encode(event))
+                        text, wire = full
+                    else:
+                        marker = marker or _framed(protocol.encode(protocol.withheld(event)))
+                        text, wire = marker
+                    texts[audience].append(text)
+                    wires[audience].append(wire)
+            streams = {a: (texts[a], b"".join(wires[a])) for a in audiences}
+        for session in self.sessions | direct.keys():
+            replies = direct.get(session, [])
+            events, wire = streams.get(session.audience, ([], b"")) \
+                if session in self.sessions else ([], b"")
+            if replies:
+                self._write(session, [*replies, *events],
+                            b"".join(_wire(r) for r in replies) + wire)
+            elif events:
+                self._write(session, events, wire)
 
-    def _deliver(self, item: _Item, reply: dict) -> None:
+    def _reply(self, item: _Item, reply: dict) -> str:
+        """The reply frame owed to a request; a refusal is remembered for its retries."""
         rid = item.payload["id"]
         message = (protocol.reply_ok(rid, reply) if reply["ok"]
                    else protocol.reply_error(rid, reply["error"]["code"], reply["error"]["message"]))
@@ -622,7 +652,7 @@ class Hub:
             errors[rid] = message
             while len(errors) > ERROR_CACHE_PER_DEVICE:
                 errors.popitem(last=False)
-        self._push(item.waiters, protocol.encode(message))
+        return protocol.encode(message)
 
     def _welcome(self, item: _Item, now: datetime) -> None:
         """Send the welcome, then subscribe; the replay (if any) streams from a task while
@@ -710,6 +740,25 @@ class _ReplayReader:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _wire(frame: str) -> bytes:
+    """A text frame as the hub puts it on the wire: unmasked and, since the hub never
+    compresses, the same bytes for every connection."""
+    return Frame(Opcode.TEXT, frame.encode()).serialize(mask=False)
+
+
+def _framed(frame: str) -> tuple[str, bytes]:
+    return frame, _wire(frame)
+
+
+def _last_queue_changed(events: list[dict]) -> list[dict]:
+    """Each `queue_changed` carries the whole counts, so of a batch's only the last one
+    is news: the others are dropped before they are numbered."""
+    last = max((n for n, e in enumerate(events) if e["event"] == protocol.Event.QUEUE_CHANGED),
+               default=None)
+    return [e for n, e in enumerate(events)
+            if n == last or e["event"] != protocol.Event.QUEUE_CHANGED]
 
 
 def _error(code: str) -> dict:
