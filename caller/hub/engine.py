@@ -121,6 +121,10 @@ def iso(value: datetime | None) -> str | None:
 class Engine:
     def __init__(self, config: HallConfig, now: datetime | None = None) -> None:
         self.config = config
+        self._backed_up: dict[str, list[str]] = {}  # B window -> the windows it backs up
+        for wid, w in config.windows.items():
+            if w.backup is not None:
+                self._backed_up.setdefault(w.backup, []).append(wid)
         self.tz = config.hall.tz
         self.evaluator_windows = config.windows_with_evaluator()
         day = business_day(config.hall, now.astimezone(self.tz)) if now else date.min
@@ -215,9 +219,10 @@ class Engine:
             meta=self.meta if self._dirty_meta else None,
         )
         changes.alerts, changes.cases = self.followup.take_changes()
-        referenced = self.referenced_ticket_ids()
-        for t in changes.tickets:
-            if t.state not in ACTIVE_STATES and t.id not in referenced:
+        ended = [t for t in changes.tickets if t.state not in ACTIVE_STATES]
+        referenced = self.referenced_ticket_ids() if ended else set()
+        for t in ended:
+            if t.id not in referenced:
                 del self.tickets[t.id]
         self._dirty_tickets.clear()
         self._dirty_windows.clear()
@@ -328,11 +333,14 @@ class Engine:
                 "green_channel": s.green_channel,
                 "windows": [w.name for w in self.config.windows_for_service(s.id)],
             })
+        held_at: dict[str | None, list[dict]] = {}
+        for t in self.tickets.values():
+            if t.state == "held":
+                held_at.setdefault(t.window, []).append(self.ticket_view(t))
         windows = []
         for wid, w in self.config.windows.items():
             ws = self.windows[wid]
-            held = [self.ticket_view(t) for t in self.tickets.values()
-                    if t.state == "held" and t.window == wid]
+            held = held_at.get(wid, [])
             windows.append({
                 "id": wid, "name": w.name, "area": w.area, "state": self.window_state(wid),
                 "staff": ws.staff, "pause_reason": ws.pause_reason if ws.paused else "",
@@ -498,11 +506,10 @@ class Engine:
         """Windows whose directed tickets this window may call: itself, and any A whose
         backup (AB角) it is while A is away."""
         sources = [wid]
-        for a, w in self.config.windows.items():
-            if w.backup == wid:
-                ws = self.windows[a]
-                if ws.staff is None or ws.paused:
-                    sources.append(a)
+        for a in self._backed_up.get(wid, ()):
+            ws = self.windows[a]
+            if ws.staff is None or ws.paused:
+                sources.append(a)
         return sources
 
     def _candidates(self, wid: str) -> list[tuple[tuple, Ticket]]:
