@@ -122,6 +122,8 @@ class Engine:
     def __init__(self, config: HallConfig, now: datetime | None = None) -> None:
         self.config = config
         self._backed_up: dict[str, list[str]] = {}  # B window -> the windows it backs up
+        self._service_windows = {sid: [w.name for w in config.windows_for_service(sid)]
+                                 for sid in config.services}
         for wid, w in config.windows.items():
             if w.backup is not None:
                 self._backed_up.setdefault(w.backup, []).append(wid)
@@ -331,7 +333,7 @@ class Engine:
                 "id": s.id, "name": s.name, "prefix": s.prefix, "department": s.department,
                 "waiting": len(self._waiting[s.id]), "open": is_open, "reason": reason,
                 "green_channel": s.green_channel,
-                "windows": [w.name for w in self.config.windows_for_service(s.id)],
+                "windows": list(self._service_windows[s.id]),
             })
         held_at: dict[str | None, list[dict]] = {}
         for t in self.tickets.values():
@@ -576,7 +578,7 @@ class Engine:
         self._queue_changed()
         return {
             "ticket": view, "ahead": ahead,
-            "windows": [w.name for w in self.config.windows_for_service(sid)],
+            "windows": list(self._service_windows[sid]),
             "materials": list(service.materials),
         }
 
