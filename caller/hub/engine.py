@@ -572,7 +572,8 @@ class Engine:
         self.tickets[t.id] = t
         self._enqueue(t)
         self._touch(t)
-        ahead = self._ahead(t)
+        # a normal ticket's order is the newest: everyone already waiting is ahead of it
+        ahead = len(self._waiting[sid]) - 1 if not t.priority else self._ahead(t)
         view = self.ticket_view(t)
         self._emit(Event.TICKET_ISSUED, ticket=view, ahead=ahead)
         self._queue_changed()
