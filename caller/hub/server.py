@@ -66,6 +66,7 @@ REPLAY_CHUNK = 500
 PRUNE_EVERY_S = 3600.0
 PRUNE_RETRY_S = 60.0
 REQUEST_KEEP_S = 24 * 3600.0  # a request id is remembered (for retries) at least this long
+REQUEST_INDEX_MAX = 50_000  # stored request ids held in memory, so a new id needs no query
 TICK_S = 1.0
 LIVE_FIGURES_S = 30.0
 STATS_FRESH_S = 5.0  # `stats` replies are served from figures at most this old
@@ -137,6 +138,9 @@ class Hub:
         self.on_fatal = on_fatal
         self._queue: asyncio.Queue[_Item] = asyncio.Queue(QUEUE_MAX)
         self._inflight: dict[tuple[str, str], _Item] = {}
+        # every stored (device, request id), or None past REQUEST_INDEX_MAX: then each
+        # request asks the store, until a prune brings the table back under it
+        self._request_ids = store.request_keys(REQUEST_INDEX_MAX)
         self._errors: dict[str, OrderedDict[str, dict]] = {}  # device -> refused replies
         self._rates = limits.RateLimiter()
         self._hellos = limits.HelloGuard()
@@ -350,7 +354,9 @@ class Hub:
             await self._send(session, protocol.reply_error(rid, "forbidden", refusal))
             return
         key = (session.device.id, rid)
-        earlier = self._errors.get(key[0], {}).get(rid) or self.store.lookup_reply(*key)
+        earlier = self._errors.get(key[0], {}).get(rid)
+        if earlier is None and (self._request_ids is None or key in self._request_ids):
+            earlier = self.store.lookup_reply(*key)
         if earlier is not None:
             await self._send(session, earlier)
             return
@@ -531,6 +537,9 @@ class Hub:
                 up_to = self._request_marks.popleft()[1]
             if up_to is not None:
                 await asyncio.to_thread(self.store.prune_requests, up_to)
+            if self._request_ids is None:
+                self._request_ids = await asyncio.to_thread(self.store.request_keys,
+                                                            REQUEST_INDEX_MAX)
         except Exception as e:
             log.warning("prune failed; will retry", extra={"fields": {"error": repr(e)}})
             await asyncio.to_thread(self._rollback)
@@ -603,7 +612,14 @@ class Hub:
                 or changes.alerts or changes.cases or changes.counters:
             numbered = await asyncio.to_thread(self.store.commit, changes, events, now, durable)
             self.last_commit = time.monotonic()
+            self._index_requests(durable)
         return replies, numbered
+
+    def _index_requests(self, stored: list[tuple[str, str, dict]]) -> None:
+        if self._request_ids is not None:
+            self._request_ids.update((device, rid) for device, rid, _ in stored)
+            if len(self._request_ids) > REQUEST_INDEX_MAX:
+                self._request_ids = None
 
     def _answer_all(self, batch: list[_Item], code: str) -> None:
         for item in batch:

@@ -221,6 +221,12 @@ class Store:
                                 (device, request_id)).fetchone()
         return json.loads(row[0]) if row else None
 
+    def request_keys(self, limit: int) -> set[tuple[str, str]] | None:
+        """Every (device, request id) stored, or None when there are more than `limit`."""
+        rows = self.conn.execute("SELECT device, request_id FROM requests LIMIT ?",
+                                 (limit + 1,)).fetchall()
+        return None if len(rows) > limit else set(rows)
+
     def events_since(self, since: int, limit: int = 100_000) -> list[dict] | None:
         """Events after `since`, or None when some of them are no longer kept."""
         if since > self.last_seq:

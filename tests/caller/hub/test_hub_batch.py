@@ -9,6 +9,9 @@ import json
 import threading
 import time
 
+import pytest
+
+from caller.hub import server
 from caller.hub.store import Store
 from tests.faults.inproc import WAIT, raw_session, running_hub
 
@@ -71,3 +74,36 @@ def test_a_batch_reaches_every_role_whole_in_order_with_one_queue_count(tmp_path
     assert [e["seq"] for e in kiosk_events] == [e["seq"] for e in events]
     assert [e["event"] for e in kiosk_events] == [
         "queue_changed" if e["event"] == "queue_changed" else "withheld" for e in events]
+
+
+async def issue(conn, rid: str) -> dict:
+    await conn.send(json.dumps({"type": "issue_ticket", "id": rid, "service": "civil"}))
+    async with asyncio.timeout(WAIT):
+        while True:
+            message = json.loads(await conn.recv())
+            if message["type"] == "reply" and message["id"] == rid:
+                return message
+
+
+@pytest.mark.parametrize("index_max", [2, 50_000])
+def test_a_retried_id_gets_its_first_answer_with_or_without_the_index(tmp_path, monkeypatch,
+                                                                       index_max):
+    """The in-memory index of stored request ids spares new ids a query; past its size
+    (or after a restart) the store still answers every retry, and nothing is issued twice."""
+    monkeypatch.setattr(server, "REQUEST_INDEX_MAX", index_max)
+
+    async def scenario() -> None:
+        async with running_hub(tmp_path / "hall.db") as (_, url):
+            kiosk = await raw_session(url, "kiosk-1")
+            first = [await issue(kiosk, f"t{n}") for n in range(4)]
+            assert [await issue(kiosk, f"t{n}") for n in range(4)] == first
+            await kiosk.close()
+        async with running_hub(tmp_path / "hall.db") as (hub, url):
+            kiosk = await raw_session(url, "kiosk-1")
+            assert await issue(kiosk, "t0") == first[0]
+            fresh = await issue(kiosk, "t4")
+            assert fresh["ticket"]["number"] not in {r["ticket"]["number"] for r in first}
+            assert (hub._request_ids is None) == (index_max == 2)
+            await kiosk.close()
+
+    asyncio.run(scenario())
