@@ -121,6 +121,12 @@ def iso(value: datetime | None) -> str | None:
 class Engine:
     def __init__(self, config: HallConfig, now: datetime | None = None) -> None:
         self.config = config
+        self._backed_up: dict[str, list[str]] = {}  # B window -> the windows it backs up
+        self._service_windows = {sid: [w.name for w in config.windows_for_service(sid)]
+                                 for sid in config.services}
+        for wid, w in config.windows.items():
+            if w.backup is not None:
+                self._backed_up.setdefault(w.backup, []).append(wid)
         self.tz = config.hall.tz
         self.evaluator_windows = config.windows_with_evaluator()
         day = business_day(config.hall, now.astimezone(self.tz)) if now else date.min
@@ -215,9 +221,10 @@ class Engine:
             meta=self.meta if self._dirty_meta else None,
         )
         changes.alerts, changes.cases = self.followup.take_changes()
-        referenced = self.referenced_ticket_ids()
-        for t in changes.tickets:
-            if t.state not in ACTIVE_STATES and t.id not in referenced:
+        ended = [t for t in changes.tickets if t.state not in ACTIVE_STATES]
+        referenced = self.referenced_ticket_ids() if ended else set()
+        for t in ended:
+            if t.id not in referenced:
                 del self.tickets[t.id]
         self._dirty_tickets.clear()
         self._dirty_windows.clear()
@@ -326,13 +333,16 @@ class Engine:
                 "id": s.id, "name": s.name, "prefix": s.prefix, "department": s.department,
                 "waiting": len(self._waiting[s.id]), "open": is_open, "reason": reason,
                 "green_channel": s.green_channel,
-                "windows": [w.name for w in self.config.windows_for_service(s.id)],
+                "windows": list(self._service_windows[s.id]),
             })
+        held_at: dict[str | None, list[dict]] = {}
+        for t in self.tickets.values():
+            if t.state == "held":
+                held_at.setdefault(t.window, []).append(self.ticket_view(t))
         windows = []
         for wid, w in self.config.windows.items():
             ws = self.windows[wid]
-            held = [self.ticket_view(t) for t in self.tickets.values()
-                    if t.state == "held" and t.window == wid]
+            held = held_at.get(wid, [])
             windows.append({
                 "id": wid, "name": w.name, "area": w.area, "state": self.window_state(wid),
                 "staff": ws.staff, "pause_reason": ws.pause_reason if ws.paused else "",
@@ -498,11 +508,10 @@ class Engine:
         """Windows whose directed tickets this window may call: itself, and any A whose
         backup (AB角) it is while A is away."""
         sources = [wid]
-        for a, w in self.config.windows.items():
-            if w.backup == wid:
-                ws = self.windows[a]
-                if ws.staff is None or ws.paused:
-                    sources.append(a)
+        for a in self._backed_up.get(wid, ()):
+            ws = self.windows[a]
+            if ws.staff is None or ws.paused:
+                sources.append(a)
         return sources
 
     def _candidates(self, wid: str) -> list[tuple[tuple, Ticket]]:
@@ -563,13 +572,14 @@ class Engine:
         self.tickets[t.id] = t
         self._enqueue(t)
         self._touch(t)
-        ahead = self._ahead(t)
+        # a normal ticket's order is the newest: everyone already waiting is ahead of it
+        ahead = len(self._waiting[sid]) - 1 if not t.priority else self._ahead(t)
         view = self.ticket_view(t)
         self._emit(Event.TICKET_ISSUED, ticket=view, ahead=ahead)
         self._queue_changed()
         return {
             "ticket": view, "ahead": ahead,
-            "windows": [w.name for w in self.config.windows_for_service(sid)],
+            "windows": list(self._service_windows[sid]),
             "materials": list(service.materials),
         }
 

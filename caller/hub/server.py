@@ -12,8 +12,10 @@ reloaded from the store and every waiter is answered. A watchdog ends the proces
 
 Each role sees only the events it needs (`protocol.visible`); an event it may not
 see arrives as a `withheld` marker carrying only its seq, so no connection ever sees
-a gap. Every event is encoded once per audience. A device that does not read what
-it is sent is closed (1013) before its unsent bytes grow past `UNSENT_MAX`.
+a gap. A batch's `queue_changed` events come as one, its last. Every frame is encoded
+and framed once, and each connection gets its replies and events of a batch in one
+write. A device that does not read what it is sent is closed (1013) before its unsent
+bytes grow past `UNSENT_MAX`.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
 from caller.core import protocol
 from caller.core.config import Device, HallConfig
@@ -62,6 +66,7 @@ REPLAY_CHUNK = 500
 PRUNE_EVERY_S = 3600.0
 PRUNE_RETRY_S = 60.0
 REQUEST_KEEP_S = 24 * 3600.0  # a request id is remembered (for retries) at least this long
+REQUEST_INDEX_MAX = 50_000  # stored request ids held in memory, so a new id needs no query
 TICK_S = 1.0
 LIVE_FIGURES_S = 30.0
 STATS_FRESH_S = 5.0  # `stats` replies are served from figures at most this old
@@ -133,6 +138,9 @@ class Hub:
         self.on_fatal = on_fatal
         self._queue: asyncio.Queue[_Item] = asyncio.Queue(QUEUE_MAX)
         self._inflight: dict[tuple[str, str], _Item] = {}
+        # every stored (device, request id), or None past REQUEST_INDEX_MAX: then each
+        # request asks the store, until a prune brings the table back under it
+        self._request_ids = store.request_keys(REQUEST_INDEX_MAX)
         self._errors: dict[str, OrderedDict[str, dict]] = {}  # device -> refused replies
         self._rates = limits.RateLimiter(configured=config.limits)
         self._hellos = limits.HelloGuard()
@@ -346,7 +354,9 @@ class Hub:
             await self._send(session, protocol.reply_error(rid, "forbidden", refusal))
             return
         key = (session.device.id, rid)
-        earlier = self._errors.get(key[0], {}).get(rid) or self.store.lookup_reply(*key)
+        earlier = self._errors.get(key[0], {}).get(rid)
+        if earlier is None and (self._request_ids is None or key in self._request_ids):
+            earlier = self.store.lookup_reply(*key)
         if earlier is not None:
             await self._send(session, earlier)
             return
@@ -397,23 +407,31 @@ class Hub:
 
     def _push(self, sessions: list[Session], frame: str) -> None:
         """Queue one frame, the same bytes, to several connections; never raises."""
-        ready = []
+        wire = _wire(frame)
         for session in sessions:
-            if session.closing:
-                continue
-            if session.backlog is not None:
-                session.backlog.append(frame)
-                if len(session.backlog) > REPLAY_MAX:
-                    self._too_slow(session, "backlog")
-            elif self._unsent(session) > UNSENT_MAX:
-                self._too_slow(session, "unsent")
-            else:
-                ready.append(session.conn)
-        if ready:
-            try:
-                broadcast(ready, frame)
-            except Exception:
-                log.exception("delivery failed")
+            self._write(session, [frame], wire)
+
+    def _write(self, session: Session, frames: list[str], wire: bytes) -> None:
+        """Queue `frames` (serialized together as `wire`) to one connection in one write;
+        into its backlog while its replay streams; never raises."""
+        if session.closing:
+            return
+        if session.backlog is not None:
+            session.backlog.extend(frames)
+            if len(session.backlog) > REPLAY_MAX:
+                self._too_slow(session, "backlog")
+            return
+        conn = session.conn
+        # what broadcast() skips: a closing connection, one sending a fragmented message
+        if conn.protocol.state is not State.OPEN or conn.send_in_progress is not None:
+            return
+        if self._unsent(session) > UNSENT_MAX:
+            self._too_slow(session, "unsent")
+            return
+        try:
+            conn.transport.write(wire)
+        except Exception:
+            log.exception("delivery failed", extra={"fields": {"device": session.device.id}})
 
     @staticmethod
     def _unsent(session: Session) -> int:
@@ -519,6 +537,9 @@ class Hub:
                 up_to = self._request_marks.popleft()[1]
             if up_to is not None:
                 await asyncio.to_thread(self.store.prune_requests, up_to)
+            if self._request_ids is None:
+                self._request_ids = await asyncio.to_thread(self.store.request_keys,
+                                                            REQUEST_INDEX_MAX)
         except Exception as e:
             log.warning("prune failed; will retry", extra={"fields": {"error": repr(e)}})
             await asyncio.to_thread(self._rollback)
@@ -548,10 +569,13 @@ class Hub:
             numbered = []
         self.stats["batches"] += 1
         self.stats["commands"] += len(replies)
+        direct: dict[Session, list[str]] = {}
         for item, reply in replies:
-            self._deliver(item, reply)
+            frame = self._reply(item, reply)
+            for waiter in item.waiters:
+                direct.setdefault(waiter, []).append(frame)
             self._log_command(item, reply)
-        self._publish(numbered)
+        self._publish(direct, numbered)
         for item in batch:
             if item.kind == "hello":
                 try:
@@ -579,6 +603,7 @@ class Hub:
             events.extend(produced)
             if item.kind == "command":
                 replies.append((item, reply))
+        events = _last_queue_changed(events)
         changes = self.engine.take_changes()
         durable = [(i.session.device.id, i.payload["id"], protocol.reply_ok(i.payload["id"], r))
                    for i, r in replies if r["ok"] and i.payload["type"] != "snapshot"]
@@ -587,33 +612,54 @@ class Hub:
                 or changes.alerts or changes.cases or changes.counters:
             numbered = await asyncio.to_thread(self.store.commit, changes, events, now, durable)
             self.last_commit = time.monotonic()
+            self._index_requests(durable)
         return replies, numbered
+
+    def _index_requests(self, stored: list[tuple[str, str, dict]]) -> None:
+        if self._request_ids is not None:
+            self._request_ids.update((device, rid) for device, rid, _ in stored)
+            if len(self._request_ids) > REQUEST_INDEX_MAX:
+                self._request_ids = None
 
     def _answer_all(self, batch: list[_Item], code: str) -> None:
         for item in batch:
             if item.kind == "command":
                 with contextlib.suppress(Exception):
-                    self._deliver(item, _error(code))
+                    self._push(item.waiters, self._reply(item, _error(code)))
 
-    def _publish(self, numbered: list[dict]) -> None:
-        """Send each event to every connection: in full to the audiences that may see it,
-        as a `withheld` marker to the others. Each frame is encoded once."""
-        if not numbered:
-            return
-        audiences: dict[protocol.Audience, list[Session]] = {}
-        for session in self.sessions:
-            audiences.setdefault(session.audience, []).append(session)
-        for event in numbered:
-            full = marker = None
-            for audience, sessions in audiences.items():
-                if protocol.visible(event, audience):
-                    full = full or protocol.encode(event)
-                    self._push(sessions, full)
-                else:
-                    marker = marker or protocol.encode(protocol.withheld(event))
-                    self._push(sessions, marker)
+    def _publish(self, direct: dict[Session, list[str]], numbered: list[dict]) -> None:
+        """Send each connection, in one write, its replies and then every event: in full
+        to the audiences that may see it, as a `withheld` marker to the others. Each
+        frame is encoded and framed once, however many connections it goes to."""
+        streams: dict[protocol.Audience, tuple[list[str], bytes]] = {}
+        if numbered:
+            audiences = {session.audience for session in self.sessions}
+            texts: dict[protocol.Audience, list[str]] = {a: [] for a in audiences}
+            wires: dict[protocol.Audience, list[bytes]] = {a: [] for a in audiences}
+            for event in numbered:
+                full = marker = None
+                for audience in audiences:
+                    if protocol.visible(event, audience):
+                        full = full or _framed(protocol.encode(event))
+                        text, wire = full
+                    else:
+                        marker = marker or _framed(protocol.encode(protocol.withheld(event)))
+                        text, wire = marker
+                    texts[audience].append(text)
+                    wires[audience].append(wire)
+            streams = {a: (texts[a], b"".join(wires[a])) for a in audiences}
+        for session in self.sessions | direct.keys():
+            replies = direct.get(session, [])
+            events, wire = streams.get(session.audience, ([], b"")) \
+                if session in self.sessions else ([], b"")
+            if replies:
+                self._write(session, [*replies, *events],
+                            b"".join(_wire(r) for r in replies) + wire)
+            elif events:
+                self._write(session, events, wire)
 
-    def _deliver(self, item: _Item, reply: dict) -> None:
+    def _reply(self, item: _Item, reply: dict) -> str:
+        """The reply frame owed to a request; a refusal is remembered for its retries."""
         rid = item.payload["id"]
         message = (protocol.reply_ok(rid, reply) if reply["ok"]
                    else protocol.reply_error(rid, reply["error"]["code"], reply["error"]["message"]))
@@ -622,7 +668,7 @@ class Hub:
             errors[rid] = message
             while len(errors) > ERROR_CACHE_PER_DEVICE:
                 errors.popitem(last=False)
-        self._push(item.waiters, protocol.encode(message))
+        return protocol.encode(message)
 
     def _welcome(self, item: _Item, now: datetime) -> None:
         """Send the welcome, then subscribe; the replay (if any) streams from a task while
@@ -710,6 +756,25 @@ class _ReplayReader:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _wire(frame: str) -> bytes:
+    """A text frame as the hub puts it on the wire: unmasked and, since the hub never
+    compresses, the same bytes for every connection."""
+    return Frame(Opcode.TEXT, frame.encode()).serialize(mask=False)
+
+
+def _framed(frame: str) -> tuple[str, bytes]:
+    return frame, _wire(frame)
+
+
+def _last_queue_changed(events: list[dict]) -> list[dict]:
+    """Each `queue_changed` carries the whole counts, so of a batch's only the last one
+    is news: the others are dropped before they are numbered."""
+    last = max((n for n, e in enumerate(events) if e["event"] == protocol.Event.QUEUE_CHANGED),
+               default=None)
+    return [e for n, e in enumerate(events)
+            if n == last or e["event"] != protocol.Event.QUEUE_CHANGED]
 
 
 def _error(code: str) -> dict:

@@ -24,7 +24,7 @@ import sqlite_utils
 
 from caller.core.config import HallConfig
 from caller.core.errors import HallqError
-from caller.core.protocol import Event
+from caller.core.protocol import Event, encode
 from caller.hub.engine import (
     ACTIVE_STATES,
     TICKET_FIELDS,
@@ -209,8 +209,8 @@ class Store:
                           [(k, json.dumps(v)) for k, v in asdict(changes.meta).items()])
         if numbered:
             c.executemany("INSERT INTO events VALUES (?, ?, ?, ?)",
-                          [(e["seq"], e["at"], e["event"], _dumps(e)) for e in numbered])
-        rows = [(device, rid, seq, _dumps(reply)) for device, rid, reply in replies]
+                          [(e["seq"], e["at"], e["event"], encode(e)) for e in numbered])
+        rows = [(device, rid, seq, encode(reply)) for device, rid, reply in replies]
         if rows:
             c.executemany("INSERT OR REPLACE INTO requests VALUES (?, ?, ?, ?)", rows)
 
@@ -220,6 +220,12 @@ class Store:
         row = self.reader.execute("SELECT reply FROM requests WHERE device = ? AND request_id = ?",
                                 (device, request_id)).fetchone()
         return json.loads(row[0]) if row else None
+
+    def request_keys(self, limit: int) -> set[tuple[str, str]] | None:
+        """Every (device, request id) stored, or None when there are more than `limit`."""
+        rows = self.conn.execute("SELECT device, request_id FROM requests LIMIT ?",
+                                 (limit + 1,)).fetchall()
+        return None if len(rows) > limit else set(rows)
 
     def events_since(self, since: int, limit: int = 100_000) -> list[dict] | None:
         """Events after `since`, or None when some of them are no longer kept."""
@@ -382,10 +388,6 @@ def _row(obj: Any, names: tuple[str, ...]) -> tuple:
 
 def _times(row: dict, names: Iterable[str]) -> dict:
     return {k: (datetime.fromisoformat(v) if k in names and v else v) for k, v in row.items()}
-
-
-def _dumps(obj: dict) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
 def _ticket_from_row(row: dict) -> Ticket:

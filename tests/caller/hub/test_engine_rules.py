@@ -211,6 +211,17 @@ def test_skip_requeues_n_places_back_once():
     assert d2.ok("skip", window="1")["ticket"]["state"] == "no_show"
 
 
+def test_ahead_counts_everyone_before_a_new_ticket_requeued_and_priority_ones_too():
+    d = Driver(config(calling={"skip": "requeue", "requeue_places": 2, "requeue_max": 1}))
+    d.login_all()
+    for _ in range(3):
+        d.issue("a")
+    d.call("1")
+    d.ok("skip", window="1")  # A001 back in the queue, two places behind
+    assert d.ok("issue_ticket", service="a", priority="priority")["ahead"] == 0
+    assert d.ok("issue_ticket", service="a")["ahead"] == 4
+    assert d.ok("issue_ticket", service="a", priority="priority")["ahead"] == 1
+
 def test_transfer_to_a_window_keeps_the_number_and_goes_first_there(d):
     d.issue("c")
     d.issue("a")
