@@ -32,6 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from caller.core.errors import HallqError
+from caller.core.personal import SecretError, read_secret
 from caller.core.protocol import Role
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -121,6 +122,9 @@ class Service:
     segment_caps: tuple[SegmentCap, ...] = ()
     hours: tuple[Span, ...] | None = None  # None: the hall's hours
     green_channel: bool = False
+    id_required: bool = False  # no ticket without an ID card (or a scanned e-ID)
+    one_live_ticket_per_person: bool = False  # a second swipe reprints the live ticket
+    green_channel_age: int | None = None  # this age and over goes to the priority queue
 
     @property
     def digits(self) -> int:
@@ -146,6 +150,17 @@ class Device:
 
 
 @dataclass(frozen=True)
+class Personal:
+    """Real-name tickets: the hall secret for the ID-number hash, how long holders are
+    kept, and whether the TV wall and LED strips show masked names."""
+
+    secret: bytes | None = field(default=None, repr=False)  # read by the hub only
+    secret_file: str = ""
+    retention_days: int = 30
+    wall_names: bool = False
+
+
+@dataclass(frozen=True)
 class HallConfig:
     path: str
     hall: Hall
@@ -153,6 +168,7 @@ class HallConfig:
     services: dict[str, Service]
     windows: dict[str, Window]
     devices: dict[str, Device]
+    personal: Personal = Personal()
 
     def windows_for_service(self, service_id: str) -> list[Window]:
         return [w for w in self.windows.values() if service_id in w.services]
@@ -361,7 +377,8 @@ def _parse_service(c: _Checker, raw: Any, i: int) -> Service | None:
     if isinstance(raw.get("id"), str):
         key = f"services[{i}] (id {raw['id']!r})"
     c.known_keys(raw, key, {"id", "name", "prefix", "materials", "department", "numbers",
-                            "daily_cap", "segment_caps", "hours", "green_channel"})
+                            "daily_cap", "segment_caps", "hours", "green_channel",
+                            "id_required", "one_live_ticket_per_person", "green_channel_age"})
     sid = c.get(raw, key, "id", str, what="a short stable id like \"civil\"")
     name = c.get(raw, key, "name", str)
     prefix = c.get(raw, key, "prefix", str, what="one or two capital letters like \"A\"")
@@ -393,6 +410,10 @@ def _parse_service(c: _Checker, raw: Any, i: int) -> Service | None:
                 c.fail(sk, "the segment ends before it starts")
             seg_caps.append(SegmentCap(start, end, segcap))
     hours = c.spans(f"{key}.hours", raw["hours"]) if "hours" in raw else None
+    age = c.get(raw, key, "green_channel_age", int, None)
+    if age is not None and not 1 <= age <= 150:
+        c.fail(f"{key}.green_channel_age", f"expected an age in years like 70, got {age}")
+        age = None
     if sid is None or name is None or prefix is None:
         return None
     return Service(
@@ -400,7 +421,32 @@ def _parse_service(c: _Checker, raw: Any, i: int) -> Service | None:
         department=c.get(raw, key, "department", str, ""),
         numbers=(numbers[0], numbers[1]), daily_cap=cap, segment_caps=tuple(seg_caps),
         hours=hours, green_channel=c.get(raw, key, "green_channel", bool, False),
+        id_required=c.get(raw, key, "id_required", bool, False),
+        one_live_ticket_per_person=c.get(raw, key, "one_live_ticket_per_person", bool, False),
+        green_channel_age=age,
     )
+
+
+def _parse_personal(c: _Checker, raw: dict, base: Path, read_secret_file: bool,
+                    services: dict[str, Service]) -> Personal:
+    c.known_keys(raw, "personal", {"secret_file", "retention_days", "wall_names"})
+    days = c.get(raw, "personal", "retention_days", int, 30)
+    if days is not None and not 1 <= days <= 3650:
+        c.fail("personal.retention_days", f"expected 1..3650 days, got {days}")
+    secret_file = c.get(raw, "personal", "secret_file", str, "") or ""
+    real_name = [s.id for s in services.values()
+                 if s.id_required or s.one_live_ticket_per_person or s.green_channel_age]
+    if real_name and not secret_file:
+        c.fail("personal.secret_file", f"missing; services {', '.join(real_name)} take ID cards, "
+               "expected the path of the hall secret (hallq secret new FILE)")
+    secret = None
+    if secret_file and read_secret_file:
+        try:
+            secret = read_secret(token_path(base, secret_file))
+        except SecretError as e:
+            c.fail("personal.secret_file", str(e))
+    return Personal(secret=secret, secret_file=secret_file, retention_days=days or 30,
+                    wall_names=c.get(raw, "personal", "wall_names", bool, False))
 
 
 def _parse_window(c: _Checker, raw: Any, i: int, services: dict[str, Service]) -> Window | None:
@@ -676,7 +722,7 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
     whose table the loader found sound, and its problems are reported with the loader's."""
     c = _Checker(path)
     base = base or Path.cwd()
-    c.known_keys(raw, "", {"hall", "calling", "services", "windows", "devices"})
+    c.known_keys(raw, "", {"hall", "calling", "services", "windows", "devices", "personal"})
     hall_raw = c.get(raw, "", "hall", dict, what="a [hall] table with at least name") or {}
     hall = _parse_hall(c, hall_raw)
     c.strict_tokens = strict and not hall.demo
@@ -700,8 +746,10 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
     _check_cross(c, services, windows)
     if c.strict_tokens:
         _check_shared_tokens(c, devices)
+    personal = _parse_personal(c, c.get(raw, "", "personal", dict, {}), base, device is None,
+                               services)
     config = HallConfig(path=path, hall=hall, calling=calling, services=services,
-                        windows=windows, devices=devices)
+                        windows=windows, devices=devices, personal=personal)
     for d in devices.values():
         check = (checks or {}).get(d.role)
         if check is not None and d.id in sound:

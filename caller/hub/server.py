@@ -31,7 +31,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -508,11 +508,17 @@ class Hub:
                     self._queue.task_done()
                 self.progress = time.monotonic()
 
+    def _holders_kept_from(self) -> str:
+        """The first business day whose ticket holders are still kept."""
+        days = self.config.personal.retention_days
+        return (date.fromisoformat(self.engine.meta.day) - timedelta(days=days)).isoformat()
+
     async def _prune(self) -> bool:
         """Drop old events and old request ids; False (logged) when the store refused."""
         now = time.monotonic()
         try:
             await asyncio.to_thread(self.store.prune)
+            await asyncio.to_thread(self.store.erase_holders, self._holders_kept_from())
             self._request_marks.append((now, await asyncio.to_thread(self.store.request_mark)))
             up_to = None
             while self._request_marks and now - self._request_marks[0][0] >= REQUEST_KEEP_S:
@@ -607,8 +613,10 @@ class Hub:
             full = marker = None
             for audience, sessions in audiences.items():
                 if protocol.visible(event, audience):
-                    full = full or protocol.encode(event)
-                    self._push(sessions, full)
+                    seen = protocol.shown(event, audience)
+                    if seen is event:
+                        full = full or protocol.encode(event)
+                    self._push(sessions, full if seen is event else protocol.encode(seen))
                 else:
                     marker = marker or protocol.encode(protocol.withheld(event))
                     self._push(sessions, marker)
@@ -622,7 +630,7 @@ class Hub:
             errors[rid] = message
             while len(errors) > ERROR_CACHE_PER_DEVICE:
                 errors.popitem(last=False)
-        self._push(item.waiters, protocol.encode(message))
+        self._push(item.waiters, protocol.encode(protocol.shown(message, item.session.audience)))
 
     def _welcome(self, item: _Item, now: datetime) -> None:
         """Send the welcome, then subscribe; the replay (if any) streams from a task while
@@ -637,7 +645,7 @@ class Hub:
                    "options": device.options, "seq": last,
                    "now": now.isoformat(timespec="milliseconds"), "replay": replay,
                    "snapshot": self._snapshot(now)}
-        broadcast([session.conn], protocol.encode(welcome))
+        broadcast([session.conn], protocol.encode(protocol.shown(welcome, session.audience)))
         if replay and since < last:
             session.backlog = []
             self._spawn(self._replay(session, since, last))
@@ -704,7 +712,8 @@ class _ReplayReader:
         frames = []
         for _seq, body in rows:
             event = json.loads(body)
-            frames.append(protocol.encode(event) if protocol.visible(event, self.audience)
+            frames.append(protocol.encode(protocol.shown(event, self.audience))
+                          if protocol.visible(event, self.audience)
                           else protocol.encode(protocol.withheld(event)))
         return frames, rows[-1][0]
 
