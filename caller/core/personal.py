@@ -11,16 +11,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from caller.core.errors import HallqError
-from drivers.idcard.card import valid_id_number
 
 SECRET_BYTES = 32
-_KEY = re.compile(r"[0-9a-f]{64}")
-_LAST4 = re.compile(r"[0-9]{3}[0-9X]")
+_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
+_CHECK = "10X98765432"
 
 
 class SecretError(HallqError):
@@ -51,6 +50,24 @@ def new_secret(path: Path) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as out:
         out.write(os.urandom(SECRET_BYTES).hex() + "\n")
+
+
+def check_character(first17: str) -> str:
+    """The GB 11643 check character (ISO 7064 MOD 11-2) of an ID number's first 17 digits."""
+    if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
+        raise ValueError("an ID number starts with 17 digits")
+    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+
+
+def valid_id_number(number: str) -> bool:
+    """True when ``number`` has 18 characters, a real birth date and the right check character."""
+    if len(number) != 18 or not number[:17].isascii() or not number[:17].isdigit():
+        return False
+    try:
+        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    return check_character(number[:17]) == number[17].upper()
 
 
 def person_key(secret: bytes, id_number: str) -> str:
@@ -90,9 +107,3 @@ def person_from_card(secret: bytes, id_number: str, name: str, age: int | None) 
     return Person(person_key(secret, number), mask_name(name), number[-4:], age)
 
 
-def check_person_key(key: object) -> bool:
-    return isinstance(key, str) and bool(_KEY.fullmatch(key))
-
-
-def check_last4(value: object) -> bool:
-    return isinstance(value, str) and bool(_LAST4.fullmatch(value))

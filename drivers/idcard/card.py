@@ -9,12 +9,14 @@ spaces to a fixed width (characters):
     ID number 18, issuing authority 15, valid from 8, valid until 8 (or 长期), reserved 18
 
 The photo is compressed in a format only the vendor's library decodes; it is skipped here
-and never kept. ID numbers follow GB 11643-1999: 17 digits and an ISO 7064 MOD 11-2 check
-character (0-9 or X).
+and never kept. Only the ID number's shape is checked here (17 digits, then a digit or X,
+the birth date inside it matching the card's); its check character is a rule of the hall's
+(``caller.core.personal.valid_id_number``).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -29,30 +31,11 @@ FIELDS = (
 """The text block's fields and their widths in UCS-2 characters (256 bytes in all)."""
 
 LONG_TERM = "长期"
-_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
-_CHECK = "10X98765432"
+_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
 
 
 class CardDataError(DeviceError, ValueError):
     """The card's data does not make sense: a damaged read, or not a resident ID card."""
-
-
-def check_character(first17: str) -> str:
-    """The ISO 7064 MOD 11-2 check character of the first 17 digits of an ID number."""
-    if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
-        raise ValueError("an ID number starts with 17 digits")
-    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
-
-
-def valid_id_number(number: str) -> bool:
-    """True when ``number`` has 18 characters, a real birth date and the right check character."""
-    if len(number) != 18 or not number[:17].isascii() or not number[:17].isdigit():
-        return False
-    try:
-        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        return False
-    return check_character(number[:17]) == number[17].upper()
 
 
 @dataclass(frozen=True)
@@ -107,8 +90,8 @@ def parse_text(block: bytes) -> IdCard:
     if values["gender"] not in ("0", "1", "2", "9"):
         raise CardDataError("the gender code is not 0, 1, 2 or 9")
     number = values["id_number"].upper()
-    if not valid_id_number(number):
-        raise CardDataError("the ID number's check character or birth date is wrong")
+    if not _NUMBER.fullmatch(number):
+        raise CardDataError("the ID number is not 17 digits and a digit or X")
     birth = _date(values["birth_date"], "birth_date")
     if number[6:14] != values["birth_date"]:
         raise CardDataError("the birth date does not match the ID number")
