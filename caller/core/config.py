@@ -478,8 +478,11 @@ def _parse_window(c: _Checker, raw: Any, i: int, services: dict[str, Service]) -
                   backup=c.get(raw, key, "backup", str, None))
 
 
+SERIAL_BAUDRATES = (9600, 19200, 38400, 57600, 115200)
+
 _DEVICE_KEYS = {
-    Role.KIOSK: {"printer", "paper_mm", "print_mode", "priority_entry"},
+    Role.KIOSK: {"printer", "paper_mm", "print_mode", "priority_entry", "idcard", "idcard_baudrate",
+                 "scanner", "scanner_baudrate"},
     Role.TERMINAL: {"shortcuts"},
     Role.COUNTER: {"port", "baudrate", "addresses", "evaluator", "keypad"},
     Role.EVALUATOR: set(),
@@ -493,7 +496,8 @@ _DEVICE_KEYS = {
 
 # What the loader fills in for a key a device leaves out: the one place these defaults live.
 DEVICE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "kiosk": {"printer": "", "paper_mm": 80, "print_mode": "raster", "priority_entry": True},
+    "kiosk": {"printer": "", "paper_mm": 80, "print_mode": "raster", "priority_entry": True,
+              "idcard": "", "idcard_baudrate": 115200, "scanner": "", "scanner_baudrate": 9600},
     "counter": {"baudrate": DEFAULT_BAUDRATE, "evaluator": "5key", "keypad": "default"},
     "display": {"area": "", "orientation": "landscape"},
     "led": {"baudrate": DEFAULT_BAUDRATE, "protocol": "gbk-color", "idle_text": DEFAULT_IDLE_TEXT},
@@ -644,6 +648,13 @@ def _check_kiosk(c: _Checker, key: str, options: dict) -> None:
         c.fail(f"{key}.print_mode", "expected \"raster\" or \"text\" (GB18030)")
     if not isinstance(options["priority_entry"], bool):
         c.fail(f"{key}.priority_entry", f"expected true or false, got {options['priority_entry']!r}")
+    for port in ("idcard", "scanner"):
+        if not isinstance(options[port], str):
+            c.fail(f"{key}.{port}", f"expected a serial port like \"/dev/ttyUSB1\" or \"\" for none, "
+                   f"got {options[port]!r}")
+        rate = options[f"{port}_baudrate"]
+        if rate not in SERIAL_BAUDRATES or isinstance(rate, bool):
+            c.fail(f"{key}.{port}_baudrate", f"expected one of {', '.join(map(str, SERIAL_BAUDRATES))}")
 
 
 def _check_bus(c: _Checker, key: str, options: dict, table: str, bound: list | None,
