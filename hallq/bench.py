@@ -54,6 +54,7 @@ GOALS: dict[str, tuple[str, Callable[[Any, dict], bool] | None]] = {
     "voice_cached_ms": ("call → 1st sample", None),
     "voice_uncached_ms": ("same, no cache", None),
     "kiosk_print_ms": ("tap → last byte", None),
+    "swipe_to_print_ms": ("card → last byte", None),
 }
 
 
@@ -115,9 +116,10 @@ def measure_voice_uncached(calls: int, press_to_event_ms: float | None) -> dict:
 
 
 def measure_devices(quick: bool) -> dict:
-    """The figures that involve a device program: keypad, voice, kiosk printing."""
+    """The figures that involve a device program: keypad, voice, kiosk printing, ID-card swipe."""
     from hallq.benches.counter import measure as keypad
     from hallq.benches.printing import measure as kiosk
+    from hallq.benches.swipe import measure as swipe
     from hallq.benches.voice import measure as voice
 
     results: dict[str, Any] = {}
@@ -126,6 +128,7 @@ def measure_devices(quick: bool) -> dict:
     results["voice_cached_ms"] = spoken.get("press_to_first_sample")
     results.update(measure_voice_uncached(3 if quick else 10, spoken.get("press_to_event")))
     results["kiosk_print_ms"] = kiosk(5 if quick else 50)["tap_to_last_byte_ms"]["median"]
+    results["swipe_to_print_ms"] = swipe(5 if quick else 30)["median_ms"]
     return results
 
 
