@@ -9,7 +9,7 @@ handled by the kiosk's key-burst detector; a vendor HTTP service would be one mo
 
 :class:`ReaderLine` polls a backend at a fixed rate in its own thread and reports, from
 that thread: ``on_card(card)`` once per presentation (the card must leave the reader
-before it is reported again), ``on_failure(reason)`` for a failed read, and
+before it is reported again), ``on_failure(reason)`` for a failed read of a card not reported yet, and
 ``on_state(up, detail)`` when the reader goes down or comes back (reopening the port).
 """
 
@@ -185,9 +185,11 @@ class ReaderLine:
         try:
             card = self.backend.poll()
         except CardReadFailed as e:
-            log.info("ID-card read failed (%s): %s", e.reason, e)
+            # A card already reported that leaves during a re-read is no failed swipe.
+            if not self._card_on_reader:
+                log.info("ID-card read failed (%s): %s", e.reason, e)
+                self._on_failure(e.reason)
             self._card_on_reader = False
-            self._on_failure(e.reason)
             return
         if card is None:
             self._card_on_reader = False

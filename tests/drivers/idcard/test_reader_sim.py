@@ -83,6 +83,10 @@ def test_the_line_reports_each_presentation_once_and_survives_an_unplug(sim) -> 
         assert events.get(timeout=5) == ("card", RESIDENTS["zhao"])
         with pytest.raises(queue.Empty):  # a card left on the reader is one swipe
             events.get(timeout=0.3)
+        sim.set_mode("pull")  # taken away while being read again: no failed swipe
+        with pytest.raises(queue.Empty):
+            events.get(timeout=0.3)
+        assert sim.card is None
         sim.remove()
         sim.set_mode("pull")
         sim.present(RESIDENTS["zhang"])
