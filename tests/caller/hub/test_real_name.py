@@ -184,3 +184,16 @@ def test_store_keeps_holders_and_erases_them_after_retention(secret_file, tmp_pa
         assert not any("张*" in body for body in bodies)
     finally:
         store.close()
+
+
+def test_the_serving_windows_terminal_shows_the_holder(secret_file) -> None:
+    from caller.terminal.model import WindowModel
+
+    d = hall(secret_file)
+    d.ok("issue_ticket", service="a", person=swipe("wang"))
+    reply = d.ok("call_next", window="1")
+    model = WindowModel(d.config, "1")
+    model.ticket = protocol.shown(reply, ("window", ("1",)))["ticket"]
+    assert model.holder == ("王*国", RESIDENTS["wang"].id_number[-4:])
+    model.ticket = protocol.shown(reply, ("window", ("2",)))["ticket"]
+    assert model.holder is None
