@@ -197,3 +197,18 @@ def test_the_serving_windows_terminal_shows_the_holder(secret_file) -> None:
     assert model.holder == ("王*国", RESIDENTS["wang"].id_number[-4:])
     model.ticket = protocol.shown(reply, ("window", ("2",)))["ticket"]
     assert model.holder is None
+
+
+@pytest.mark.parametrize("wall_names", [False, True])
+def test_the_wall_shows_the_masked_name_only_when_enabled(secret_file, wall_names: bool) -> None:
+    from display.wall.model import WallModel
+
+    d = hall(secret_file, wall_names=wall_names)
+    d.ok("issue_ticket", service="a", person=swipe("wang"))
+    d.call("1")
+    wall = WallModel()
+    wall.load(d.engine.snapshot(d.clock.now))
+    called = next(e for e in d.events if e["event"] == "ticket_called")
+    wall.apply(protocol.shown(called, ("display", ())))
+    assert wall.newest is not None
+    assert wall.newest.holder_name == ("王*国" if wall_names else "")
