@@ -20,7 +20,7 @@ COMMANDS = {
     "display": ("display.wall.main", "the TV wall with voice announcements"),
     "counter": ("caller.counter.main", "bridge for caller keypads and evaluators on RS-485"),
     "led": ("display.led.main", "bridge for the LED strips over the windows"),
-    "sim": ("hallq.sim", "device simulators: bus (keypads/evaluators), led strips, printer"),
+    "sim": ("hallq.sim", "device simulators: bus (keypads/evaluators), idcard reader, led strips, printer"),
     "cases": ("caller.manager.cases_cli", "follow up bad ratings (差评整改) and acknowledge alerts"),
     "report": ("caller.manager.report_cli", "statistics for managers: xlsx, csv, json, charts"),
     "web": ("web.main", "the hall manager's browser console (大厅管理控制台)"),
@@ -28,6 +28,7 @@ COMMANDS = {
     "bench": ("hallq.bench", "measure the hub against its goals"),
     "backup": ("caller.hub.backup", "copy the hub's database safely while it runs"),
     "token": ("caller.manager.token_cli", "make fresh random device tokens (hallq token new DEVICE)"),
+    "secret": ("caller.manager.secret_cli", "make the hall secret for ID-card tickets (secret new FILE)"),
 }
 
 

@@ -31,6 +31,7 @@ from hallq.check_config import load_checked
 from hallq.demo_console import screenshots, start_console
 from hallq.demo_hour import BusyHour, HourPlan, kiosk_script
 from hallq.demo_summary import write_summary
+from hallq.demo_swipes import STEPS, Citizens, real_name_config, script_lines
 from hallq.supervisor import Program, Supervisor, hallq_argv
 
 
@@ -141,9 +142,12 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
     start = opening_morning(config)
     report(f"hallq demo: {config.hall.name}, {start:%Y-%m-%d %H:%M}, {plan.minutes} hall minutes "
            f"at {plan.speed:g}x -> {out}")
+    config = load_checked(str(real_name_config(config.path, out)))
     hall = Hall(config, out, args.port, report)
     script, citizens = kiosk_script(plan, list(config.services))
     (out / "kiosk-script.txt").write_text(script, encoding="utf-8")
+    (out / "kiosk-swipes.txt").write_text("\n".join(script_lines()) + "\n", encoding="utf-8")
+    swiping = Citizens(out, out / "kiosk", start.date().isoformat())
     try:
         hall.start_core(start, plan.speed)
         kiosk = next(d for d in config.devices.values() if d.role == Role.KIOSK)
@@ -153,6 +157,13 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
             "--headless", "--voice-out", str(out / "voice"), "--shots", str(out / "wall"),
             "--script", "-"), stdin=True))
         hall.sup.write("wall", "wait connected")
+        report(f"  citizens swipe ID cards and scan codes at the kiosk ({len(STEPS)} visits)")
+        swipes = hall.sup.start(Program("kiosk-swipes", hallq_argv(
+            "kiosk", "--config", config.path, "--device", kiosk.id, "--hub", hall.url,
+            "--headless", "--printer", f"image://{out / 'tickets'}",
+            "--script", str(out / "kiosk-swipes.txt"), "--shots", str(out / "kiosk")),
+            restart=False))
+        swiping.wait(lambda: swipes.finished)
         hall.sup.start(Program("kiosk", hallq_argv(
             "kiosk", "--config", config.path, "--device", kiosk.id, "--hub", hall.url,
             # the default idle timeout: on a loaded machine a headless frame can take seconds,
@@ -182,6 +193,7 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
         restarts = {p.name: p.restarts for p in hall.sup.programs.values() if p.restarts}
     finally:
         hall.stop()
+        swiping.close()
     return write_summary(config, out, strips, restarts, report)
 
 

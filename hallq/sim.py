@@ -1,4 +1,4 @@
-"""`hallq sim bus|led|printer …`: run a device simulator from the command line."""
+"""`hallq sim bus|idcard|led|printer …`: run a device simulator from the command line."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import importlib
 
 SIMULATORS = {
     "bus": "drivers.bus.simulator",  # caller keypads and evaluator pads on one RS-485 line
+    "idcard": "drivers.idcard.simulator",  # an ID-card reader (SAM serial protocol)
     "led": "drivers.led.simulator",  # a line of LED strips (gbk-color or bx5)
     "printer": "drivers.printer.simulator",  # a network ESC/POS printer (port 9100)
 }

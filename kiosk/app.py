@@ -24,14 +24,19 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from caller.core.client import HubTime, ThreadedHubClient
 from caller.core.config import HallConfig
 from caller.core.i18n import Translator
+from caller.core.protocol import AlertKind
 from caller.core.schedule import business_day
 from caller.kivyapp import on_ui_thread
+from drivers.idcard.card import IdCard
+from drivers.idcard.reader import ReaderLine, SamSerialBackend
 from drivers.printer import PrinterStatus, PrinterWorker, PrintResult
+from drivers.scanner.codes import KeyBurst, Scan
+from drivers.scanner.serial_line import ScannerLine
 from kiosk import widgets as w
-from kiosk.model import KioskState, qr_data, ticket_print
+from kiosk.model import KioskState, classify_scan, qr_data, swipe, ticket_print
 from kiosk.printing import Alert, PrinterAlerts, describe_status, printer_condition
 from kiosk.screens import ConfirmScreen, HomeScreen, Issued, RefusedScreen, ResultScreen
-from kiosk.strings import clock_date, words
+from kiosk.strings import clock_date, staff_words, words
 from kiosk.ticket_layout import ticket_bytes
 
 PRINTER_COLOURS = {"ok": w.GREEN, "low": w.WARNING, "out": w.ALERT, "offline": w.ALERT,
@@ -54,6 +59,10 @@ class KioskSettings:
     idle_timeout: float = 30.0
     status_url: str | None = None
     lang: str = "zh"
+    idcard: str = ""  # serial port of the ID-card reader
+    idcard_baudrate: int = 115200
+    scanner: str = ""  # serial port of the code scanner
+    scanner_baudrate: int = 9600
 
 
 class KioskApp(App):
@@ -81,6 +90,10 @@ class KioskApp(App):
         self.hub: ThreadedHubClient | None = None
         self.hub_time = HubTime()
         self.printer: PrinterWorker | None = None
+        self.reader: ReaderLine | None = None
+        self.scanner: ScannerLine | None = None
+        self.key_burst = KeyBurst()
+        self.person: dict | None = None  # the card swiped during this visit
         self.units = w.Units.of(*Window.size)
 
     @property
@@ -92,7 +105,8 @@ class KioskApp(App):
 
     def build(self) -> Any:
         Window.clearcolor = w.BACKGROUND
-        Window.bind(on_touch_down=lambda *_: self.touched(), size=self._resized)
+        Window.bind(on_touch_down=lambda *_: self.touched(), size=self._resized,
+                    on_key_down=self._key_down)
         self._rebuild_later = Clock.create_trigger(lambda _dt: self.rebuild(), 0.2)
         return self._layout()
 
@@ -105,12 +119,28 @@ class KioskApp(App):
             self.printer = PrinterWorker(
                 s.printer_url,
                 on_status=lambda status: on_ui_thread(lambda: self._printer_changed(status)))
+        if s.idcard:  # each device in its own thread; results come to the UI thread
+            self.reader = ReaderLine(
+                SamSerialBackend(s.idcard, s.idcard_baudrate),
+                on_card=lambda card: on_ui_thread(lambda: self.card_read(card)),
+                on_failure=lambda reason: on_ui_thread(lambda: self._refuse("card_failed")),
+                on_state=lambda up, _detail: on_ui_thread(lambda: self._device_state("idcard", up)))
+            self.reader.start()
+        if s.scanner:
+            self.scanner = ScannerLine(
+                s.scanner, s.scanner_baudrate,
+                on_scan=lambda scan: on_ui_thread(lambda: self.scanned(scan)),
+                on_state=lambda up, _detail: on_ui_thread(lambda: self._device_state("scanner", up)))
+            self.scanner.start()
         Clock.schedule_interval(self._tick, 0.25)
         self._tick(0)
         if self.script is not None:
             self.script.start(self)
 
     def on_stop(self) -> None:
+        for line in (self.reader, self.scanner):
+            if line is not None:
+                line.stop()
         if self.hub is not None:
             self.hub.stop()
         if self.printer is not None:
@@ -227,6 +257,7 @@ class KioskApp(App):
     def go_home(self) -> None:
         self.priority_mode = False
         self.selected = None
+        self.person = None
         self.show("home")
 
     def enter_priority(self) -> None:
@@ -257,6 +288,8 @@ class KioskApp(App):
         args = {"service": self.selected, "lang": self.lang}
         if self.priority_mode:
             args["priority"] = "priority"
+        if self.person is not None:
+            args["person"], self.person = self.person, None
         service, hall_name, notice = self.selected, self.state.hall_name, self.state.notice
         lang = self.lang  # the ticket prints in the language the citizen chose
         self.hub.request("issue_ticket", **args).add_done_callback(
@@ -324,6 +357,48 @@ class KioskApp(App):
                 self._show_countdown()
         if self.issued is issued:
             self.result.update()
+
+    # -- ID card and scanner --------------------------------------------------------
+
+    def card_read(self, card: IdCard) -> None:
+        """A card was swiped: keep it for this visit; on the confirm screen it takes the number."""
+        self.touched()
+        person, refusal = swipe(card, self._today())
+        if person is None:
+            self._refuse(refusal)
+            return
+        self.person = person
+        if self.current == "confirm":
+            self.take_number()
+        elif self.current != "home":
+            self.show("home")
+
+    def scanned(self, scan: Scan) -> None:
+        self.touched()
+        kind, number = classify_scan(scan.code) if scan.ok else ("unknown", "")
+        if kind == "ticket":
+            self._refuse("scan_ticket", number=number)
+        else:
+            self._refuse("scan_unknown")
+
+    def _key_down(self, _window: Any, key: int, _scancode: int, codepoint: str | None,
+                  _modifiers: list) -> bool:
+        """Keyboard-wedge scanners type the code: a fast burst ending in Enter is a scan."""
+        char = "\r" if key == 13 else codepoint
+        if not char:
+            return False
+        scan = self.key_burst.key(char, time.monotonic())
+        if scan is not None:
+            self.scanned(scan)
+        return False
+
+    def _refuse(self, key: str, **values: object) -> None:
+        self.refusal = self.t(key, **values)
+        self.show("refused")
+
+    def _device_state(self, device: str, up: bool) -> None:
+        kind = AlertKind.DEVICE_ONLINE if up else AlertKind.DEVICE_OFFLINE
+        self._report(Alert(kind, staff_words()(f"{device}_{'online' if up else 'offline'}")))
 
     # -- hub ----------------------------------------------------------------------------
 

@@ -96,7 +96,9 @@ def run(args: argparse.Namespace) -> int:
         config=config, device=args.device, token=config.devices[args.device].token,
         hub_url=args.hub, printer_url=printer, paper_mm=options.paper_mm,
         print_mode=options.print_mode, priority_entry=options.priority_entry, font_path=font,
-        idle_timeout=args.idle_timeout, status_url=args.status_url, lang=args.lang)
+        idle_timeout=args.idle_timeout, status_url=args.status_url, lang=args.lang,
+        idcard=options.idcard, idcard_baudrate=options.idcard_baudrate,
+        scanner=options.scanner, scanner_baudrate=options.scanner_baudrate)
     KioskApp(settings, script).run()
     if script is not None and not script.ok:
         why = script.error or f"stopped after {script.done} steps, before the script's end"

@@ -12,8 +12,10 @@ from datetime import date, datetime
 from typing import Literal
 
 from caller.core.config import HallConfig
+from caller.core.personal import valid_id_number
 from caller.core.protocol import Event
 from caller.core.text import clean
+from drivers.idcard.card import IdCard
 from kiosk.ticket import TicketPrint
 
 Connection = Literal["connecting", "online", "offline", "refused"]
@@ -138,6 +140,30 @@ class KioskState:
     def grouped(self) -> bool:
         """Whether the config groups services (some department holds more than one)."""
         return any(len(views) > 1 and dept for dept, views in self.groups())
+
+
+def swipe(card: IdCard, today: date) -> tuple[dict | None, str]:
+    """The ``person`` an ``issue_ticket`` carries for a card just read, or None and the
+    refusal shown instead (a ``kiosk.*`` key): an expired card, a number that fails its
+    check. Only what the hub needs leaves the kiosk: number, name and age."""
+    if card.expired(today):
+        return None, "card_expired"
+    if not valid_id_number(card.id_number):
+        return None, "card_bad_number"
+    return {"id_number": card.id_number, "name": card.name, "age": card.age(today)}, ""
+
+
+TICKET_QR_PREFIX = "hallq:ticket:"
+
+
+def classify_scan(code: str) -> tuple[str, str]:
+    """What a scanned code is: ("ticket", number) for one of our ticket QR codes, else
+    ("unknown", ""). Appointment and e-ID codes will be told apart here once they exist."""
+    if code.startswith(TICKET_QR_PREFIX):
+        day, _, number = code[len(TICKET_QR_PREFIX):].partition(":")
+        if len(day) == 10 and number.isalnum() and len(number) <= 8:
+            return "ticket", number
+    return "unknown", ""
 
 
 def qr_data(ticket: dict, status_url: str | None = None) -> str:

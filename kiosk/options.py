@@ -13,6 +13,10 @@ class KioskOptions:
     paper_mm: int
     print_mode: str  # "raster" | "text"
     priority_entry: bool
+    idcard: str = ""  # serial port of the ID-card reader, "" for none
+    idcard_baudrate: int = 115200
+    scanner: str = ""  # serial port of the code scanner, "" for none
+    scanner_baudrate: int = 9600
 
 
 def parse(config: HallConfig, device: Device) -> KioskOptions:
@@ -27,7 +31,9 @@ def parse(config: HallConfig, device: Device) -> KioskOptions:
     except ValueError as e:
         raise ConfigError(config.path, [f"{device_key(device.id)}.printer: {e}"]) from None
     return KioskOptions(printer=options["printer"], paper_mm=options["paper_mm"],
-                        print_mode=options["print_mode"], priority_entry=options["priority_entry"])
+                        print_mode=options["print_mode"], priority_entry=options["priority_entry"],
+                        idcard=options["idcard"], idcard_baudrate=options["idcard_baudrate"],
+                        scanner=options["scanner"], scanner_baudrate=options["scanner_baudrate"])
 
 
 def kiosk_options(config: HallConfig, device_id: str) -> KioskOptions:

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 KEYS = ("issue_per_s", "call_p50_ms", "call_p99_ms", "rss_mb", "restart_s", "keypad_ms",
         "voice_cached_ms", "voice_uncached_ms", "kiosk_print_ms", "console_update_p50_ms",
-        "console_update_p99_ms", "web_rss_mb", "cores",
+        "console_update_p99_ms", "web_rss_mb", "swipe_to_print_ms", "cores",
         "slow_client_rss_growth_mb", "replay_baseline_call_p99_ms", "replay_others_call_p99_ms",
         "replay_hello_welcome_ms", "reconnect_storm_s", "cpu_ms_per_ticket", "cpu_ms_per_call",
         "cpu_ms_per_hello", "cpu_ms_per_idle_conn_min")

@@ -27,8 +27,16 @@ def test_headless_demo_runs_a_busy_hour(tmp_path):
     assert all(c["ok"] for c in summary["checks"]), summary["checks"]
     issued = summary["figures"]["issued"]
     assert issued >= 5
-    assert len(list((out / "tickets").glob("*.png"))) == issued
-    assert len(list((out / "tickets").glob("*.bin"))) == issued
+    reprinted = 1  # the citizen who swipes twice gets the same ticket printed again
+    assert len(list((out / "tickets").glob("*.png"))) == issued + reprinted
+    assert len(list((out / "tickets").glob("*.bin"))) == issued + reprinted
+    for shot in ("swipe-first", "swipe-again", "swipe-elderly", "card-expired", "scan-appointment",
+                 "scan-ticket"):
+        assert (out / "kiosk" / f"{shot}.png").is_file(), shot
+    def shown(shot: str) -> list[str]:
+        return json.loads((out / "kiosk" / f"{shot}.json").read_text(encoding="utf-8"))["texts"]
+
+    assert "A002" in shown("swipe-elderly") and "无法识别" in shown("scan-appointment")
     assert len(list((out / "voice").glob("*.wav"))) >= summary["figures"]["served"]
     assert len(list((out / "led").glob("strip-*.png"))) == 8
     wall = Image.open(out / "wall" / "wall-final.png")

@@ -195,6 +195,7 @@ PARSER_SECTIONS = {
     "_parse_service": "## `[[services]]`",
     "_parse_window": "## `[[windows]]`",
     "_parse_device": "## `[[devices]]`",
+    "_parse_personal": "## `[personal]`",
 }
 
 

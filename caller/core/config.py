@@ -32,6 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from caller.core.errors import HallqError
+from caller.core.personal import SecretError, read_secret
 from caller.core.protocol import SCHEMAS, Role
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -121,6 +122,9 @@ class Service:
     segment_caps: tuple[SegmentCap, ...] = ()
     hours: tuple[Span, ...] | None = None  # None: the hall's hours
     green_channel: bool = False
+    id_required: bool = False  # no ticket without an ID card (or a scanned e-ID)
+    one_live_ticket_per_person: bool = False  # a second swipe reprints the live ticket
+    green_channel_age: int | None = None  # this age and over goes to the priority queue
 
     @property
     def digits(self) -> int:
@@ -154,6 +158,17 @@ class RateLimit:
 
 
 @dataclass(frozen=True)
+class Personal:
+    """Real-name tickets: the hall secret for the ID-number hash, how long holders are
+    kept, and whether the TV wall and LED strips show masked names."""
+
+    secret: bytes | None = field(default=None, repr=False)  # read by the hub only
+    secret_file: str = ""
+    retention_days: int = 30
+    wall_names: bool = False
+
+
+@dataclass(frozen=True)
 class HallConfig:
     path: str
     hall: Hall
@@ -164,6 +179,7 @@ class HallConfig:
     # [limits]: "ROLE" or "ROLE.COMMAND" ("*.COMMAND": every role) -> the hub's rate limit,
     # over the hub's documented defaults (caller/hub/limits.py)
     limits: dict[str, RateLimit] = field(default_factory=dict)
+    personal: Personal = Personal()
 
     def windows_for_service(self, service_id: str) -> list[Window]:
         return [w for w in self.windows.values() if service_id in w.services]
@@ -395,7 +411,8 @@ def _parse_service(c: _Checker, raw: Any, i: int) -> Service | None:
     if isinstance(raw.get("id"), str):
         key = f"services[{i}] (id {raw['id']!r})"
     c.known_keys(raw, key, {"id", "name", "prefix", "materials", "department", "numbers",
-                            "daily_cap", "segment_caps", "hours", "green_channel"})
+                            "daily_cap", "segment_caps", "hours", "green_channel",
+                            "id_required", "one_live_ticket_per_person", "green_channel_age"})
     sid = c.get(raw, key, "id", str, what="a short stable id like \"civil\"")
     name = c.get(raw, key, "name", str)
     prefix = c.get(raw, key, "prefix", str, what="one or two capital letters like \"A\"")
@@ -427,6 +444,10 @@ def _parse_service(c: _Checker, raw: Any, i: int) -> Service | None:
                 c.fail(sk, "the segment ends before it starts")
             seg_caps.append(SegmentCap(start, end, segcap))
     hours = c.spans(f"{key}.hours", raw["hours"]) if "hours" in raw else None
+    age = c.get(raw, key, "green_channel_age", int, None)
+    if age is not None and not 1 <= age <= 150:
+        c.fail(f"{key}.green_channel_age", f"expected an age in years like 70, got {age}")
+        age = None
     if sid is None or name is None or prefix is None:
         return None
     return Service(
@@ -434,7 +455,32 @@ def _parse_service(c: _Checker, raw: Any, i: int) -> Service | None:
         department=c.get(raw, key, "department", str, ""),
         numbers=(numbers[0], numbers[1]), daily_cap=cap, segment_caps=tuple(seg_caps),
         hours=hours, green_channel=c.get(raw, key, "green_channel", bool, False),
+        id_required=c.get(raw, key, "id_required", bool, False),
+        one_live_ticket_per_person=c.get(raw, key, "one_live_ticket_per_person", bool, False),
+        green_channel_age=age,
     )
+
+
+def _parse_personal(c: _Checker, raw: dict, base: Path, read_secret_file: bool,
+                    services: dict[str, Service]) -> Personal:
+    c.known_keys(raw, "personal", {"secret_file", "retention_days", "wall_names"})
+    days = c.get(raw, "personal", "retention_days", int, 30)
+    if days is not None and not 1 <= days <= 3650:
+        c.fail("personal.retention_days", f"expected 1..3650 days, got {days}")
+    secret_file = c.get(raw, "personal", "secret_file", str, "") or ""
+    real_name = [s.id for s in services.values()
+                 if s.id_required or s.one_live_ticket_per_person or s.green_channel_age]
+    if real_name and not secret_file:
+        c.fail("personal.secret_file", f"missing; services {', '.join(real_name)} take ID cards, "
+               "expected the path of the hall secret (hallq secret new FILE)")
+    secret = None
+    if secret_file and read_secret_file:
+        try:
+            secret = read_secret(token_path(base, secret_file))
+        except SecretError as e:
+            c.fail("personal.secret_file", str(e))
+    return Personal(secret=secret, secret_file=secret_file, retention_days=days or 30,
+                    wall_names=c.get(raw, "personal", "wall_names", bool, False))
 
 
 def _parse_window(c: _Checker, raw: Any, i: int, services: dict[str, Service]) -> Window | None:
@@ -469,9 +515,11 @@ def _parse_window(c: _Checker, raw: Any, i: int, services: dict[str, Service]) -
 # The web console's colour thresholds: minutes at one ticket, minutes waited, and how many
 # waiting make an idle window stand out.
 WEB_LIMITS = {"serving_alert_min": 20, "wait_alert_min": 30, "idle_alert_waiting": 1}
+SERIAL_BAUDRATES = (9600, 19200, 38400, 57600, 115200)
 
 _DEVICE_KEYS = {
-    Role.KIOSK: {"printer", "paper_mm", "print_mode", "priority_entry"},
+    Role.KIOSK: {"printer", "paper_mm", "print_mode", "priority_entry", "idcard", "idcard_baudrate",
+                 "scanner", "scanner_baudrate"},
     Role.TERMINAL: {"shortcuts"},
     Role.COUNTER: {"port", "baudrate", "addresses", "evaluator", "keypad"},
     Role.EVALUATOR: set(),
@@ -486,7 +534,8 @@ _DEVICE_KEYS = {
 
 # What the loader fills in for a key a device leaves out: the one place these defaults live.
 DEVICE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "kiosk": {"printer": "", "paper_mm": 80, "print_mode": "raster", "priority_entry": True},
+    "kiosk": {"printer": "", "paper_mm": 80, "print_mode": "raster", "priority_entry": True,
+              "idcard": "", "idcard_baudrate": 115200, "scanner": "", "scanner_baudrate": 9600},
     "counter": {"baudrate": DEFAULT_BAUDRATE, "evaluator": "5key", "keypad": "default"},
     "display": {"area": "", "orientation": "landscape"},
     "led": {"baudrate": DEFAULT_BAUDRATE, "protocol": "gbk-color", "idle_text": DEFAULT_IDLE_TEXT},
@@ -643,6 +692,13 @@ def _check_kiosk(c: _Checker, key: str, options: dict) -> None:
         c.fail(f"{key}.print_mode", "expected \"raster\" or \"text\" (GB18030)")
     if not isinstance(options["priority_entry"], bool):
         c.fail(f"{key}.priority_entry", f"expected true or false, got {options['priority_entry']!r}")
+    for port in ("idcard", "scanner"):
+        if not isinstance(options[port], str):
+            c.fail(f"{key}.{port}", f"expected a serial port like \"/dev/ttyUSB1\" or \"\" for none, "
+                   f"got {options[port]!r}")
+        rate = options[f"{port}_baudrate"]
+        if rate not in SERIAL_BAUDRATES or isinstance(rate, bool):
+            c.fail(f"{key}.{port}_baudrate", f"expected one of {', '.join(map(str, SERIAL_BAUDRATES))}")
 
 
 def _check_bus(c: _Checker, key: str, options: dict, table: str, bound: list | None,
@@ -721,7 +777,8 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
     whose table the loader found sound, and its problems are reported with the loader's."""
     c = _Checker(path)
     base = base or Path.cwd()
-    c.known_keys(raw, "", {"hall", "calling", "services", "windows", "devices", "limits"})
+    c.known_keys(raw, "", {"hall", "calling", "services", "windows", "devices", "limits",
+                           "personal"})
     hall_raw = c.get(raw, "", "hall", dict, what="a [hall] table with at least name") or {}
     hall = _parse_hall(c, hall_raw)
     c.strict_tokens = strict and not hall.demo
@@ -746,8 +803,10 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
     if c.strict_tokens:
         _check_shared_tokens(c, devices)
     limits = _parse_limits(c, c.get(raw, "", "limits", dict, {}) or {})
+    personal = _parse_personal(c, c.get(raw, "", "personal", dict, {}), base, device is None,
+                               services)
     config = HallConfig(path=path, hall=hall, calling=calling, services=services,
-                        windows=windows, devices=devices, limits=limits)
+                        windows=windows, devices=devices, limits=limits, personal=personal)
     for d in devices.values():
         check = (checks or {}).get(d.role)
         if check is not None and d.id in sound:

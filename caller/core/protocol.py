@@ -33,6 +33,7 @@ ERROR_CODES = (
     "no_current_ticket", "ticket_in_progress", "window_paused", "window_not_paused",
     "not_logged_in", "recall_limit", "no_rating_pending", "already_rated", "unknown_alert", "unknown_case",
     "case_not_called_back", "rate_limited", "storage_error",
+    "id_required", "id_unavailable", "bad_id_number",
     "internal_error",
 )
 
@@ -95,7 +96,8 @@ class AlertKind(StrEnum):
 # command -> {argument: (type, required)}
 _S, _I = str, int
 SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
-    "issue_ticket": {"service": (_S, True), "priority": (_S, False), "lang": (_S, False)},
+    "issue_ticket": {"service": (_S, True), "priority": (_S, False), "lang": (_S, False),
+                     "person": (dict, False)},
     "call_next": {"window": (_S, True), "number": (_S, False)},
     "recall": {"window": (_S, True)},
     "skip": {"window": (_S, True)},
@@ -318,6 +320,41 @@ def visible(event: dict[str, Any], to: Audience) -> bool:
     if name in PUBLIC_EVENTS or name == "ticket_called":
         return True
     return bool(_event_windows(event) & set(windows))
+
+
+def shown(message: dict[str, Any], to: Audience) -> dict[str, Any]:
+    """``message`` as ``to`` may see it: a ticket's holder (masked name, last four of the
+    ID number) only for admins and the devices of the window the ticket is at; the masked
+    name alone on walls, LED strips and other windows when the hall enables it; nothing
+    for kiosks. The message itself is returned when there is nothing to take out."""
+    kind, windows = to
+    if kind == "admin" or not _has_holder(message):
+        return message
+    return _without_holders(message, kind, windows)
+
+
+def _has_holder(value: Any) -> bool:
+    if isinstance(value, dict):
+        return "holder" in value or any(_has_holder(v) for v in value.values()
+                                        if isinstance(v, dict | list))
+    if isinstance(value, list):
+        return any(_has_holder(v) for v in value if isinstance(v, dict | list))
+    return False
+
+
+def _without_holders(value: Any, kind: str, windows: tuple[str, ...]) -> Any:
+    if isinstance(value, list):
+        return [_without_holders(v, kind, windows) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: _without_holders(v, kind, windows) for k, v in value.items() if k != "holder"}
+    holder = value.get("holder")
+    if isinstance(holder, dict):
+        if kind == "window" and value.get("window") in windows:
+            out["holder"] = holder
+        elif kind != "kiosk" and holder.get("wall"):
+            out["holder"] = {"name": holder.get("name")}
+    return out
 
 
 def withheld(event: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from typing import Any
 from caller.core.config import RATING_LEVELS, HallConfig, Service
 from caller.core.errors import Refused
 from caller.core.messages import LEVEL_NAMES, say
+from caller.core.personal import Person, person_from_card
 from caller.core.protocol import AlertKind, Event
 from caller.core.schedule import add_working_days, business_day, open_status
 from caller.hub.followup import Alert, Case, FollowUp
@@ -71,6 +72,9 @@ class Ticket:
     rating: str | None = None
     rating_status: str | None = None  # "rated" | "timeout" | "default"
     rated_at: datetime | None = None
+    person_key: str | None = None  # HMAC of the holder's ID number (caller.core.personal)
+    holder_name: str | None = None  # masked
+    id_last4: str | None = None
 
 
 @dataclass
@@ -300,6 +304,9 @@ class Engine:
             "called_at": iso(t.called_at),
             "finished_at": iso(t.finished_at),
             "recalls": t.recalls,
+            **({"holder": {"name": t.holder_name, "last4": t.id_last4,
+                           "wall": self.config.personal.wall_names}}
+               if t.person_key else {}),
         }
 
     @property
@@ -548,9 +555,18 @@ class Engine:
         priority_arg = self._arg(cmd, "priority", required=False) or "normal"
         if priority_arg not in ("normal", "priority"):
             raise Refused("bad_request", "priority 只能是 normal 或 priority")
+        person = self._person(cmd)
+        if person is None and service.id_required:
+            raise Refused("id_required", message=say("id_required", service=service.name))
+        if person is not None:
+            live = self._live_ticket_of(person.key, sid) if service.one_live_ticket_per_person else None
+            if live is not None:
+                return self._check_in(live)
         is_open, reason = self._service_open(service, local)
         if not is_open:
             raise Refused("service_closed", message=reason)
+        elderly = (person is not None and person.age is not None
+                   and service.green_channel_age is not None and person.age >= service.green_channel_age)
         counter = self.counters.get(sid) or DayCounter(sid, self.meta.day, service.numbers[0] - 1)
         segment = self._check_caps(service, counter, local)
         counter.last += 1
@@ -563,8 +579,11 @@ class Engine:
             id=self.meta.next_ticket_id,
             number=f"{service.prefix}{counter.last:0{service.digits}d}",
             service=sid, day=self.meta.day, issued_at=local, order=self.meta.next_order,
-            priority=priority_arg == "priority" or service.green_channel,
+            priority=priority_arg == "priority" or service.green_channel or elderly,
             lang=cmd.get("lang") if isinstance(cmd.get("lang"), str) else "zh",
+            person_key=person.key if person else None,
+            holder_name=person.name if person else None,
+            id_last4=person.last4 if person else None,
         )
         self.meta.next_ticket_id += 1
         self.meta.next_order += 1
@@ -577,11 +596,50 @@ class Engine:
         view = self.ticket_view(t)
         self._emit(Event.TICKET_ISSUED, ticket=view, ahead=ahead)
         self._queue_changed()
+        return self._ticket_reply(t, ahead) | {"green_channel": elderly}
+
+    def _ticket_reply(self, t: Ticket, ahead: int) -> dict:
+        """What the kiosk prints: the holder stays out (kiosks never get personal data)."""
+        view = {k: v for k, v in self.ticket_view(t).items() if k != "holder"}
         return {
-            "ticket": view, "ahead": ahead,
-            "windows": list(self._service_windows[sid]),
-            "materials": list(service.materials),
+            "ticket": view, "ahead": ahead, "real_name": t.person_key is not None,
+            "windows": list(self._service_windows[t.service]),
+            "materials": list(self.config.services[t.service].materials),
         }
+
+    def _person(self, cmd: dict) -> Person | None:
+        """The card read at the kiosk (``person``: id_number, name, age), made into what
+        the hub keeps; the raw number goes no further than this method."""
+        raw = cmd.get("person")
+        if raw is None:
+            return None
+        if not isinstance(raw, dict) or set(raw) - {"id_number", "name", "age"}:
+            raise Refused("bad_request", "person 需要 id_number、name、age")
+        secret = self.config.personal.secret
+        if secret is None:
+            raise Refused("id_unavailable", message=say("id_unavailable"))
+        age = raw.get("age")
+        if age is not None and (not isinstance(age, int) or isinstance(age, bool) or not 0 <= age <= 150):
+            raise Refused("bad_request", "age 应为 0 到 150 的整数")
+        number, name = raw.get("id_number"), raw.get("name")
+        if not isinstance(number, str) or not isinstance(name, str):
+            raise Refused("bad_request", "id_number 和 name 应为字符串")
+        try:
+            return person_from_card(secret, number, name, age)
+        except ValueError:
+            raise Refused("bad_id_number", message=say("bad_id_number")) from None
+
+    def _live_ticket_of(self, key: str, sid: str) -> Ticket | None:
+        for t in self.tickets.values():
+            if t.person_key == key and t.service == sid and t.state in ACTIVE_STATES:
+                return t
+        return None
+
+    def _check_in(self, t: Ticket) -> dict:
+        """The one check-in path for a person who already holds a ticket: the kiosk shows
+        and reprints it. Appointments will arrive here too, looked up by person key."""
+        ahead = self._ahead(t) if t.state == "waiting" else 0
+        return self._ticket_reply(t, ahead) | {"existing": True, "green_channel": False}
 
     def _check_caps(self, service: Service, counter: DayCounter, local: datetime) -> str | None:
         """Refuse when a cap is reached; return the time segment the ticket counts in."""

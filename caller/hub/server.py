@@ -33,7 +33,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -526,11 +526,17 @@ class Hub:
                     self._queue.task_done()
                 self.progress = time.monotonic()
 
+    def _holders_kept_from(self) -> str:
+        """The first business day whose ticket holders are still kept."""
+        days = self.config.personal.retention_days
+        return (date.fromisoformat(self.engine.meta.day) - timedelta(days=days)).isoformat()
+
     async def _prune(self) -> bool:
         """Drop old events and old request ids; False (logged) when the store refused."""
         now = time.monotonic()
         try:
             await asyncio.to_thread(self.store.prune)
+            await asyncio.to_thread(self.store.erase_holders, self._holders_kept_from())
             self._request_marks.append((now, await asyncio.to_thread(self.store.request_mark)))
             up_to = None
             while self._request_marks and now - self._request_marks[0][0] >= REQUEST_KEEP_S:
@@ -629,8 +635,9 @@ class Hub:
 
     def _publish(self, direct: dict[Session, list[str]], numbered: list[dict]) -> None:
         """Send each connection, in one write, its replies and then every event: in full
-        to the audiences that may see it, as a `withheld` marker to the others. Each
-        frame is encoded and framed once, however many connections it goes to."""
+        to the audiences that may see it (a ticket's holder only to those who may see it,
+        `protocol.shown`), as a `withheld` marker to the others. Each frame is encoded and
+        framed once, however many connections it goes to."""
         streams: dict[protocol.Audience, tuple[list[str], bytes]] = {}
         if numbered:
             audiences = {session.audience for session in self.sessions}
@@ -640,8 +647,12 @@ class Hub:
                 full = marker = None
                 for audience in audiences:
                     if protocol.visible(event, audience):
-                        full = full or _framed(protocol.encode(event))
-                        text, wire = full
+                        seen = protocol.shown(event, audience)
+                        if seen is event:
+                            full = full or _framed(protocol.encode(event))
+                            text, wire = full
+                        else:
+                            text, wire = _framed(protocol.encode(seen))
                     else:
                         marker = marker or _framed(protocol.encode(protocol.withheld(event)))
                         text, wire = marker
@@ -668,7 +679,7 @@ class Hub:
             errors[rid] = message
             while len(errors) > ERROR_CACHE_PER_DEVICE:
                 errors.popitem(last=False)
-        return protocol.encode(message)
+        return protocol.encode(protocol.shown(message, item.session.audience))
 
     def _welcome(self, item: _Item, now: datetime) -> None:
         """Send the welcome, then subscribe; the replay (if any) streams from a task while
@@ -683,7 +694,7 @@ class Hub:
                    "options": device.options, "seq": last,
                    "now": now.isoformat(timespec="milliseconds"), "replay": replay,
                    "snapshot": self._snapshot(now)}
-        broadcast([session.conn], protocol.encode(welcome))
+        broadcast([session.conn], protocol.encode(protocol.shown(welcome, session.audience)))
         if replay and since < last:
             session.backlog = []
             self._spawn(self._replay(session, since, last))
@@ -750,7 +761,8 @@ class _ReplayReader:
         frames = []
         for _seq, body in rows:
             event = json.loads(body)
-            frames.append(protocol.encode(event) if protocol.visible(event, self.audience)
+            frames.append(protocol.encode(protocol.shown(event, self.audience))
+                          if protocol.visible(event, self.audience)
                           else protocol.encode(protocol.withheld(event)))
         return frames, rows[-1][0]
 

@@ -84,7 +84,14 @@ def _create_v2(db: sqlite_utils.Database) -> None:
     db["cases"].create_index(["state"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_create_v1, _create_v2]
+def _create_v3(db: sqlite_utils.Database) -> None:
+    """Real-name tickets: the holder's person key (keyed hash), masked name, last four."""
+    for column in ("person_key", "holder_name", "id_last4"):
+        db["tickets"].add_column(column, str)
+    db.execute("CREATE INDEX idx_tickets_person ON tickets(person_key) WHERE person_key IS NOT NULL")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_create_v1, _create_v2, _create_v3]
 
 
 class StorageError(HallqError):
@@ -306,6 +313,19 @@ class Store:
         self.conn.execute("DELETE FROM requests WHERE seq <= ?",
                           (self.last_seq - keep_request_seq,))
         self.conn.execute("COMMIT")
+
+    def erase_holders(self, before_day: str) -> int:
+        """Forget who held the tickets of days before ``before_day`` (the retention period):
+        in the tickets and in the stored events. Returns how many tickets were erased."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        cursor = self.conn.execute(
+            "UPDATE tickets SET person_key = NULL, holder_name = NULL, id_last4 = NULL "
+            "WHERE person_key IS NOT NULL AND day < ?", (before_day,))
+        self.conn.execute(
+            "UPDATE events SET body = json_remove(body, '$.ticket.holder') "
+            "WHERE substr(at, 1, 10) < ? AND instr(body, '\"holder\"') > 0", (before_day,))
+        self.conn.execute("COMMIT")
+        return cursor.rowcount
 
     def request_mark(self) -> int:
         """The newest row of the request table, for pruning it by age (`prune_requests`)."""

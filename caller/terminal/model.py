@@ -128,6 +128,15 @@ class WindowModel:
         }
         return rules.get(action, False)
 
+    @property
+    def holder(self) -> tuple[str, str] | None:
+        """The current ticket's holder (masked name, last four of the ID number), when it
+        was taken by ID card; the hub sends it to this window only while the ticket is here."""
+        holder = self.ticket.get("holder") if self.ticket else None
+        if not isinstance(holder, dict) or not holder.get("name") or not holder.get("last4"):
+            return None
+        return str(holder["name"]), str(holder["last4"])
+
     def summary(self) -> dict[str, Any]:
         """Plain data for scripts and tests."""
         return {
@@ -137,6 +146,7 @@ class WindowModel:
             "rating": None if self.rating is None else (self.rating.level or self.rating.status),
             "rating_ticket": self.rating.number if self.rating else None,
             "pause_reason": self.pause_reason if self.paused else "",
+            "holder": self.holder,
         }
 
     # ------------------------------------------------------------------ internals

@@ -187,7 +187,10 @@ class Bar(BoxLayout):
             self.staff.text = plain(s("staff", staff=m.staff))
         if m.ticket:
             self.number.text, self.number.color = plain(m.ticket["number"]), GOLD
-            self.service.text = plain(m.ticket.get("service_name", ""))
+            service = m.ticket.get("service_name", "")
+            holder = m.holder
+            self.service.text = plain(service if holder is None else
+                                      f"{service} · {s('holder', name=holder[0], last4=holder[1])}")
         else:
             self.number.text, self.number.color = s("no_ticket"), MUTED
             self.service.text = s("no_ticket_hint")

@@ -28,6 +28,7 @@ class CallView:
     window_name: str
     service_name: str
     recalls: int
+    holder_name: str = ""  # masked (张*三), only when the hall enables names on the wall
 
 
 @dataclass(frozen=True)
@@ -268,8 +269,11 @@ class WallModel:
 
 def _call_view(payload: dict) -> CallView:
     ticket = payload["ticket"]
+    holder = ticket.get("holder")
+    name = holder.get("name") if isinstance(holder, dict) else None
     return CallView(ticket["id"], ticket["number"], payload["window"], payload["window_name"],
-                    ticket.get("service_name", ""), int(payload.get("recalls", 0)))
+                    ticket.get("service_name", ""), int(payload.get("recalls", 0)),
+                    name if isinstance(name, str) else "")
 
 
 def _row(payload: dict) -> RecentRow:

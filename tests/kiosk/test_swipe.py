@@ -1,0 +1,57 @@
+"""What the kiosk makes of a swiped card and a scanned code (kiosk.model), and its options."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from caller.core.config import ConfigError, parse_config
+from drivers.idcard.identities import RESIDENTS
+from kiosk.model import classify_scan, qr_data, swipe
+from kiosk.options import kiosk_options
+from tests.caller.halls import raw
+
+TODAY = date(2026, 11, 23)
+
+
+def test_a_valid_card_gives_number_name_and_age_only() -> None:
+    card = RESIDENTS["wang"]
+    person, refusal = swipe(card, TODAY)
+    assert refusal == "" and person == {"id_number": card.id_number, "name": "王建国", "age": 78}
+
+
+def test_an_expired_card_is_refused_at_the_kiosk() -> None:
+    assert swipe(RESIDENTS["chen"], TODAY) == (None, "card_expired")
+
+
+def test_a_number_with_a_wrong_check_character_is_refused_at_the_kiosk() -> None:
+    card = RESIDENTS["li"]
+    wrong = replace(card, id_number=card.id_number[:17] + ("0" if card.id_number[17] != "0" else "1"))
+    assert swipe(wrong, TODAY) == (None, "card_bad_number")
+
+
+def test_our_ticket_qr_is_recognised_and_anything_else_is_not() -> None:
+    code = qr_data({"issued_at": "2026-11-23T09:00:00+08:00", "number": "A007"})
+    assert classify_scan(code) == ("ticket", "A007")
+    for other in ("https://example.com/x", "hallq:ticket:bad", "YY-20261201-0001", ""):
+        assert classify_scan(other) == ("unknown", ""), other
+
+
+def kiosk_hall(**options) -> dict:
+    return raw(devices=[{"id": "k", "role": "kiosk", "token": "t", **options}])
+
+
+def test_kiosk_reader_and_scanner_options() -> None:
+    options = kiosk_options(parse_config(kiosk_hall(idcard="/dev/ttyUSB1", scanner="/dev/ttyACM0")), "k")
+    assert (options.idcard, options.idcard_baudrate, options.scanner, options.scanner_baudrate) == (
+        "/dev/ttyUSB1", 115200, "/dev/ttyACM0", 9600)
+    assert kiosk_options(parse_config(kiosk_hall()), "k").idcard == ""
+
+
+def test_bad_reader_options_name_the_key() -> None:
+    with pytest.raises(ConfigError, match=r"devices\[0\] \(id 'k'\)\.idcard_baudrate: expected one of 9600"):
+        parse_config(kiosk_hall(idcard="/dev/ttyUSB1", idcard_baudrate=12345))
+    with pytest.raises(ConfigError, match=r"\.scanner: expected a serial port"):
+        parse_config(kiosk_hall(scanner=5))
