@@ -57,6 +57,9 @@ def hall_devices() -> list[str]:
     return [d for _, _, d in sorted(placed)]
 
 
+HOLDER_FIELDS = ("person_key", "holder_name", "id_last4")
+
+
 def fill_store(db: Path, tickets: int) -> None:
     """A store holding `tickets` finished tickets of past days, written directly."""
     Store(db).close()  # the schema
@@ -66,8 +69,10 @@ def fill_store(db: Path, tickets: int) -> None:
              f"2025-{i % 12 + 1:02d}-{i % 28 + 1:02d}", now, float(i), 0, "zh", "done",
              str(i % WINDOWS + 1), None, 0, now, now, None, now, None, 300.0, 0.0, 0, 0, 0, 0,
              "1001", "satisfied", "rated", now) for i in range(1, tickets + 1))
-    columns = ", ".join(f'"{f}"' for f in TICKET_FIELDS)
-    conn.executemany(f"INSERT INTO tickets ({columns}) VALUES ({', '.join('?' * 27)})", rows)
+    filled = [f for f in TICKET_FIELDS if f not in HOLDER_FIELDS]  # walk-ins: no holder
+    columns = ", ".join(f'"{f}"' for f in filled)
+    conn.executemany(f"INSERT INTO tickets ({columns}) VALUES ({', '.join('?' * len(filled))})",
+                     rows)
     meta = {"day": "2025-12-31", "next_ticket_id": tickets + 1, "next_order": tickets + 1.0}
     conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                      [(k, json.dumps(v)) for k, v in meta.items()])
