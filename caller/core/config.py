@@ -91,6 +91,7 @@ class Hall:
     holidays: frozenset[date] = frozenset()
     extra_workdays: frozenset[date] = frozenset()
     demo: bool = False  # a demo hall: public tokens, loopback only
+    region_code: str = ""  # 行政区划代码 (GB/T 2260), 6 or 12 digits; "" until configured
 
     @property
     def tz(self) -> ZoneInfo:
@@ -111,6 +112,25 @@ class Calling:
 
 
 @dataclass(frozen=True)
+class RatingPolicy:
+    """[rating]: what becomes of a ticket nobody rated, how the rating record codes the
+    satisfaction levels and names the channel, and the 流动红旗 weights."""
+
+    unrated: str = "keep"  # "keep": stays unrated; "default": default_level after N days
+    default_level: str = "basic"
+    default_after_days: int = 7
+    code_order: str = "satisfied_first"  # 1 = 非常满意 … 5 = 非常不满意; or the reverse
+    channel_name: str = "窗口评价器"
+    channel_code: str = "5"
+    ranking_weights: dict[str, float] = field(default_factory=dict)  # {} : the defaults
+
+    def level_code(self, level: str) -> int:
+        """The 满意度代码 of a level in this hall's order."""
+        place = RATING_LEVELS.index(level)
+        return place + 1 if self.code_order == "satisfied_first" else len(RATING_LEVELS) - place
+
+
+@dataclass(frozen=True)
 class Service:
     id: str
     name: str
@@ -125,6 +145,8 @@ class Service:
     id_required: bool = False  # no ticket without an ID card (or a scanned e-ID)
     one_live_ticket_per_person: bool = False  # a second swipe reprints the live ticket
     green_channel_age: int | None = None  # this age and over goes to the priority queue
+    item_code: str = ""  # 事项编码 of the service item (GB/T 39554.1); "" until configured
+    item_name: str = ""  # 事项名称 as the item list spells it; "" means the service's name
 
     @property
     def digits(self) -> int:
@@ -180,6 +202,7 @@ class HallConfig:
     # over the hub's documented defaults (caller/hub/limits.py)
     limits: dict[str, RateLimit] = field(default_factory=dict)
     personal: Personal = Personal()
+    rating: RatingPolicy = RatingPolicy()
 
     def windows_for_service(self, service_id: str) -> list[Window]:
         return [w for w in self.windows.values() if service_id in w.services]
@@ -309,7 +332,7 @@ def _kind_name(kind: type | tuple) -> str:
 def _parse_hall(c: _Checker, raw: dict) -> Hall:
     c.known_keys(raw, "hall", {"name", "timezone", "notice", "font", "reset_time", "hours",
                                "open_days", "weekday_hours", "seasons", "holidays",
-                               "extra_workdays", "demo"})
+                               "extra_workdays", "demo", "region_code"})
     name = c.get(raw, "hall", "name", str) or "?"
     tz = c.get(raw, "hall", "timezone", str, "Asia/Shanghai")
     try:
@@ -351,7 +374,61 @@ def _parse_hall(c: _Checker, raw: dict) -> Hall:
         holidays=c.dates("hall.holidays", raw.get("holidays", [])),
         extra_workdays=c.dates("hall.extra_workdays", raw.get("extra_workdays", [])),
         demo=c.get(raw, "hall", "demo", bool, False),
+        region_code=_region_code(c, raw),
     )
+
+
+REGION_CODE = re.compile(r"\d{6}(\d{6})?")
+ITEM_CODE = re.compile(r"[0-9A-Z][0-9A-Z-]{0,63}")
+CODE_ORDERS = ("satisfied_first", "dissatisfied_first")
+UNRATED_POLICIES = ("keep", "default")
+
+
+def _region_code(c: _Checker, raw: dict) -> str:
+    code = c.get(raw, "hall", "region_code", str, "",
+                 what="a 6- or 12-digit 行政区划代码 like \"330106\"")
+    if code and not REGION_CODE.fullmatch(code):
+        c.fail("hall.region_code", f"expected a 6- or 12-digit 行政区划代码 like \"330106\", got {code!r}")
+        return ""
+    return code
+
+
+def _parse_rating(c: _Checker, raw: dict) -> RatingPolicy:
+    c.known_keys(raw, "rating", {"unrated", "default_level", "default_after_days", "code_order",
+                                 "channel_name", "channel_code", "ranking_weights"})
+    d = RatingPolicy()
+    unrated = c.get(raw, "rating", "unrated", str, d.unrated)
+    if unrated not in UNRATED_POLICIES:
+        c.fail("rating.unrated", f"expected \"keep\" or \"default\", got {unrated!r}")
+        unrated = d.unrated
+    level = c.get(raw, "rating", "default_level", str, d.default_level)
+    if level not in RATING_LEVELS:
+        c.fail("rating.default_level", f"expected one of {', '.join(RATING_LEVELS)}, got {level!r}")
+        level = d.default_level
+    days = c.get(raw, "rating", "default_after_days", int, d.default_after_days)
+    if days is None or not 1 <= days <= 365:
+        c.fail("rating.default_after_days", f"expected 1..365 days, got {days!r}")
+        days = d.default_after_days
+    order = c.get(raw, "rating", "code_order", str, d.code_order)
+    if order not in CODE_ORDERS:
+        c.fail("rating.code_order", f"expected one of {', '.join(CODE_ORDERS)}, got {order!r}")
+        order = d.code_order
+    channel = c.get(raw, "rating", "channel_name", str, d.channel_name)
+    code = c.get(raw, "rating", "channel_code", str, d.channel_code)
+    if not re.fullmatch(r"[0-9A-Za-z]{1,8}", code or ""):
+        c.fail("rating.channel_code", f"expected the province's channel code (1-8 letters or "
+               f"digits) like \"5\", got {code!r}")
+        code = d.channel_code
+    weights = c.get(raw, "rating", "ranking_weights", dict, {})
+    clean: dict[str, float] = {}
+    for name, points in (weights or {}).items():
+        if isinstance(points, bool) or not isinstance(points, int | float) or points < 0:
+            c.fail(f"rating.ranking_weights.{name}", f"expected points, a number >= 0, got {points!r}")
+        else:
+            clean[name] = float(points)
+    return RatingPolicy(unrated=unrated, default_level=level, default_after_days=days,
+                        code_order=order, channel_name=channel or d.channel_name,
+                        channel_code=code, ranking_weights=clean)
 
 
 def _parse_calling(c: _Checker, raw: dict) -> Calling:
@@ -412,7 +489,8 @@ def _parse_service(c: _Checker, raw: Any, i: int) -> Service | None:
         key = f"services[{i}] (id {raw['id']!r})"
     c.known_keys(raw, key, {"id", "name", "prefix", "materials", "department", "numbers",
                             "daily_cap", "segment_caps", "hours", "green_channel",
-                            "id_required", "one_live_ticket_per_person", "green_channel_age"})
+                            "id_required", "one_live_ticket_per_person", "green_channel_age",
+                            "item_code", "item_name"})
     sid = c.get(raw, key, "id", str, what="a short stable id like \"civil\"")
     name = c.get(raw, key, "name", str)
     prefix = c.get(raw, key, "prefix", str, what="one or two capital letters like \"A\"")
@@ -448,6 +526,15 @@ def _parse_service(c: _Checker, raw: Any, i: int) -> Service | None:
     if age is not None and not 1 <= age <= 150:
         c.fail(f"{key}.green_channel_age", f"expected an age in years like 70, got {age}")
         age = None
+    item_code = c.get(raw, key, "item_code", str, "")
+    if item_code and not ITEM_CODE.fullmatch(item_code):
+        c.fail(f"{key}.item_code", "expected the 事项编码 from the item list: digits and capital "
+               f"letters (and -), at most 64, like \"11330106MB1234567X4000000000000\", got {item_code!r}")
+        item_code = ""
+    item_name = c.get(raw, key, "item_name", str, "")
+    if item_name and (len(item_name) > 200 or not item_name.isprintable()):
+        c.fail(f"{key}.item_name", "expected the 事项名称, printable, at most 200 characters")
+        item_name = ""
     if sid is None or name is None or prefix is None:
         return None
     return Service(
@@ -457,7 +544,7 @@ def _parse_service(c: _Checker, raw: Any, i: int) -> Service | None:
         hours=hours, green_channel=c.get(raw, key, "green_channel", bool, False),
         id_required=c.get(raw, key, "id_required", bool, False),
         one_live_ticket_per_person=c.get(raw, key, "one_live_ticket_per_person", bool, False),
-        green_channel_age=age,
+        green_channel_age=age, item_code=item_code, item_name=item_name,
     )
 
 
@@ -778,7 +865,7 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
     c = _Checker(path)
     base = base or Path.cwd()
     c.known_keys(raw, "", {"hall", "calling", "services", "windows", "devices", "limits",
-                           "personal"})
+                           "personal", "rating"})
     hall_raw = c.get(raw, "", "hall", dict, what="a [hall] table with at least name") or {}
     hall = _parse_hall(c, hall_raw)
     c.strict_tokens = strict and not hall.demo
@@ -805,8 +892,10 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
     limits = _parse_limits(c, c.get(raw, "", "limits", dict, {}) or {})
     personal = _parse_personal(c, c.get(raw, "", "personal", dict, {}), base, device is None,
                                services)
+    rating = _parse_rating(c, c.get(raw, "", "rating", dict, {}) or {})
     config = HallConfig(path=path, hall=hall, calling=calling, services=services,
-                        windows=windows, devices=devices, limits=limits, personal=personal)
+                        windows=windows, devices=devices, limits=limits, personal=personal,
+                        rating=rating)
     for d in devices.values():
         check = (checks or {}).get(d.role)
         if check is not None and d.id in sound:

@@ -34,6 +34,7 @@ ERROR_CODES = (
     "not_logged_in", "recall_limit", "no_rating_pending", "already_rated", "unknown_alert", "unknown_case",
     "case_not_called_back", "rate_limited", "storage_error",
     "id_required", "id_unavailable", "bad_id_number",
+    "bad_case_no", "not_appealable", "already_appealed", "unknown_appeal",
     "internal_error",
 )
 
@@ -56,6 +57,9 @@ class Event(StrEnum):
     RATING_REQUESTED = "rating_requested"
     RATING_RECEIVED = "rating_received"
     RATING_TIMEOUT = "rating_timeout"
+    RATING_DEFAULTED = "rating_defaulted"  # the hall's no-rating policy, days later
+    APPEAL_FILED = "appeal_filed"
+    APPEAL_DECIDED = "appeal_decided"
     ALERT = "alert"
     ALERT_ACKNOWLEDGED = "alert_acknowledged"
     CASE_OPENED = "case_opened"
@@ -107,7 +111,7 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "start": {"window": (_S, True)},
     "pause": {"window": (_S, True), "reason": (_S, False)},
     "resume": {"window": (_S, True)},
-    "finish": {"window": (_S, True)},
+    "finish": {"window": (_S, True), "case_no": (_S, False)},
     "request_rating": {"window": (_S, True)},
     "rate": {"window": (_S, True), "level": (_S, True)},
     "login": {"window": (_S, True), "staff": (_S, True)},
@@ -120,6 +124,10 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "case_callback": {"case": (_I, True), "by": (_S, True), "note": (_S, True)},
     "case_rectify": {"case": (_I, True), "by": (_S, True), "cause": (_S, True), "fix": (_S, True)},
     "case_close": {"case": (_I, True), "by": (_S, True), "outcome": (_S, True)},
+    "appeal_file": {"ticket": (_I, True), "by": (_S, True), "reason": (_S, True)},
+    "appeal_decide": {"appeal": (_I, True), "by": (_S, True), "decision": (_S, True),
+                      "note": (_S, True)},
+    "list_appeals": {},
     "snapshot": {},
     "stats": {},
 }
@@ -138,7 +146,7 @@ ROLE_COMMANDS: dict[str, frozenset[str]] = {
     # The manager's web console (`hallq web`): what its pages show and do, nothing more.
     Role.WEB: frozenset({"snapshot", "stats", "list_alerts", "ack_alert", "list_cases",
                          "case_callback", "case_rectify", "case_close", "pause", "resume",
-                         "set_notice"}),
+                         "set_notice", "appeal_file", "appeal_decide", "list_appeals"}),
 }
 # Roles that manage the hall: they act on any window (the others only on the windows they
 # are bound to) and see the devices connected on `/healthz`.

@@ -30,10 +30,13 @@ from caller.core.messages import LEVEL_NAMES, say
 from caller.core.personal import Person, person_from_card
 from caller.core.protocol import AlertKind, Event
 from caller.core.schedule import add_working_days, business_day, open_status
+from caller.hub.appeals import Appeal, Appeals
 from caller.hub.followup import Alert, Case, FollowUp
 
 ACTIVE_STATES = ("waiting", "called", "held")
 BAD_LEVELS = ("dissatisfied", "very_dissatisfied")
+CASE_NO_MAX = 64  # characters of a 办件编号 (the door checks the same, caller.core.validate)
+DEFAULTS_PER_RUN = 2000  # tickets the no-rating policy settles in one batch; the rest next run
 DEVICE_ALERTS = (AlertKind.PRINTER_FAULT, AlertKind.PRINTER_OK,
                  AlertKind.DEVICE_OFFLINE, AlertKind.DEVICE_ONLINE)
 RECOVERIES = {AlertKind.PRINTER_OK: AlertKind.PRINTER_FAULT,
@@ -75,6 +78,8 @@ class Ticket:
     person_key: str | None = None  # HMAC of the holder's ID number (caller.core.personal)
     holder_name: str | None = None  # masked
     id_last4: str | None = None
+    case_no: str | None = None  # 办件编号 from the 受理 system, entered or scanned at finish
+    appeal: str | None = None  # the rating's appeal: "pending" | "upheld" | "rejected"
 
 
 @dataclass
@@ -116,6 +121,7 @@ class Changes:
     meta: Meta | None
     alerts: list[Alert] = field(default_factory=list)
     cases: list[Case] = field(default_factory=list)
+    appeals: list[Appeal] = field(default_factory=list)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -141,6 +147,7 @@ class Engine:
         self._counters_ahead: dict[str, dict[str, DayCounter]] = {}  # later day -> counters
         self.recent_calls: list[dict] = []
         self.followup = FollowUp()
+        self.appeals = Appeals()
         self._waiting: dict[str, dict[int, Ticket]] = {s: {} for s in config.services}
         self._directed: dict[str, dict[int, Ticket]] = {w: {} for w in config.windows}
         self._open: dict[str, tuple[bool, str]] = {}
@@ -178,6 +185,10 @@ class Engine:
             "case_callback": self._case_callback,
             "case_rectify": self._case_rectify,
             "case_close": self._case_close,
+            "appeal_file": self._appeal_file,
+            "appeal_decide": self._appeal_decide,
+            "list_appeals": self._list_appeals,
+            "apply_default_ratings": self._apply_default_ratings,
         }
 
     # ------------------------------------------------------------------ entry points
@@ -225,6 +236,7 @@ class Engine:
             meta=self.meta if self._dirty_meta else None,
         )
         changes.alerts, changes.cases = self.followup.take_changes()
+        changes.appeals = self.appeals.take_changes()
         ended = [t for t in changes.tickets if t.state not in ACTIVE_STATES]
         referenced = self.referenced_ticket_ids() if ended else set()
         for t in ended:
@@ -246,12 +258,13 @@ class Engine:
 
     def restore(self, meta: Meta, tickets: list[Ticket], windows: list[WindowState],
                 counters: list[DayCounter], recent_calls: list[dict],
-                followup: FollowUp | None = None) -> None:
+                followup: FollowUp | None = None, appeals: Appeals | None = None) -> None:
         """Load state kept by the store (active and referenced tickets only; the counters
         of the business day and of any later day)."""
         self.meta = meta
         self._dirty_meta = False
         self.followup = followup or FollowUp()
+        self.appeals = appeals or Appeals()
         self.tickets = {t.id: t for t in tickets}
         for ws in windows:
             if ws.id in self.windows:
@@ -284,6 +297,7 @@ class Engine:
             "counters": {s: asdict(c) for s, c in sorted(self.counters.items())},
             "recent_calls": self.recent_calls,
             "followup": self.followup.dump(),
+            "appeals": self.appeals.dump(),
         }
 
     # ------------------------------------------------------------------ views
@@ -304,6 +318,7 @@ class Engine:
             "called_at": iso(t.called_at),
             "finished_at": iso(t.finished_at),
             "recalls": t.recalls,
+            **({"case_no": t.case_no} if t.case_no else {}),
             **({"holder": {"name": t.holder_name, "last4": t.id_last4,
                            "wall": self.config.personal.wall_names}}
                if t.person_key else {}),
@@ -841,10 +856,12 @@ class Engine:
         self._emit(Event.WINDOW_RESUMED, window=ws.id)
         return {"window": ws.id}
 
-    def _finish_current(self, ws: WindowState, local: datetime) -> Ticket:
+    def _finish_current(self, ws: WindowState, local: datetime,
+                        case_no: str | None = None) -> Ticket:
         t = self._current(ws)
         self._end_stint(ws, t, local)
         t.state = "done"
+        t.case_no = case_no or t.case_no
         t.finished_at = local
         t.staff = ws.staff
         if ws.last_finished is not None and ws.last_finished in self.tickets:
@@ -857,7 +874,18 @@ class Engine:
 
     def _finish(self, cmd: dict, local: datetime) -> dict:
         ws = self._window(cmd)
-        return {"ticket": self.ticket_view(self._finish_current(ws, local))}
+        case_no = self._case_no(cmd)
+        return {"ticket": self.ticket_view(self._finish_current(ws, local, case_no))}
+
+    def _case_no(self, cmd: dict) -> str | None:
+        """The 办件编号 the clerk entered or scanned: printable, at most CASE_NO_MAX."""
+        value = self._arg(cmd, "case_no", required=False)
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if len(value) > CASE_NO_MAX or not value.isprintable():
+            raise Refused("bad_case_no", message=say("bad_case_no", detail=str(CASE_NO_MAX)))
+        return value
 
     def _start_rating(self, ws: WindowState, t: Ticket, local: datetime) -> None:
         if ws.rating_ticket is not None and ws.rating_ticket != t.id:
@@ -999,6 +1027,90 @@ class Engine:
         case = self.followup.close(self._arg(cmd, "case", int), self._arg(cmd, "by"),
                                    self._arg(cmd, "outcome"), local)
         return self._case_update(case, local)
+
+    # --- appeals of bad ratings (申诉复核) and the no-rating policy
+
+    def tickets_needed(self, cmd: dict) -> list[int]:
+        """Ended tickets a command acts on that the engine no longer holds: the hub loads
+        them from the store and hands them to `adopt` before `handle`."""
+        kind = cmd.get("type")
+        wanted = cmd.get("ticket") if kind == "appeal_file" else (
+            self.appeals.ticket_of(cmd.get("appeal")) if kind == "appeal_decide" else None)
+        if isinstance(wanted, int) and not isinstance(wanted, bool) and wanted not in self.tickets:
+            return [wanted]
+        return []
+
+    def adopt(self, tickets: list[Ticket]) -> None:
+        """Hold ended tickets from the store for the next command; `take_changes` writes
+        them back and forgets them again."""
+        for t in tickets:
+            if t.id not in self.tickets and t.state not in ACTIVE_STATES:
+                self.tickets[t.id] = t
+                self._dirty_tickets.add(t.id)
+
+    def _appeal_file(self, cmd: dict, local: datetime) -> dict:
+        tid = self._arg(cmd, "ticket", int)
+        by, reason = self._arg(cmd, "by").strip(), self._arg(cmd, "reason").strip()
+        if not by or not reason:
+            raise Refused("bad_request", "申诉需要申诉人和理由")
+        t = self.tickets.get(tid)
+        if t is None:
+            raise Refused("unknown_ticket", str(tid))
+        if t.rating_status != "rated" or t.rating not in BAD_LEVELS:
+            raise Refused("not_appealable", t.number)
+        if t.appeal is not None:
+            raise Refused("already_appealed", t.number)
+        appeal = self.appeals.file(ticket_id=t.id, number=t.number, service=t.service,
+                                   window=t.window, staff=t.staff, level=t.rating, day=t.day,
+                                   at=local, by=by, reason=reason)
+        t.appeal = appeal.state
+        self._touch(t)
+        view = self.appeals.view(appeal)
+        self._emit(Event.APPEAL_FILED, appeal=view)
+        return {"appeal": view}
+
+    def _appeal_decide(self, cmd: dict, local: datetime) -> dict:
+        appeal_id = self._arg(cmd, "appeal", int)
+        tid = self.appeals.ticket_of(appeal_id)
+        appeal = self.appeals.decide(appeal_id, self._arg(cmd, "by"), self._arg(cmd, "decision"),
+                                     self._arg(cmd, "note").strip(), local)
+        t = self.tickets.get(tid) if tid is not None else None
+        if t is not None:
+            t.appeal = appeal.state
+            self._touch(t)
+        view = self.appeals.view(appeal)
+        self._emit(Event.APPEAL_DECIDED, appeal=view)
+        return {"appeal": view}
+
+    def _list_appeals(self, cmd: dict, local: datetime) -> dict:
+        return {"appeals": [self.appeals.view(a) for a in self.appeals.pending.values()]}
+
+    def default_cutoff(self) -> str | None:
+        """The last business day whose unrated tickets take the default rating now; None
+        when the hall keeps them unrated."""
+        policy = self.config.rating
+        if policy.unrated != "default":
+            return None
+        day = date.fromisoformat(self.meta.day) - timedelta(days=policy.default_after_days)
+        return day.isoformat()
+
+    def _apply_default_ratings(self, cmd: dict, local: datetime) -> dict:
+        """The hall's no-rating policy: finished tickets of days up to `default_cutoff`
+        that nobody rated take the default level, marked as a default (`rating_defaulted`)."""
+        cutoff = self.default_cutoff()
+        if cutoff is None:
+            return {"defaulted": 0}
+        pending = {ws.rating_ticket for ws in self.windows.values()}
+        level = self.config.rating.default_level
+        due = [t for t in self.tickets.values()
+               if t.state == "done" and t.rating_status in (None, "timeout") and t.day <= cutoff
+               and t.id not in pending]
+        for t in due[:DEFAULTS_PER_RUN]:
+            t.rating, t.rating_status, t.rated_at = level, "default", local
+            self._touch(t)
+            self._emit(Event.RATING_DEFAULTED, window=t.window, ticket=self.ticket_view(t),
+                       staff=t.staff, level=level)
+        return {"defaulted": min(len(due), DEFAULTS_PER_RUN)}
 
     def _set_notice(self, cmd: dict, local: datetime) -> dict:
         """The TV wall's rolling notice; an empty text goes back to the config's."""

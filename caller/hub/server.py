@@ -48,7 +48,7 @@ from caller.core.config import Device, HallConfig
 from caller.core.messages import say
 from caller.core.validate import for_log
 from caller.hub import limits
-from caller.hub.engine import Engine
+from caller.hub.engine import DEFAULTS_PER_RUN, Engine
 from caller.hub.store import StorageError, Store
 from caller.manager.stats import live_figures
 
@@ -69,6 +69,8 @@ REQUEST_KEEP_S = 24 * 3600.0  # a request id is remembered (for retries) at leas
 REQUEST_INDEX_MAX = 50_000  # stored request ids held in memory, so a new id needs no query
 TICK_S = 1.0
 LIVE_FIGURES_S = 30.0
+DEFAULTS_CHECK_S = 60.0  # how often the hub looks whether a new business day needs the
+# no-rating policy applied (once a day; again while a run left some for later)
 STATS_FRESH_S = 5.0  # `stats` replies are served from figures at most this old
 ERROR_CACHE_PER_DEVICE = 256
 WATCHDOG_S = 60.0  # the writer has made no progress this long: exit so the hub restarts
@@ -113,7 +115,7 @@ class Session:
 
 @dataclass(eq=False)
 class _Item:
-    kind: str  # "command" | "hello" | "tick" | "alert" (raised by the hub itself)
+    kind: str  # "command" | "hello" | "tick" | "alert" | "job" (the last two: the hub's own)
     session: Session | None
     payload: dict
     future: asyncio.Future | None = None
@@ -158,6 +160,7 @@ class Hub:
         self.today: dict = {}  # live figures for the day, refreshed in the background
         self._today_at = 0.0
         self._figures_task: asyncio.Task | None = None
+        self._defaults_done: str | None = None  # the business day the policy last settled
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -171,6 +174,8 @@ class Hub:
                                            name="hub-figures"),
                        asyncio.create_task(self._guarded(self._check_connections, CHECK_S),
                                            name="hub-connections"),
+                       asyncio.create_task(self._guarded(self.settle_unrated, DEFAULTS_CHECK_S),
+                                           name="hub-unrated"),
                        asyncio.create_task(self._guarded(self._watchdog, CHECK_S),
                                            name="hub-watchdog")]
         self._server = await serve(
@@ -221,6 +226,14 @@ class Hub:
     async def _tick(self) -> None:
         with contextlib.suppress(asyncio.QueueFull):  # the writer is busy anyway
             self._queue.put_nowait(_Item("tick", None, {"type": "tick"}))
+
+    async def settle_unrated(self) -> None:
+        """Queue the daily run of the no-rating policy (`[rating] unrated = "default"`)
+        through the writer, like any command: durable, as `rating_defaulted` events."""
+        if self.engine.default_cutoff() is None or self._defaults_done == self.engine.meta.day:
+            return
+        with contextlib.suppress(asyncio.QueueFull):  # the next check tries again
+            self._queue.put_nowait(_Item("job", None, {"type": "apply_default_ratings"}))
 
     async def _watchdog(self) -> None:
         writer = self._writer_task
@@ -571,6 +584,7 @@ class Hub:
                 self.stats["batch_failures"] += 1
                 log.exception("batch failed; rolled back and state reloaded")
             self.engine = self.store.load_engine(self.config, now)
+            self._defaults_done = None  # what the failed batch settled is undone: run again
             replies = [(i, _error(code)) for i in batch if i.kind == "command"]
             numbered = []
         self.stats["batches"] += 1
@@ -603,7 +617,11 @@ class Hub:
                 command["device"] = item.session.device.id
             elif item.device is not None:
                 command["device"] = item.device
+            self._adopt(command)
             reply, produced = self.engine.handle(command, now, self.clock.monotonic())
+            if item.kind == "job" and reply.get("ok"):
+                self._defaults_done = (None if reply["defaulted"] >= DEFAULTS_PER_RUN
+                                       else self.engine.meta.day)
             if "snapshot" in reply:
                 reply["snapshot"]["manager"]["today"] = self.today
             events.extend(produced)
@@ -615,11 +633,22 @@ class Hub:
                    for i, r in replies if r["ok"] and i.payload["type"] != "snapshot"]
         numbered: list[dict] = []
         if events or durable or changes.tickets or changes.windows or changes.meta \
-                or changes.alerts or changes.cases or changes.counters:
+                or changes.alerts or changes.cases or changes.counters or changes.appeals:
             numbered = await asyncio.to_thread(self.store.commit, changes, events, now, durable)
             self.last_commit = time.monotonic()
             self._index_requests(durable)
         return replies, numbered
+
+    def _adopt(self, command: dict) -> None:
+        """Hand the engine the ended tickets the command needs (an appeal's, the no-rating
+        policy's candidates) from the store; they are written back in the same batch."""
+        if command["type"] == "apply_default_ratings":
+            cutoff = self.engine.default_cutoff()
+            found = self.store.unrated_tickets(cutoff, DEFAULTS_PER_RUN) if cutoff else []
+        else:
+            found = [t for t in map(self.store.ticket, self.engine.tickets_needed(command)) if t]
+        if found:
+            self.engine.adopt(found)
 
     def _index_requests(self, stored: list[tuple[str, str, dict]]) -> None:
         if self._request_ids is not None:

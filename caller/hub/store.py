@@ -36,6 +36,7 @@ from caller.hub.engine import (
     Ticket,
     WindowState,
 )
+from caller.hub.appeals import APPEAL_FIELDS, Appeal, Appeals
 from caller.hub.followup import ALERT_FIELDS, CASE_FIELDS, Alert, Case, FollowUp
 
 _TICKET_TIMES = {"issued_at", "first_called_at", "called_at", "started_at", "finished_at",
@@ -91,7 +92,24 @@ def _create_v3(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_tickets_person ON tickets(person_key) WHERE person_key IS NOT NULL")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_create_v1, _create_v2, _create_v3]
+def _create_v7_rating_record(db: sqlite_utils.Database) -> None:
+    """The rating record: the 办件编号 entered at finish, the state of a rating's appeal
+    (申诉复核), and the appeals themselves."""
+    db["tickets"].add_column("case_no", str)
+    db["tickets"].add_column("appeal", str)
+    db["appeals"].create({
+        "id": int, "ticket_id": int, "number": str, "service": str, "window": str,
+        "staff": str, "level": str, "day": str, "filed_at": str, "filed_by": str,
+        "reason": str, "state": str, "decided_at": str, "decided_by": str, "note": str,
+    }, pk="id")
+    db["appeals"].create_index(["state"])
+    db["appeals"].create_index(["ticket_id"])
+    db.execute("CREATE INDEX idx_tickets_unrated ON tickets(day) WHERE state = 'done' "
+               "AND (rating_status IS NULL OR rating_status = 'timeout')")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _create_v1, _create_v2, _create_v3, _create_v7_rating_record]
 
 
 class StorageError(HallqError):
@@ -145,6 +163,7 @@ class Store:
         self._window_sql = _upsert_sql("windows", WINDOW_FIELDS)
         self._alert_sql = _upsert_sql("alerts", ALERT_FIELDS)
         self._case_sql = _upsert_sql("cases", CASE_FIELDS)
+        self._appeal_sql = _upsert_sql("appeals", APPEAL_FIELDS)
 
     # ------------------------------------------------------------------ schema
 
@@ -206,6 +225,8 @@ class Store:
             c.executemany(self._alert_sql, [_row(a, ALERT_FIELDS) for a in changes.alerts])
         if changes.cases:
             c.executemany(self._case_sql, [_row(k, CASE_FIELDS) for k in changes.cases])
+        if changes.appeals:
+            c.executemany(self._appeal_sql, [_row(a, APPEAL_FIELDS) for a in changes.appeals])
         if changes.counters:
             c.executemany(
                 "INSERT OR REPLACE INTO counters VALUES (?, ?, ?, ?, ?)",
@@ -266,8 +287,17 @@ class Store:
                                json.loads(r["segments"]))
                     for r in self._dict_rows("SELECT * FROM counters WHERE day >= ?", (meta.day,))]
         engine.restore(meta, [_ticket_from_row(r) for r in rows], windows, counters,
-                       self._recent_calls(config.calling.recent_calls), self._followup())
+                       self._recent_calls(config.calling.recent_calls), self._followup(),
+                       self._appeals())
         return engine
+
+    def _appeals(self) -> Appeals:
+        appeals = Appeals()
+        pending = [Appeal(**_times(r, ("filed_at", "decided_at"))) for r in self._dict_rows(
+            "SELECT * FROM appeals WHERE state = 'pending' ORDER BY id")]
+        next_id = self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM appeals").fetchone()[0]
+        appeals.restore(pending, next_id)
+        return appeals
 
     def _followup(self) -> FollowUp:
         followup = FollowUp()
@@ -305,6 +335,14 @@ class Store:
     def ticket(self, ticket_id: int) -> Ticket | None:
         rows = self._dict_rows("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
         return _ticket_from_row(rows[0]) if rows else None
+
+    def unrated_tickets(self, until_day: str, limit: int) -> list[Ticket]:
+        """Finished tickets of business days up to `until_day` that nobody rated (the
+        no-rating policy's candidates), oldest first."""
+        return [_ticket_from_row(r) for r in self._dict_rows(
+            "SELECT * FROM tickets WHERE state = 'done' AND (rating_status IS NULL "
+            "OR rating_status = 'timeout') AND day <= ? ORDER BY day, id LIMIT ?",
+            (until_day, limit))]
 
     def prune(self, keep_events: int = 200_000, keep_request_seq: int = 100_000) -> None:
         """Drop old events and request ids (tickets are kept for the statistics)."""
