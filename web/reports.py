@@ -4,36 +4,38 @@ tables and SVG charts, and the same files to download."""
 from __future__ import annotations
 
 import io
-import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from caller.core.config import HallConfig
+from caller.manager import record
 from caller.manager import report as layout
-from caller.manager.stats import GROUPINGS, Report, compute_report, load_ratings, open_readonly
+from caller.manager.stats import GROUPINGS, RankingWeights, Report, compute_report, open_readonly
 from web import charts, strings
 
 RANGES = {"today": "今天", "week": "本周", "month": "本月", "custom": "自定义"}
 MAX_DAYS = 366
-DOWNLOADS = {"xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOWNLOADS = {"xlsx": (XLSX, "xlsx"),
              "csv": ("text/csv; charset=utf-8", "csv"),
              "haocha-csv": ("text/csv; charset=utf-8", "csv"),
-             "haocha-xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                             "xlsx")}
+             "haocha-xlsx": (XLSX, "xlsx"),
+             "haocha-jsonl": ("application/x-ndjson; charset=utf-8", "jsonl")}
 # grouping -> (chart title, column keys, unit)
 CHARTS = {"window": ("各窗口办结量", ("served",), "件"),
           "staff": ("各工作人员办结量", ("served",), "件"),
           "service": ("各业务取号量与办结量", ("issued", "served"), "件"),
           "hour": ("各时段平均等候时间", ("wait_avg_s",), "分钟"),
-          "day": ("每日取号量与办结量", ("issued", "served"), "件")}
+          "day": ("每日取号量与办结量", ("issued", "served"), "件"),
+          "month": ("每月好评率与差评率", ("good_rate", "bad_rate"), "%")}
 
 
 # the figures a page shows per row (the downloads carry every one)
 PAGE_COLUMNS = ("issued", "served", "passed", "waiting", "wait_avg_s", "wait_p90_s", "service_avg_s",
-                "rated", "rating_rate", "satisfaction_rate", "bad_ratings", "callback_rate",
-                "rectification_rate")
+                "rated", "rating_rate", "good_rate", "bad_rate", "bad_ratings", "defaulted",
+                "callback_rate", "rectification_rate", "appeal_rate", "appeals_upheld")
 
 
 class PeriodError(ValueError):
@@ -71,7 +73,8 @@ def period(name: str, today: date, first: str = "", last: str = "") -> Period:
 def compute(db: Path, p: Period, config: HallConfig) -> Report:
     conn = open_readonly(db)
     try:
-        return compute_report(conn, p.first, p.last, config=config)
+        return compute_report(conn, p.first, p.last, config=config,
+                              weights=RankingWeights.of_config(config))
     finally:
         conn.close()
 
@@ -115,13 +118,12 @@ def download(db: Path, p: Period, config: HallConfig, kind: str) -> tuple[bytes,
     if kind.startswith("haocha"):
         conn = open_readonly(db)
         try:
-            ratings = load_ratings(conn, p.first, p.last, config.hall.tz)
+            rows = record.load_record(conn, p.first, p.last, config)
         finally:
             conn.close()
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"export.{suffix}"
-            layout.write_haocha(layout.haocha_rows(ratings, config), path)
-            return path.read_bytes(), media, name
+        buffer = io.BytesIO()
+        record.write_record(rows, buffer, suffix)
+        return buffer.getvalue(), media, name
     result = compute(db, p, config)
     if kind == "xlsx":
         buffer = io.BytesIO()

@@ -25,6 +25,7 @@ import sqlite_utils
 from caller.core.config import HallConfig
 from caller.core.errors import HallqError
 from caller.core.protocol import Event, encode
+from caller.hub.appeals import APPEAL_FIELDS, Appeal, Appeals
 from caller.hub.engine import (
     ACTIVE_STATES,
     TICKET_FIELDS,
@@ -36,7 +37,6 @@ from caller.hub.engine import (
     Ticket,
     WindowState,
 )
-from caller.hub.appeals import APPEAL_FIELDS, Appeal, Appeals
 from caller.hub.followup import ALERT_FIELDS, CASE_FIELDS, Alert, Case, FollowUp
 
 _TICKET_TIMES = {"issued_at", "first_called_at", "called_at", "started_at", "finished_at",

@@ -1,5 +1,5 @@
-"""Write a statistics report as a managers read it: Excel, CSV, JSON, PNG charts,
-and the 好差评 export for the national evaluation data exchange.
+"""Write a statistics report as a managers read it: Excel, CSV, JSON, PNG charts
+(the rating record for the province is `caller.manager.record`).
 
 The figures come from `caller.manager.stats`; this module only lays them out. Every label
 a manager sees is in the tables at the top.
@@ -21,9 +21,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from caller.core.config import RATING_LEVELS, HallConfig
+from caller.core.config import RATING_LEVELS
 from caller.core.messages import LEVEL_NAMES
-from caller.manager.stats import GROUPINGS, RatingRecord, Report
+from caller.manager.stats import GROUPINGS, Report
 
 # ---------------------------------------------------------------------- labels
 
@@ -54,11 +54,17 @@ COLUMNS = (
     Column("rated", "评价数", "count"),
     Column("rating_rate", "评价率", "rate"),
     Column("satisfaction_rate", "满意率", "rate"),
+    Column("good_rate", "好评率", "rate"),
+    Column("bad_rate", "差评率", "rate"),
     *(Column(level, LEVEL_NAMES[level], "count") for level in RATING_LEVELS),
     Column("bad_ratings", "差评数", "count"),
     Column("defaulted", "默认评价", "count"),
+    Column("default_rate", "默认评价占比", "rate"),
     Column("callback_rate", "回访率", "rate"),
     Column("rectification_rate", "差评整改率", "rate"),
+    Column("appeals", "申诉数", "count"),
+    Column("appeals_upheld", "申诉成立", "count"),
+    Column("appeal_rate", "申诉率", "rate"),
 )
 COLUMN = {c.key: c for c in COLUMNS}
 
@@ -69,28 +75,23 @@ GROUP_TITLES = {
     "service": ("按业务", "业务", "未知业务"),
     "hour": ("按时段", "时段", ""),
     "day": ("按日期", "日期", ""),
+    "month": ("按月份", "月份", ""),
 }
 SUMMARY_SHEET = "汇总"
 RANKING_SHEET = "流动红旗"
 WEEKDAYS = "一二三四五六日"
 WEIGHT_TITLES = {"satisfaction": "满意率", "volume": "办件量", "wait": "等候时间",
-                 "rating_rate": "评价率"}
+                 "rating_rate": "评价率", "bad_rate": "差评率", "rectification": "整改率"}
 RANKING_COLUMNS = (
     ("rank", "名次", "count"), ("name", "窗口", "text"), ("score", "总分", "points"),
     ("satisfaction_points", "满意率得分", "points"), ("volume_points", "办件量得分", "points"),
     ("wait_points", "等候得分", "points"), ("rating_rate_points", "评价率得分", "points"),
+    ("bad_rate_points", "差评率得分", "points"), ("rectification_points", "整改率得分", "points"),
     ("served", "办结量", "count"), ("satisfaction_rate", "满意率", "rate"),
-    ("rating_rate", "评价率", "rate"), ("wait_avg_s", "平均等候（分钟）", "minutes"),
+    ("rating_rate", "评价率", "rate"), ("bad_rate", "差评率", "rate"),
+    ("wait_avg_s", "平均等候（分钟）", "minutes"),
 )
 FLAG = "流动红旗"
-
-LEVEL_CODES = {"very_satisfied": 5, "satisfied": 4, "basic": 3, "dissatisfied": 2,
-               "very_dissatisfied": 1}
-HAOCHA_HEADERS = ("办件编号", "事项名称", "行政区划代码", "评价渠道", "评价人", "评价时间",
-                  "评价次数", "满意度", "满意度代码", "文字评价", "评价窗口", "工作人员工号")
-HAOCHA_CHANNEL = "窗口评价器"
-HAOCHA_ANONYMOUS = "匿名"
-DEFAULT_REGION_CODE = "000000"
 
 CHART_FILES = ("wait_by_hour.png", "volume_by_service.png", "satisfaction_by_window.png")
 NAVY, BLUE, GREEN, RED, GREY = "#1f4e79", "#5b9bd5", "#2e7d32", "#c0392b", "#d9d9d9"
@@ -258,6 +259,7 @@ _SHEET_CHARTS = {
     "service": ("bar", "各业务取号量与办结量", ("issued", "served"), "件"),
     "hour": ("line", "各时段平均等候时间", ("wait_avg_s",), "分钟"),
     "day": ("line", "每日取号量与办结量", ("issued", "served"), "件"),
+    "month": ("bar", "每月好评率、差评率与评价率", ("good_rate", "bad_rate", "rating_rate"), "比率"),
 }
 
 
@@ -422,53 +424,21 @@ def _satisfaction_by_window(ax: Any, report: Report) -> None:
     ax.set_ylabel("满意率（%）")
 
 
-# ---------------------------------------------------------------------- 好差评 export
+# ---------------------------------------------------------------------- plain tables
 
 
-def haocha_rows(ratings: Sequence[RatingRecord], config: HallConfig | None,
-                region_code: str = DEFAULT_REGION_CODE) -> list[list[Any]]:
-    """One row per citizen rating, fields as in the national 好差评 data (GB/T 39046)."""
-    rows = []
-    for r in ratings:
-        service = config.services.get(r.service) if config is not None else None
-        window = config.windows.get(r.window) if config is not None and r.window else None
-        rows.append([
-            f"{r.day.replace('-', '')}{r.number}",
-            service.name if service else r.service,
-            region_code,
-            HAOCHA_CHANNEL,
-            HAOCHA_ANONYMOUS,
-            r.rated_at.strftime("%Y-%m-%d %H:%M:%S"),
-            1,  # 一次一评
-            LEVEL_NAMES[r.level],
-            LEVEL_CODES[r.level],
-            "",
-            window.name if window else (r.window or ""),
-            r.staff or "",
-        ])
-    return rows
-
-
-def write_haocha(rows: Sequence[Sequence[Any]], path: str | Path) -> None:
-    """CSV (UTF-8 with BOM, so Excel reads the Chinese) or xlsx, by the file's suffix."""
-    p = Path(path)
-    if p.suffix.lower() == ".csv":
-        with p.open("w", encoding="utf-8-sig", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(HAOCHA_HEADERS)
-            writer.writerows(rows)
-    elif p.suffix.lower() == ".xlsx":
-        wb = Workbook()
-        ws = wb.active
-        ws.title = "好差评"
-        ws.append(list(HAOCHA_HEADERS))
-        _style_header(ws, 1, len(HAOCHA_HEADERS))
-        for row in rows:
-            ws.append(list(row))
-        ws.freeze_panes = "A2"
-        _widths(ws, HAOCHA_HEADERS, first=18)
-        ws.column_dimensions["F"].width = 21
-        _page_setup(ws, title_rows="1:1")
-        wb.save(p)
-    else:
-        raise ValueError(f"the 好差评 export must end in .csv or .xlsx, got {p.name!r}")
+def write_table_xlsx(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
+                     out: str | Path | IO[bytes]) -> None:
+    """One sheet: a styled header row kept on screen and on every printed page, then rows
+    (the rating record, caller.manager.record)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title
+    ws.append(list(headers))
+    _style_header(ws, 1, len(headers))
+    for row in rows:
+        ws.append(list(row))
+    ws.freeze_panes = "A2"
+    _widths(ws, headers, first=18)
+    _page_setup(ws, title_rows="1:1")
+    wb.save(out)

@@ -1,7 +1,11 @@
 """`hallq report`: statistics of a period from the hub's database, for managers.
 
     hallq report --db hallq.db --from 2026-11-01 --to 2026-11-30 --format xlsx --out 11月.xlsx \\
-        --charts charts/ --export-haocha 好差评-11月.csv --region-code 330106
+        --charts charts/ --export-haocha 好差评-11月.csv
+
+`--export-haocha` writes the rating record (`caller.manager.record`) as .csv, .xlsx or
+.jsonl; its 行政区划代码 is the config's `[hall] region_code` unless `--region-code` says
+otherwise, and the 流动红旗 weights come from `[rating] ranking_weights` unless `--weights`.
 
 The database is only read, so this may run while the hub serves the hall.
 """
@@ -9,15 +13,15 @@ The database is only read, so this may run while the hub serves the hall.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import IO
 
 from caller.core.cli import add_config_option, exits_on_config_error
-from caller.core.config import load_config
-from caller.manager import report
+from caller.core.config import REGION_CODE, load_config
+from caller.manager import record, report
 from caller.manager.stats import (
     GROUPINGS,
     RankingWeights,
@@ -25,7 +29,6 @@ from caller.manager.stats import (
     StatsError,
     compute_report,
     days_between,
-    load_ratings,
     open_readonly,
 )
 from drivers.fonts import FontNotFound, find_cjk_font
@@ -35,7 +38,7 @@ LONG_PERIOD_DAYS = 7  # show a progress bar beyond this
 
 
 def _region_code(text: str) -> str:
-    if not re.fullmatch(r"\d{6}(\d{6})?", text):
+    if not REGION_CODE.fullmatch(text):
         raise argparse.ArgumentTypeError(f"expected a 6- or 12-digit 行政区划代码, got {text!r}")
     return text
 
@@ -62,11 +65,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output file (default: stdout for json/csv, report-FROM-TO.xlsx for xlsx)")
     parser.add_argument("--charts", type=Path, metavar="DIR", help="also write PNG charts here")
     parser.add_argument("--export-haocha", type=Path, metavar="PATH",
-                        help="also write the 好差评 ratings export (.csv or .xlsx)")
-    parser.add_argument("--region-code", type=_region_code, default=report.DEFAULT_REGION_CODE,
-                        help="行政区划代码 for the 好差评 export (default %(default)s)")
-    parser.add_argument("--weights", type=_weights, default=RankingWeights(),
-                        help="流动红旗 points, e.g. satisfaction=40,volume=30,wait=20,rating_rate=10")
+                        help="also write the 好差评 rating record (.csv, .xlsx or .jsonl)")
+    parser.add_argument("--region-code", type=_region_code,
+                        help="行政区划代码 for the rating record (default: [hall] region_code)")
+    parser.add_argument("--weights", type=_weights,
+                        help="流动红旗 points, e.g. satisfaction=40,volume=30,wait=20,rating_rate=10 "
+                             "(default: [rating] ranking_weights)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -97,9 +101,15 @@ def run(args: argparse.Namespace) -> int:
     fmt = args.format or (args.out.suffix.lstrip(".").lower() if args.out else "json")
     if fmt not in FORMATS:
         return _fail(f"cannot tell the format from {args.out}; use --format {'|'.join(FORMATS)}")
-    if args.export_haocha and args.export_haocha.suffix.lower() not in (".csv", ".xlsx"):
-        return _fail(f"--export-haocha must end in .csv or .xlsx, got {args.export_haocha}")
+    if args.export_haocha:
+        try:
+            record.format_of(args.export_haocha)
+        except record.RecordError as e:
+            return _fail(f"--export-haocha: {e}")
     config = load_config(args.config)
+    if args.region_code:
+        config = replace(config, hall=replace(config.hall, region_code=args.region_code))
+    weights = args.weights or RankingWeights.of_config(config)
     font = None
     if args.charts:
         try:
@@ -114,9 +124,9 @@ def run(args: argparse.Namespace) -> int:
     except StatsError as e:
         return _fail(str(e))
     try:
-        result = compute_report(conn, args.first, last, config=config, weights=args.weights,
+        result = compute_report(conn, args.first, last, config=config, weights=weights,
                                 progress=progress)
-        ratings = load_ratings(conn, args.first, last, config.hall.tz) if args.export_haocha else []
+        rows = record.load_record(conn, args.first, last, config) if args.export_haocha else []
     finally:
         conn.close()
 
@@ -124,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     if args.charts:
         written += report.write_charts(result, args.charts, font)
     if args.export_haocha:
-        report.write_haocha(report.haocha_rows(ratings, config, args.region_code), args.export_haocha)
+        record.save_record(rows, args.export_haocha)
         written.append(args.export_haocha)
     if written and not args.quiet:
         print("已写入：" + "、".join(str(p) for p in written), file=sys.stderr)

@@ -21,13 +21,16 @@ from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from caller.core.config import RATING_LEVELS, HallConfig
+from caller.core.config import RATING_LEVELS, ConfigError, HallConfig
 from caller.core.errors import HallqError
 from caller.core.protocol import Event
 
 SATISFIED_LEVELS = RATING_LEVELS[:3]  # 非常满意, 满意, 基本满意
 BAD_LEVELS = RATING_LEVELS[3:]  # 不满意, 非常不满意
-GROUPINGS = ("window", "staff", "service", "hour", "day")
+GROUPINGS = ("window", "staff", "service", "hour", "day", "month")
+# Groupings whose figures leave out a rating whose appeal was upheld (申诉成立): the staff
+# member's own, and the window ranking built from the window rows.
+EXCUSING = frozenset({"staff"})
 
 Progress = Callable[[int, int], None]  # (days done, days in the period)
 
@@ -78,13 +81,25 @@ class TicketFacts:
     wait_s: float | None  # first call − issue; None if never called
     service_s: float | None  # time at windows, holds excluded; served tickets only
     rating: str | None  # the citizen's own rating
-    defaulted: bool  # no press: the configured default rating was filled in
+    defaulted: bool  # nobody rated: the hall's default level was filled in
     called_back: bool | None  # bad rating's case called back; None: no case record
     rectified: bool | None
+    appeal: str | None = None  # the bad rating's appeal: "pending" | "upheld" | "rejected"
+
+    @property
+    def month(self) -> str:
+        return self.day[:7]
 
 
 _TICKET_SQL = ("SELECT id, service, window, staff, day, issued_at, first_called_at, state, "
-               "transfers, holds, service_s, rating, rating_status FROM tickets WHERE day = ?")
+               "transfers, holds, service_s, rating, rating_status, {appeal} FROM tickets "
+               "WHERE day = ?")
+
+
+def ticket_columns(conn: sqlite3.Connection) -> set[str]:
+    """The columns of the tickets table: later migrations (and other parts of hallq) add
+    some, and a report reads a database of any age."""
+    return {row[1] for row in conn.execute("PRAGMA table_info(tickets)")}
 
 
 def _seconds(later: str | None, earlier: str) -> float | None:
@@ -102,10 +117,11 @@ def load_tickets(conn: sqlite3.Connection, first: date, last: date, tz: tzinfo |
     """Every ticket whose business day lies in [first, last]."""
     cases = _load_cases(conn)
     days = days_between(first, last)
+    sql = _TICKET_SQL.format(appeal="appeal" if "appeal" in ticket_columns(conn) else "NULL")
     out: list[TicketFacts] = []
     for done, day in enumerate(days, start=1):
         for (tid, service, window, staff, tday, issued_at, first_called_at, state, transfers,
-             holds, service_s, rating, rating_status) in conn.execute(_TICKET_SQL, (day.isoformat(),)):
+             holds, service_s, rating, rating_status, appeal) in conn.execute(sql, (day.isoformat(),)):
             issued = datetime.fromisoformat(issued_at)
             case = cases.get(tid) if cases is not None else None
             out.append(TicketFacts(
@@ -117,6 +133,7 @@ def load_tickets(conn: sqlite3.Connection, first: date, last: date, tz: tzinfo |
                 rating=rating if rating_status == "rated" else None,
                 defaulted=rating_status == "default",
                 called_back=case[0] if case else None, rectified=case[1] if case else None,
+                appeal=appeal,
             ))
         if progress is not None:
             progress(done, len(days))
@@ -131,35 +148,6 @@ def _load_cases(conn: sqlite3.Connection) -> dict[int, tuple[bool, bool]] | None
         "SELECT ticket_id, MAX(called_back_at IS NOT NULL), MAX(rectified_at IS NOT NULL) "
         "FROM cases GROUP BY ticket_id")
     return {tid: (bool(cb), bool(rect)) for tid, cb, rect in rows}
-
-
-@dataclass(frozen=True, slots=True)
-class RatingRecord:
-    """One citizen rating, for the 好差评 export."""
-
-    ticket_id: int
-    number: str
-    service: str
-    day: str
-    window: str | None
-    staff: str | None
-    level: str
-    rated_at: datetime
-
-
-def load_ratings(conn: sqlite3.Connection, first: date, last: date,
-                 tz: tzinfo | None = None) -> list[RatingRecord]:
-    """Citizens' own ratings (not defaults) of tickets issued in [first, last], oldest first."""
-    rows = conn.execute(
-        "SELECT id, number, service, day, window, staff, rating, rated_at FROM tickets "
-        "WHERE day BETWEEN ? AND ? AND rating_status = 'rated' ORDER BY rated_at, id",
-        (first.isoformat(), last.isoformat()))
-    out = []
-    for tid, number, service, day, window, staff, level, rated_at in rows:
-        at = datetime.fromisoformat(rated_at)
-        out.append(RatingRecord(tid, number, service, day, window, staff, level,
-                                at.astimezone(tz) if tz else at))
-    return out
 
 
 def transfers_out(conn: sqlite3.Connection, ticket_ids: set[int],
@@ -212,16 +200,24 @@ def peak_hour(tickets: Iterable[TicketFacts]) -> tuple[int | None, int]:
     return hour, counts[hour]
 
 
-def figures(tickets: Sequence[TicketFacts], followup: bool) -> dict[str, Any]:
+def figures(tickets: Sequence[TicketFacts], followup: bool,
+            excuse_upheld: bool = False) -> dict[str, Any]:
     """Every figure for one set of tickets. Rates are fractions 0–1, times seconds.
 
-    `followup`: the store has case records, so 回访率 and 差评整改率 can be computed."""
+    `followup`: the store has case records, so 回访率 and 差评整改率 can be computed.
+    `excuse_upheld`: leave out the ratings whose appeal was upheld (a staff member's figures).
+    Defaults filled in by the no-rating policy are counted apart, never as ratings."""
     served = [t for t in tickets if t.state == "done"]
     waits = [t.wait_s for t in tickets if t.wait_s is not None]
     service_times = [t.service_s for t in served if t.service_s is not None]
-    levels = Counter(t.rating for t in tickets if t.rating is not None)
-    rated = sum(levels.values())
-    bad = [t for t in tickets if t.rating in BAD_LEVELS]
+    counted = [t for t in tickets if t.rating is not None
+               and not (excuse_upheld and t.appeal == "upheld")]
+    levels = Counter(t.rating for t in counted)
+    rated = len(counted)
+    bad = [t for t in counted if t.rating in BAD_LEVELS]
+    good = sum(levels[lv] for lv in SATISFIED_LEVELS)
+    appealed = [t for t in tickets if t.appeal is not None]
+    defaulted = sum(t.defaulted for t in tickets)
     hour, hour_count = peak_hour(tickets)
     return {
         "issued": len(tickets),
@@ -241,10 +237,16 @@ def figures(tickets: Sequence[TicketFacts], followup: bool) -> dict[str, Any]:
         "peak_hour_issued": hour_count,
         "rated": rated,
         "rating_rate": _ratio(rated, len(served)),
-        "satisfaction_rate": _ratio(sum(levels[lv] for lv in SATISFIED_LEVELS), rated),
+        "satisfaction_rate": _ratio(good, rated),
+        "good_rate": _ratio(good, rated),
+        "bad_rate": _ratio(len(bad), rated),
         **{lv: levels[lv] for lv in RATING_LEVELS},
         "bad_ratings": len(bad),
-        "defaulted": sum(t.defaulted for t in tickets),
+        "defaulted": defaulted,
+        "default_rate": _ratio(defaulted, len(served)),
+        "appeals": len(appealed),
+        "appeals_upheld": sum(t.appeal == "upheld" for t in appealed),
+        "appeal_rate": _ratio(len(appealed), sum(t.rating in BAD_LEVELS for t in tickets)),
         "callback_rate": _ratio(sum(bool(t.called_back) for t in bad), len(bad)) if followup else None,
         "rectification_rate": (_ratio(sum(bool(t.rectified) for t in bad), len(bad))
                                if followup else None),
@@ -262,6 +264,8 @@ def _ordered_keys(by: str, found: Iterable[Any], config: HallConfig | None,
         return [d.isoformat() for d in days_between(first, last)]
     if by == "hour":
         return list(range(min(found), max(found) + 1)) if found else []
+    if by == "month":
+        return sorted({d.isoformat()[:7] for d in days_between(first, last)})
     known: list[Any] = []
     if config is not None and by in ("window", "service"):
         known = list(config.windows if by == "window" else config.services)
@@ -287,10 +291,16 @@ def group_rows(tickets: Sequence[TicketFacts], by: str, followup: bool,
     """One row per window/staff/service/hour/day: {"key", "name", **figures}."""
     if by not in GROUPINGS:
         raise ValueError(f"unknown grouping {by!r}; expected one of {', '.join(GROUPINGS)}")
+    return _rows(tickets, by, followup, config, first, last, by in EXCUSING)
+
+
+def _rows(tickets: Sequence[TicketFacts], by: str, followup: bool, config: HallConfig | None,
+          first: date, last: date, excuse_upheld: bool) -> list[dict[str, Any]]:
     buckets: dict[Any, list[TicketFacts]] = defaultdict(list)
     for t in tickets:
         buckets[getattr(t, by)].append(t)  # groupings are named after TicketFacts fields
-    return [{"key": k, "name": _name(by, k, config), **figures(buckets.get(k, []), followup)}
+    return [{"key": k, "name": _name(by, k, config),
+             **figures(buckets.get(k, []), followup, excuse_upheld)}
             for k in _ordered_keys(by, buckets, config, first, last)]
 
 
@@ -302,13 +312,17 @@ class RankingWeights:
     """Points of the 100-point window score; they must add up to 100.
 
     satisfaction: × 满意率 (0–1); volume: × served / the busiest window's served;
-    wait: × min(1, hall average wait / window average wait); rating_rate: × 评价率.
-    A rate that cannot be computed (nothing rated) earns no points."""
+    wait: × min(1, hall average wait / window average wait); rating_rate: × 评价率;
+    bad_rate: × (1 − 差评率); rectification: × 整改率, in full when there was no bad rating.
+    A rate that cannot be computed (nothing rated) earns no points. The rates are the
+    citizens' own ratings, without defaults and without ratings whose appeal was upheld."""
 
     satisfaction: float = 40.0
     volume: float = 30.0
     wait: float = 20.0
     rating_rate: float = 10.0
+    bad_rate: float = 0.0
+    rectification: float = 0.0
 
     def __post_init__(self) -> None:
         values = asdict(self)
@@ -333,6 +347,21 @@ class RankingWeights:
                 raise ValueError(f"{key.strip()}: expected a number, got {number!r}") from None
         return cls(**values)
 
+    @classmethod
+    def of_config(cls, config: HallConfig) -> RankingWeights:
+        """The hall config's `[rating] ranking_weights` (missing keys keep the defaults);
+        a ConfigError names the file and the key."""
+        points = config.rating.ranking_weights
+        names = {f.name for f in fields(cls)}
+        try:
+            unknown = sorted(set(points) - names)
+            if unknown:
+                raise ValueError(f"unknown weight {unknown[0]!r}; expected one of "
+                                 + ", ".join(sorted(names)))
+            return cls(**points)
+        except ValueError as e:
+            raise ConfigError(config.path, [f"rating.ranking_weights: {e}"]) from None
+
 
 def rank_windows(window_rows: Sequence[dict], hall_wait_avg_s: float | None,
                  weights: RankingWeights) -> list[dict[str, Any]]:
@@ -350,12 +379,16 @@ def rank_windows(window_rows: Sequence[dict], hall_wait_avg_s: float | None,
             "volume_points": weights.volume * r["served"] / busiest,
             "wait_points": weights.wait * wait_factor,
             "rating_rate_points": weights.rating_rate * (r["rating_rate"] or 0.0),
+            "bad_rate_points": weights.bad_rate * (1.0 - r["bad_rate"]
+                                                   if r["bad_rate"] is not None else 0.0),
+            "rectification_points": weights.rectification * (
+                1.0 if not r["bad_ratings"] else (r["rectification_rate"] or 0.0)),
         }
         out.append({
             "window": r["key"], "name": r["name"], "score": round(sum(parts.values()), 1),
             **{k: round(v, 1) for k, v in parts.items()},
             "served": r["served"], "satisfaction_rate": r["satisfaction_rate"],
-            "rating_rate": r["rating_rate"], "wait_avg_s": wait,
+            "rating_rate": r["rating_rate"], "bad_rate": r["bad_rate"], "wait_avg_s": wait,
         })
     out.sort(key=lambda x: (-x["score"], -x["served"], x["window"]))
     for rank, row in enumerate(out, start=1):
@@ -409,7 +442,8 @@ def compute_report(conn: sqlite3.Connection, first: date, last: date, *,
     return Report(
         hall=config.hall.name if config is not None else "", first=first, last=last,
         generated_at=stamp, summary=summary, groups=groups,
-        ranking=rank_windows(groups["window"], summary["wait_avg_s"], weights),
+        ranking=rank_windows(_rows(tickets, "window", followup, config, first, last, True),
+                             summary["wait_avg_s"], weights),
         weights=weights, followup_available=followup,
     )
 

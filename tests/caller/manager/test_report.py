@@ -11,8 +11,8 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image, ImageStat
 
-from caller.manager import report
-from caller.manager.stats import compute_report, load_ratings, open_readonly
+from caller.manager import record, report
+from caller.manager.stats import compute_report, open_readonly
 from drivers.fonts import find_cjk_font
 from hallq.cli import main
 from tests.caller.manager.test_stats import MON, TUE
@@ -67,9 +67,8 @@ def two_days(hall):
     tmp, cfg = hall
     conn = open_readonly(tmp / "hall.db")
     rep = compute_report(conn, MON, TUE, config=cfg)
-    ratings = load_ratings(conn, MON, TUE, cfg.hall.tz)
     conn.close()
-    return rep, ratings, cfg
+    return rep
 
 
 def hallq_report(tmp, *args: str) -> int:
@@ -81,13 +80,14 @@ def sheet_rows(ws) -> list[list]:
 
 
 def test_the_workbook_has_a_summary_a_sheet_per_grouping_the_ranking_and_charts(two_days, tmp_path):
-    rep, _, _ = two_days
+    rep = two_days
     report.write_xlsx(rep, tmp_path / "r.xlsx")
     wb = load_workbook(tmp_path / "r.xlsx")
-    assert wb.sheetnames == ["汇总", "按窗口", "按人员", "按业务", "按时段", "按日期", "流动红旗"]
+    assert wb.sheetnames == ["汇总", "按窗口", "按人员", "按业务", "按时段", "按日期", "按月份",
+                             "流动红旗"]
     assert all(len(ws._charts) == 1 for ws in wb), "every sheet carries a native chart"
     with zipfile.ZipFile(tmp_path / "r.xlsx") as z:
-        assert len([n for n in z.namelist() if n.startswith("xl/charts/chart")]) == 7
+        assert len([n for n in z.namelist() if n.startswith("xl/charts/chart")]) == 8
 
     summary = {r[0]: r[1] for r in sheet_rows(wb["汇总"]) if r[0]}
     assert summary["指标"] == "数值"
@@ -117,7 +117,7 @@ def test_the_workbook_has_a_summary_a_sheet_per_grouping_the_ranking_and_charts(
 
 
 def test_a_workbook_with_chosen_groupings(two_days, tmp_path):
-    rep, _, _ = two_days
+    rep = two_days
     report.write_xlsx(rep, tmp_path / "r.xlsx", ["service", "hour"])
     assert load_workbook(tmp_path / "r.xlsx").sheetnames == ["汇总", "按业务", "按时段", "流动红旗"]
 
@@ -150,7 +150,8 @@ def test_json_summary_and_groups(hall, capsys):
     assert list(data["groups"]) == ["window", "day"]
     assert data["groups"]["window"][0]["key"] == "1" and data["groups"]["window"][0]["name"] == "1号窗口"
     assert data["ranking"][0]["window"] == "1"
-    assert data["weights"] == {"satisfaction": 40.0, "volume": 30.0, "wait": 20.0, "rating_rate": 10.0}
+    assert data["weights"] == {"satisfaction": 40.0, "volume": 30.0, "wait": 20.0, "rating_rate": 10.0,
+                               "bad_rate": 0.0, "rectification": 0.0}
     assert (data["hall"], data["from"], data["to"]) == ("测试大厅", MONDAY, TUESDAY)
 
 
@@ -164,7 +165,7 @@ def is_a_real_picture(path) -> None:
 
 
 def test_png_charts_are_drawn(two_days, tmp_path):
-    rep, _, _ = two_days
+    rep = two_days
     written = report.write_charts(rep, tmp_path / "charts", find_cjk_font())
     assert [p.name for p in written] == list(report.CHART_FILES)
     for path in written:
@@ -181,29 +182,28 @@ def test_charts_of_an_empty_period_say_so(hall, tmp_path):
             assert len(img.convert("RGB").getcolors(maxcolors=1 << 16)) > 10
 
 
-def test_haocha_export_as_csv_and_xlsx(hall):
+def test_the_rating_record_from_the_command_line_as_csv_xlsx_and_jsonl(hall):
     tmp, _ = hall
     assert hallq_report(tmp, "--from", MONDAY, "--to", TUESDAY, "--format", "json", "--out",
                         str(tmp / "r.json"), "--export-haocha", str(tmp / "hc.csv"),
                         "--region-code", "330106") == 0
     rows = list(csv.reader(io.StringIO((tmp / "hc.csv").read_text(encoding="utf-8-sig"))))
-    assert rows[0] == list(report.HAOCHA_HEADERS)
-    assert rows[1] == ["20261123A001", "甲业务", "330106", "窗口评价器", "匿名", "2026-11-23 09:06:05",
-                       "1", "非常满意", "5", "", "1号窗口", "S1"]
-    assert [(r[7], r[8]) for r in rows[1:]] == [("非常满意", "5"), ("不满意", "2"), ("基本满意", "3"),
-                                                ("满意", "4")]
-    assert rows[3][5] == "2026-11-24 00:10:05"  # rated after midnight, issued on Monday
+    assert rows[0] == list(record.HEADERS)
+    assert rows[1] == ["", "", "甲业务", "330106", "窗口评价器", "5", "匿名", "20261123T090605",
+                       "1", "非常满意", "1", "主动评价", "", "", "S1", "S1", "1号窗口", "A001", ""]
+    assert [(r[9], r[10]) for r in rows[1:]] == [("非常满意", "1"), ("不满意", "4"), ("基本满意", "3"),
+                                                 ("满意", "2")]
+    assert rows[3][7] == "20261124T001005"  # rated after midnight, issued on Monday
     assert hallq_report(tmp, "--from", MONDAY, "--to", TUESDAY, "--out", str(tmp / "r.json"),
                         "--export-haocha", str(tmp / "hc.xlsx")) == 0
-    ws = load_workbook(tmp / "hc.xlsx")["好差评"]
-    xrows = sheet_rows(ws)
-    assert xrows[0] == list(report.HAOCHA_HEADERS) and len(xrows) == 5
-    assert xrows[2][2] == report.DEFAULT_REGION_CODE and xrows[2][8] == 2
-
-
-def test_every_level_has_its_national_code():
-    assert report.LEVEL_CODES == {"very_satisfied": 5, "satisfied": 4, "basic": 3,
-                                  "dissatisfied": 2, "very_dissatisfied": 1}
+    xrows = sheet_rows(load_workbook(tmp / "hc.xlsx")["好差评"])
+    assert xrows[0] == list(record.HEADERS) and len(xrows) == 5
+    assert xrows[2][3] is None and xrows[2][10] == 4  # no region code configured: left empty
+    assert hallq_report(tmp, "--from", MONDAY, "--to", TUESDAY, "--out", str(tmp / "r.json"),
+                        "--export-haocha", str(tmp / "hc.jsonl")) == 0
+    lines = [json.loads(line) for line in (tmp / "hc.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [x["number"] for x in lines] == ["A001", "B001", "A003", "C001"]
+    assert lines[1]["reasons"] == [] and lines[1]["level_code"] == 4
 
 
 def test_a_long_period_shows_a_progress_bar(hall, capsys):
@@ -222,7 +222,7 @@ def test_a_long_period_shows_a_progress_bar(hall, capsys):
 @pytest.mark.parametrize(("args", "message"), [
     (["--from", TUESDAY, "--to", MONDAY], "before --from"),
     (["--from", MONDAY, "--out", "r.txt"], "cannot tell the format"),
-    (["--from", MONDAY, "--export-haocha", "hc.txt"], "must end in .csv or .xlsx"),
+    (["--from", MONDAY, "--export-haocha", "hc.txt"], "must end in .csv, .xlsx or .jsonl"),
 ])
 def test_mistakes_on_the_command_line_are_explained(hall, capsys, args, message):
     tmp, _ = hall

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from caller.core.config import RATING_LEVELS
 from caller.core.messages import LEVEL_NAMES
-from caller.manager import report
+from caller.manager import record, report
 from caller.manager.stats import compute_report, open_readonly
 from tests.caller.manager.test_stats import MON
 from tests.caller.manager.test_stats_data import two_day_hall
@@ -77,8 +77,8 @@ def test_the_rank_reads_as_a_place_not_part_of_the_window_name(one_day):
     assert ws.cell(row=5, column=2).value.endswith("号窗口")
 
 
-def test_the_haocha_workbook_prints_with_its_header(tmp_path):
+def test_the_rating_record_workbook_prints_with_its_header(tmp_path):
     path = tmp_path / "h.xlsx"
-    report.write_haocha([], path)
+    record.save_record([], path)
     ws = load_workbook(path)["好差评"]
     assert ws.print_title_rows == "$1:$1" and ws.sheet_properties.pageSetUpPr.fitToPage
