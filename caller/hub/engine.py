@@ -1085,19 +1085,20 @@ class Engine:
     def _list_appeals(self, cmd: dict, local: datetime) -> dict:
         return {"appeals": [self.appeals.view(a) for a in self.appeals.pending.values()]}
 
-    def default_cutoff(self) -> str | None:
-        """The last business day whose unrated tickets take the default rating now; None
-        when the hall keeps them unrated."""
+    def default_cutoff(self, now: datetime) -> str | None:
+        """The last business day whose unrated tickets take the default rating at `now`;
+        None when the hall keeps them unrated."""
         policy = self.config.rating
         if policy.unrated != "default":
             return None
-        day = date.fromisoformat(self.meta.day) - timedelta(days=policy.default_after_days)
-        return day.isoformat()
+        today = max(business_day(self.config.hall, now.astimezone(self.tz)).isoformat(),
+                    self.meta.day)
+        return (date.fromisoformat(today) - timedelta(days=policy.default_after_days)).isoformat()
 
     def _apply_default_ratings(self, cmd: dict, local: datetime) -> dict:
         """The hall's no-rating policy: finished tickets of days up to `default_cutoff`
         that nobody rated take the default level, marked as a default (`rating_defaulted`)."""
-        cutoff = self.default_cutoff()
+        cutoff = self.default_cutoff(local)
         if cutoff is None:
             return {"defaulted": 0}
         pending = {ws.rating_ticket for ws in self.windows.values()}

@@ -230,7 +230,7 @@ class Hub:
     async def settle_unrated(self) -> None:
         """Queue the daily run of the no-rating policy (`[rating] unrated = "default"`)
         through the writer, like any command: durable, as `rating_defaulted` events."""
-        if self.engine.default_cutoff() is None or self._defaults_done == self.engine.meta.day:
+        if self.config.rating.unrated != "default" or self._defaults_done == self.engine.meta.day:
             return
         with contextlib.suppress(asyncio.QueueFull):  # the next check tries again
             self._queue.put_nowait(_Item("job", None, {"type": "apply_default_ratings"}))
@@ -617,7 +617,7 @@ class Hub:
                 command["device"] = item.session.device.id
             elif item.device is not None:
                 command["device"] = item.device
-            self._adopt(command)
+            self._adopt(command, now)
             reply, produced = self.engine.handle(command, now, self.clock.monotonic())
             if item.kind == "job" and reply.get("ok"):
                 self._defaults_done = (None if reply["defaulted"] >= DEFAULTS_PER_RUN
@@ -639,11 +639,11 @@ class Hub:
             self._index_requests(durable)
         return replies, numbered
 
-    def _adopt(self, command: dict) -> None:
+    def _adopt(self, command: dict, now: datetime) -> None:
         """Hand the engine the ended tickets the command needs (an appeal's, the no-rating
         policy's candidates) from the store; they are written back in the same batch."""
         if command["type"] == "apply_default_ratings":
-            cutoff = self.engine.default_cutoff()
+            cutoff = self.engine.default_cutoff(now)
             found = self.store.unrated_tickets(cutoff, DEFAULTS_PER_RUN) if cutoff else []
         else:
             found = [t for t in map(self.store.ticket, self.engine.tickets_needed(command)) if t]
