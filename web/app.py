@@ -28,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 
 from caller.core.config import HallConfig
 from caller.manager.stats import StatsError
-from web import records, reports, strings
+from web import appeals, records, reports, strings
 from web.accounts import ROLE_NAMES, ROLES, AccountError, Accounts, User
 from web.live import Hall
 from web.security import (
@@ -46,8 +46,10 @@ HERE = Path(__file__).resolve().parent
 MAX_BODY = 64 * 1024
 MAX_ID = 2**31  # alert and case ids in a URL; beyond this nothing exists
 KEEPALIVE_S = 15.0
-TEXT_LIMITS = {"note": 500, "cause": 500, "fix": 500, "outcome": 500, "text": 500, "reason": 100}
+TEXT_LIMITS = {"note": 500, "cause": 500, "fix": 500, "outcome": 500, "text": 500, "reason": 100,
+               "grounds": 100}
 FIELD_NAMES = {"note": "备注", "cause": "原因", "fix": "整改措施", "outcome": "办结结果",
+               "ticket": "差评记录", "grounds": "申诉理由",
                "text": "公告内容", "reason": "暂停原因", "name": "账户名", "password": "密码"}
 
 
@@ -97,6 +99,7 @@ class Console:
             Route("/cases", g("viewer", self.cases_page)),
             Route("/cases/{case:int}", g("viewer", self.case_page)),
             Route("/cases/{case:int}/{step:str}", g("supervisor", self.case_step), methods=["POST"]),
+            *appeals.routes(self),
             Route("/reports", g("viewer", self.reports_page)),
             Route("/reports/download", g("viewer", self.report_download)),
             Route("/devices", g("viewer", self.devices_page)),

@@ -77,3 +77,29 @@ def case(db: Path, case_id: int, today: date) -> dict[str, Any] | None:
 def _with_overdue(c: dict[str, Any], today: date) -> dict[str, Any]:
     """Overdue: still open after its last working day (the deadline the hub set)."""
     return {**c, "overdue": c["state"] != "closed" and today.isoformat() > c["deadline"]}
+
+
+APPEAL_COLUMNS = ("id", "ticket_id", "number", "service", "window", "staff", "level", "day",
+                  "filed_at", "filed_by", "reason", "state", "decided_at", "decided_by", "note")
+APPEALABLE_COLUMNS = ("id", "number", "service", "window", "staff", "rating", "rated_at", "day")
+APPEALABLE_DAYS = 90  # how far back the console offers bad ratings to appeal
+
+
+def appeals(db: Path, state: str = "") -> list[dict[str, Any]]:
+    """Appeals, the pending ones first, newest first."""
+    sql = f"SELECT {', '.join(APPEAL_COLUMNS)} FROM appeals"
+    args: tuple = ()
+    if state:
+        sql += " WHERE state = ?"
+        args = (state,)
+    sql += f" ORDER BY state != 'pending', id DESC LIMIT {MAX_ROWS}"
+    return _rows(db, sql, args, APPEAL_COLUMNS)
+
+
+def appealable(db: Path, today: date) -> list[dict[str, Any]]:
+    """Citizens' bad ratings of the last APPEALABLE_DAYS days with no appeal yet."""
+    since = date.fromordinal(today.toordinal() - APPEALABLE_DAYS).isoformat()
+    sql = (f"SELECT {', '.join(APPEALABLE_COLUMNS)} FROM tickets WHERE rating_status = 'rated' "
+           "AND rating IN ('dissatisfied', 'very_dissatisfied') AND appeal IS NULL AND day >= ? "
+           f"ORDER BY rated_at DESC LIMIT {MAX_ROWS}")
+    return _rows(db, sql, (since,), APPEALABLE_COLUMNS)

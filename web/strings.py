@@ -8,6 +8,10 @@ WINDOW_STATES = {"idle": "空闲", "calling": "呼叫中", "serving": "办理中
 ALERT_KINDS = {"bad_rating": "差评", "printer_fault": "打印机故障", "printer_ok": "打印机恢复",
                "device_offline": "设备离线", "device_online": "设备恢复", "clock_step": "时钟回拨"}
 CASE_STATES = {"open": "待回访", "called_back": "已回访", "rectified": "已整改", "closed": "已办结"}
+APPEAL_STATES = {"pending": "待复核", "upheld": "申诉成立", "rejected": "申诉驳回"}
+APPEAL_DECISIONS = {"uphold": "申诉成立", "reject": "申诉驳回"}
+LEVELS = {"very_satisfied": "非常满意", "satisfied": "满意", "basic": "基本满意",
+          "dissatisfied": "不满意", "very_dissatisfied": "非常不满意"}
 ROLE_DEVICES = {"kiosk": "取号机", "terminal": "窗口终端", "counter": "呼叫器/评价器总线",
                 "evaluator": "评价器", "display": "综合屏", "led": "LED 条屏", "admin": "管理工具",
                 "web": "管理控制台"}
@@ -16,7 +20,8 @@ ACTIONS = {"login": "登录", "login_failed": "登录失败", "logout": "退出"
            "pause": "暂停窗口", "resume": "恢复窗口", "set_notice": "修改公告",
            "user_add": "新建账户", "user_disable": "停用账户", "user_enable": "启用账户",
            "user_passwd": "重设密码", "export": "导出报表", "audit_export": "导出审计日志",
-           "forbidden": "越权操作", "csrf": "表单校验失败"}
+           "forbidden": "越权操作", "csrf": "表单校验失败",
+           "appeal_file": "提交申诉", "appeal_decide": "申诉复核"}
 
 HUB_DOWN = "与叫号服务器的连接已断开，操作未执行，请稍后再试"
 HUB_TIMEOUT = "叫号服务器没有及时回应，操作可能未执行，请刷新页面查看"
@@ -35,6 +40,7 @@ BAD_RANGE = "结束日期不能早于开始日期"
 RANGE_TOO_LONG = "一次最多统计 366 天"
 NO_DB = "未指定大厅数据库（--db），无法读取此页数据"
 DONE = "已完成"
+NO_BAD_RATING = "没有这条差评记录"
 
 # The live pages' script draws these ({name}: a value it fills in).
 JS = {
