@@ -12,7 +12,8 @@ What the keys mean (keypads only have digits):
   number; without, the ticket held longest.
 - transfer: digits name the target window (``04`` is window ``4``).
 - pause: pause the window, or resume it when it is paused.
-- finish: the hub then lights the window's evaluator, if it has one.
+- finish: the hub then lights the window's evaluator, if it has one. Digits before the
+  finish key are the 办件编号 (case number) of the 受理 system, kept with the ticket.
 
 Staff: a window must be logged in before it can call. The config names no clerk per
 keypad, so the bridge logs each of its windows in as ``staff[window]`` (``hallq counter
@@ -206,6 +207,8 @@ def plan_key(action: KeypadAction, window: str, view: WindowView, config: HallCo
         return Plan(tuple((k, {}) for k in order), frozenset({"window_paused", "window_not_paused"}))
     if kind == "transfer":
         return Plan((("transfer", {"to_window": target_window(config, digits)}),))
+    if kind == "finish" and digits:
+        return Plan((("finish", {"case_no": digits}),))
     return Plan(((kind, {}),))  # call_next, recall, finish, skip, hold: the same name
 
 

@@ -34,8 +34,9 @@ KEYPAD_ACTIONS = (
 )
 DIGITS_REQUIRED = frozenset({"call_number", "transfer"})
 """Actions that need digits: the ticket number to call, the target window."""
-DIGITS_OPTIONAL = frozenset({"call_held"})
-"""Actions that may carry digits: which held ticket (none: the host picks)."""
+DIGITS_OPTIONAL = frozenset({"call_held", "finish"})
+"""Actions that may carry digits: which held ticket (none: the host picks); the case
+number (办件编号) of the service being finished."""
 
 DISPLAY_CELLS = 6
 
@@ -81,7 +82,8 @@ class KeypadAction:
     action: str
     """One of ``KEYPAD_ACTIONS``; ``pause_toggle`` means pause or resume."""
     digits: str = ""
-    """Target window (transfer) or ticket number digits (call_number, call_held)."""
+    """Target window (transfer), ticket number digits (call_number, call_held) or the case
+    number (finish)."""
 
 
 DEFAULT_KEYPAD = KeypadModel(
