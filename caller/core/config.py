@@ -607,7 +607,7 @@ SERIAL_BAUDRATES = (9600, 19200, 38400, 57600, 115200)
 _DEVICE_KEYS = {
     Role.KIOSK: {"printer", "paper_mm", "print_mode", "priority_entry", "idcard", "idcard_baudrate",
                  "scanner", "scanner_baudrate"},
-    Role.TERMINAL: {"shortcuts"},
+    Role.TERMINAL: {"shortcuts", "ask_case_no"},
     Role.COUNTER: {"port", "baudrate", "addresses", "evaluator", "keypad"},
     Role.EVALUATOR: set(),
     Role.DISPLAY: {"area", "orientation", "voice", "voice_lang", "voice_rate", "voice_volume",

@@ -21,7 +21,8 @@ from caller.terminal.ui import Bar, Chooser, Prompt
 
 class TerminalApp(App):
     def __init__(self, config: HallConfig, device: str, window: str, hub_url: str,
-                 shortcuts: dict[str, str], strings: Translator, on_top: bool = False) -> None:
+                 shortcuts: dict[str, str], strings: Translator, on_top: bool = False,
+                 ask_case_no: bool = False) -> None:
         super().__init__()
         self.hall = config
         self.device = device
@@ -30,6 +31,7 @@ class TerminalApp(App):
         self.keymap = actions_by_keycode(shortcuts)
         self.strings = strings
         self.on_top = on_top
+        self.ask_case_no = ask_case_no
         self.bar: Bar | None = None
         # Many events in one frame redraw once.
         self._redraw = Clock.create_trigger(lambda _dt: self.bar and self.bar.render(), 0)
@@ -89,6 +91,11 @@ class TerminalApp(App):
                     for h in m.held]
             self._open(Chooser("held", s("held_title"), [("", held)],
                                lambda number: t.act("call_held", ticket=number), s))
+        elif action == "finish" and self.ask_case_no:
+            # a code scanner types the 办件编号 and Enter; an empty Enter finishes without one
+            self._open(Prompt("case_no", s("case_no_title", number=m.ticket["number"]),
+                              s("case_no_hint"), lambda case_no: t.act("finish", case_no=case_no),
+                              s, optional=True))
         elif action == "call_number":
             self._open(Prompt("number", s("number_title"), s("number_hint"),
                               lambda number: t.act("call_number", number=number.upper()), s))

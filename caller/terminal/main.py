@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"hallq terminal: script {args.script}: {e}", file=sys.stderr)
         return 2
     app = TerminalApp(config, args.device, window, args.hub, options.shortcuts, strings(args.lang),
-                      on_top=not (args.headless or args.no_top))
+                      on_top=not (args.headless or args.no_top), ask_case_no=options.ask_case_no)
     if steps is None:
         app.run()
         return 0

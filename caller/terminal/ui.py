@@ -288,9 +288,10 @@ class Prompt(Popup):
     """Type one value (a staff number, a ticket number) and press Enter."""
 
     def __init__(self, name: str, title: str, hint: str, on_submit: Callable[[str], None],
-                 strings: Translator) -> None:
+                 strings: Translator, optional: bool = False) -> None:
         self.name = name
         self.on_submit = on_submit
+        self.optional = optional  # Enter on an empty field submits "" (the value may be left out)
         self.submitted = False
         self.field = TextInput(multiline=False, font_size=sp(30), hint_text=hint,
                                write_tab=False, padding=(12, 8))
@@ -313,7 +314,7 @@ class Prompt(Popup):
 
     def submit(self) -> None:
         value = self.field.text.strip()
-        if value and not self.submitted:  # Enter reaches both the field and the window
+        if (value or self.optional) and not self.submitted:  # Enter reaches both the field and the window
             self.submitted = True
             self.dismiss(animation=False)
             self.on_submit(value)
