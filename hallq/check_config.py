@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from caller.core.cli import exits_on_config_error
 from caller.core.config import HallConfig, OptionsParser, default_config_path, load_config
 from caller.counter import options as counter
+from caller.manager.stats import RankingWeights
 from caller.terminal import options as terminal
 from display.led import options as led
 from display.wall import options as wall
@@ -31,8 +32,11 @@ PROGRAM_OPTIONS: Mapping[str, OptionsParser] = {
 
 
 def load_checked(path: str, strict: bool = True) -> HallConfig:
-    """Load `path` as the hub and every program would: ConfigError with all their problems."""
-    return load_config(path, strict=strict, checks=PROGRAM_OPTIONS)
+    """Load `path` as the hub and every program would: ConfigError with all their problems
+    (the 流动红旗 weights as `hallq report` reads them, too)."""
+    config = load_config(path, strict=strict, checks=PROGRAM_OPTIONS)
+    RankingWeights.of_config(config)
+    return config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

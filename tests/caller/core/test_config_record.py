@@ -75,3 +75,16 @@ def test_ranking_weights_that_do_not_add_up_name_the_key():
     cfg = parse_config(raw(rating={"ranking_weights": {"speed": 10}}), path="hall.toml")
     with pytest.raises(ConfigError, match="unknown weight 'speed'"):
         RankingWeights.of_config(cfg)
+
+
+def test_check_config_refuses_weights_that_do_not_add_up(tmp_path, capsys):
+    from hallq.cli import main
+
+    path = tmp_path / "hall.toml"
+    path.write_text(
+        '[hall]\nname = "x"\nregion_code = "330106"\n[rating]\nranking_weights = { volume = 50 }\n'
+        '[[services]]\nid = "a"\nname = "甲"\nprefix = "A"\n'
+        '[[windows]]\nid = "1"\nname = "1号窗口"\nservices = { a = 1 }\n', encoding="utf-8")
+    assert main(["check-config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: rating.ranking_weights: ranking weights must add up to 100, got 120" in err
