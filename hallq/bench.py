@@ -23,6 +23,7 @@ from typing import Any
 
 from hallq.benches import cpu as bench_cpu
 from hallq.benches import hub as bench_hub
+from hallq.benches import record as bench_record
 from hallq.benches.hall import SERVICES, WINDOWS, fill_store, generated_hall
 from hallq.benches.wire import CallLoad, close_all, device, devices, issue_tickets, kiosk_names, percentile
 from hallq.harness.hub import HubProcess
@@ -58,6 +59,8 @@ GOALS: dict[str, tuple[str, Callable[[Any, dict], bool] | None]] = {
     "console_update_p99_ms": ("< 200 ms", lambda v, _: v < 200),
     "web_rss_mb": ("hallq web, 20 open", None),
     "swipe_to_print_ms": ("card → last byte", None),
+    "defaults_batch_ms": ("writer busy", None),
+    "record_xlsx_s": ("rating record", None),
 }
 
 
@@ -157,6 +160,7 @@ def run_all(quick: bool, out: Path, profile: bool = True) -> dict:
         results.update(bench_hub.measure_slow_client(work, config, quick))
         results.update(bench_hub.measure_replay(work, config, quick))
         results.update(bench_cpu.measure(work, config, out, quick, profile))
+        results.update(bench_record.measure(work, quick))
     if profile:
         results["profiles"] = str(out)
     results.update(measure_devices(quick))

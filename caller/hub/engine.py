@@ -36,7 +36,8 @@ from caller.hub.followup import Alert, Case, FollowUp
 ACTIVE_STATES = ("waiting", "called", "held")
 BAD_LEVELS = ("dissatisfied", "very_dissatisfied")
 CASE_NO_MAX = 64  # characters of a 办件编号 (the door checks the same, caller.core.validate)
-DEFAULTS_PER_RUN = 2000  # tickets the no-rating policy settles in one batch; the rest next run
+DEFAULTS_PER_RUN = 500  # tickets the no-rating policy settles in one batch (the writer is
+# busy meanwhile: see BENCHMARKS.md, defaults_batch_ms); a backlog goes on a minute later
 DEVICE_ALERTS = (AlertKind.PRINTER_FAULT, AlertKind.PRINTER_OK,
                  AlertKind.DEVICE_OFFLINE, AlertKind.DEVICE_ONLINE)
 RECOVERIES = {AlertKind.PRINTER_OK: AlertKind.PRINTER_FAULT,

@@ -57,9 +57,6 @@ def hall_devices() -> list[str]:
     return [d for _, _, d in sorted(placed)]
 
 
-HOLDER_FIELDS = ("person_key", "holder_name", "id_last4")
-
-
 def fill_store(db: Path, tickets: int) -> None:
     """A store holding `tickets` finished tickets of past days, written directly."""
     Store(db).close()  # the schema
@@ -69,7 +66,8 @@ def fill_store(db: Path, tickets: int) -> None:
              f"2025-{i % 12 + 1:02d}-{i % 28 + 1:02d}", now, float(i), 0, "zh", "done",
              str(i % WINDOWS + 1), None, 0, now, now, None, now, None, 300.0, 0.0, 0, 0, 0, 0,
              "1001", "satisfied", "rated", now) for i in range(1, tickets + 1))
-    filled = [f for f in TICKET_FIELDS if f not in HOLDER_FIELDS]  # walk-ins: no holder
+    # the columns a walk-in finished ticket has; the rest (holder, case number…) stay NULL
+    filled = TICKET_FIELDS[:TICKET_FIELDS.index("rated_at") + 1]
     columns = ", ".join(f'"{f}"' for f in filled)
     conn.executemany(f"INSERT INTO tickets ({columns}) VALUES ({', '.join('?' * len(filled))})",
                      rows)
