@@ -86,7 +86,7 @@ def tables(result: Report) -> list[dict[str, Any]]:
         shown = [c for c in layout.columns_for(by) if c.key in PAGE_COLUMNS]
         rows = result.groups[by]
         title, keys, unit = CHARTS[by]
-        series = [(layout.COLUMN[k].title, [layout.cell(layout.COLUMN[k], r[k]) for r in rows])
+        series = [(layout.COLUMN[k].title, [layout.cell(layout.COLUMN[k], r[k], percent=True) for r in rows])
                   for k in keys]
         out.append({
             "title": layout.GROUP_TITLES[by][0],

@@ -77,7 +77,11 @@ def test_an_appeal_filed_and_upheld_leaves_the_staff_figures_and_is_audited(brow
     expect(audit.locator("tr", has_text="申诉复核").first).to_contain_text(USERS["manager"])
     expect(audit.locator("tr", has_text="申诉复核").first).to_contain_text("申诉成立")
     manager.goto(hall.url + "/appeals")
-    manager.screenshot(path="/tmp/rr/appeals.png", full_page=True)
+    manager.screenshot(path=str(hall.db.parent / "appeals.png"), full_page=True)
+    manager.goto(hall.url + "/reports?range=today")
+    expect(manager.locator("#summary")).to_contain_text("申诉率")
+    expect(manager.locator("#summary")).to_contain_text("好评率")
+    manager.screenshot(path=str(hall.db.parent / "reports.png"), full_page=True)
     manager.context.close()
 
 
