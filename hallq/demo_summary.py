@@ -12,6 +12,7 @@ from pathlib import Path
 
 from caller.core.config import HallConfig
 from caller.core.protocol import Event, Role
+from caller.manager.record import load_record, save_record
 from caller.manager.report import write_charts, write_xlsx
 from caller.manager.stats import compute_report, open_readonly
 from display.led.rules import DEFAULT_IDLE_TEXT, STRINGS
@@ -53,6 +54,7 @@ def write_summary(config: HallConfig, out: Path, strips: dict[int, str],
                           (Event.TICKET_CALLED,)).fetchone()
     day = date.fromisoformat(tickets[0][1]) if tickets else date.today()
     figures = compute_report(conn, day, day, config=config)
+    ratings = load_record(conn, day, day, config)
     conn.close()
 
     issued = {t[0] for t in tickets}
@@ -81,10 +83,14 @@ def write_summary(config: HallConfig, out: Path, strips: dict[int, str],
               f"newest call {newest_number}"),
         check("every LED strip matches its window", not wrong_strips,
               "; ".join(wrong_strips) or f"{len(strips)} strips"),
+        check("every rating is in the rating record",
+              len(ratings) == figures.summary["rated"] + figures.summary["defaulted"],
+              f"{len(ratings)} rows, {figures.summary['rated']} rated"),
         check("no program crashed", not restarts,
               ", ".join(f"{k} restarted {v}x" for k, v in restarts.items()) or "none"),
     ]
     write_xlsx(figures, out / "report.xlsx")
+    save_record(ratings, out / "rating-record.csv")
     charts = write_charts(figures, out / "charts", find_cjk_font(config.hall.font))
     summary = {"hall": config.hall.name, "day": day.isoformat(), "checks": checks,
                "figures": figures.summary, "windows": figures.groups["window"],
