@@ -23,6 +23,7 @@ from typing import IO, Any
 from caller.core.config import HallConfig
 from caller.core.messages import LEVEL_NAMES
 from caller.manager.report import write_table_xlsx
+from caller.manager.stats import ticket_columns
 
 ANONYMOUS = "匿名"
 TIME_FORMAT = "%Y%m%dT%H%M%S"  # GB/T 7408 basic format, hall time
@@ -92,10 +93,6 @@ class RecordRow:
     def as_cells(self) -> list[Any]:
         return [REASON_SEPARATOR.join(v) if isinstance(v := getattr(self, key), tuple) else v
                 for key, _ in FIELDS]
-
-
-def ticket_columns(conn: sqlite3.Connection) -> set[str]:
-    return {row[1] for row in conn.execute("PRAGMA table_info(tickets)")}
 
 
 def _reasons(raw: str | None) -> tuple[str, ...]:
