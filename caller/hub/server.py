@@ -617,7 +617,7 @@ class Hub:
                 command["device"] = item.session.device.id
             elif item.device is not None:
                 command["device"] = item.device
-            self._adopt(command, now)
+            await self._adopt(command, now)
             reply, produced = self.engine.handle(command, now, self.clock.monotonic())
             if item.kind == "job" and reply.get("ok"):
                 self._defaults_done = (None if reply["defaulted"] >= DEFAULTS_PER_RUN
@@ -639,16 +639,22 @@ class Hub:
             self._index_requests(durable)
         return replies, numbered
 
-    def _adopt(self, command: dict, now: datetime) -> None:
+    async def _adopt(self, command: dict, now: datetime) -> None:
         """Hand the engine the ended tickets the command needs (an appeal's, the no-rating
-        policy's candidates) from the store; they are written back in the same batch."""
+        policy's candidates), read from the store in a thread; they are written back in
+        the same batch. Most commands need none and cost nothing here."""
         if command["type"] == "apply_default_ratings":
             cutoff = self.engine.default_cutoff(now)
-            found = self.store.unrated_tickets(cutoff, DEFAULTS_PER_RUN) if cutoff else []
+            if cutoff is None:
+                return
+            found = await asyncio.to_thread(self.store.unrated_tickets, cutoff, DEFAULTS_PER_RUN)
         else:
-            found = [t for t in map(self.store.ticket, self.engine.tickets_needed(command)) if t]
-        if found:
-            self.engine.adopt(found)
+            wanted = self.engine.tickets_needed(command)
+            if not wanted:
+                return
+            found = [t for t in await asyncio.to_thread(lambda: [self.store.ticket(i) for i in wanted])
+                     if t is not None]
+        self.engine.adopt(found)
 
     def _index_requests(self, stored: list[tuple[str, str, dict]]) -> None:
         if self._request_ids is not None:
