@@ -74,10 +74,9 @@ class HallLog:
             "NULL" if c in PERSONAL_COLUMNS and not personal_data else f'"{c}"'
             for c in TICKET_COLUMNS)
 
-    def bounds(self) -> tuple[int, int]:
-        """(first, last) seq kept in the log; (0, 0) when it is empty."""
-        first, last = self.conn.execute("SELECT MIN(seq), MAX(seq) FROM events").fetchone()
-        return (first or 0, last or 0)
+    def last_seq(self) -> int:
+        """The newest seq in the log (0 when it is empty)."""
+        return self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
 
     def read(self, after: int, limit: int) -> Batch:
         """Up to `limit` events after `after`, with the rows of the tickets and cases they

@@ -111,7 +111,7 @@ class Shipper:
             self.position = self._centre.position()
             log.info("connected to the centre", extra={"fields": {
                 "hall": self.hall.hall_id, "position": self.position}})
-        first, last = self._log.bounds()
+        last = self._log.last_seq()
         if last < self.position:
             raise HallBehindCentre(
                 f"the hub's log ends at seq {last} but the centre holds hall {self.hall.hall_id} "

@@ -582,6 +582,7 @@ _DEVICE_KEYS = {
     Role.LED: {"port", "baudrate", "protocol", "strips", "idle_text"},
     Role.WEB: set(WEB_LIMITS),
     Role.ADMIN: set(),
+    Role.SHIPPER: set(),
 }
 
 

@@ -138,7 +138,7 @@ ROLE_COMMANDS: dict[str, frozenset[str]] = {
     Role.EVALUATOR: frozenset({"rate", "snapshot", "report_alert"}),
     Role.DISPLAY: frozenset({"snapshot", "stats", "report_alert"}),
     Role.LED: frozenset({"snapshot", "report_alert"}),
-    Role.ADMIN: frozenset(SCHEMAS),
+    Role.ADMIN: frozenset(SCHEMAS) - {"shipped"},  # the prune trusts the shipper alone
     # The manager's web console (`hallq web`): what its pages show and do, nothing more.
     Role.WEB: frozenset({"snapshot", "stats", "list_alerts", "ack_alert", "list_cases",
                          "case_callback", "case_rectify", "case_close", "pause", "resume",
