@@ -15,7 +15,7 @@ import signal
 from caller.central.shipper import Shipper, read_dsn
 from caller.core.cli import add_config_option, add_hub_option, exits_on_config_error
 from caller.core.config import ConfigError, load_config
-from caller.hub.server import setup_logging
+from caller.core.logs import setup_logging
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

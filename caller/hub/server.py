@@ -45,6 +45,7 @@ from websockets.protocol import State
 
 from caller.core import protocol
 from caller.core.config import Device, HallConfig
+from caller.core.logs import JsonLogFormatter, setup_logging  # noqa: F401 - moved there; importers of old
 from caller.core.messages import say
 from caller.core.validate import for_log
 from caller.hub import limits
@@ -841,28 +842,6 @@ def ssl_context(certfile: str, keyfile: str | None) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certfile, keyfile)
     return context
-
-
-class JsonLogFormatter(logging.Formatter):
-    """One JSON object per line: time, level, message and the record's fields."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {"t": datetime.fromtimestamp(record.created, UTC).isoformat(
-                     timespec="milliseconds"),
-                 "level": record.levelname.lower(), "logger": record.name,
-                 "msg": record.getMessage(), **getattr(record, "fields", {})}
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
-
-
-def setup_logging(level: str = "INFO", stream: Any = None) -> None:
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonLogFormatter())
-    root = logging.getLogger("hallq")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
 
 
 async def run_hub(config: HallConfig, db_path: str, host: str, port: int, *,

@@ -56,6 +56,7 @@ class ShipperProcess:
 
     def kill(self) -> None:
         self.harness.kill()
+        self.harness.finish()  # reaped, its pipes closed: it may be started again
 
     def stop(self) -> int | None:
         return self.harness.stop()
