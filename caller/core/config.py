@@ -524,7 +524,7 @@ def _parse_central(c: _Checker, raw: dict, hall: Hall, devices: dict[str, Device
                      "holding the PostgreSQL connection string") or ""
     device = c.get(raw, "central", "device", str, "shipper")
     if device not in devices or devices[device].role != Role.SHIPPER:
-        c.fail("central.device", f"expected the id of a device with role {Role.SHIPPER!r}, "
+        c.fail("central.device", f"expected the id of a device with role '{Role.SHIPPER}', "
                f"got {device!r}")
     batch = c.get(raw, "central", "batch_size", int, 5000)
     if not 1 <= batch <= 100_000:
