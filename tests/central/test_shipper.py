@@ -226,5 +226,5 @@ def test_a_dsn_file_others_may_read_is_refused(tmp_path):
                                           r"\(mode 644\).*expected mode 600"):
         read_dsn(config)
     (tmp_path / "h.dsn").unlink()
-    with pytest.raises(ConfigError, match="central.dsn_file: cannot read"):
+    with pytest.raises(ConfigError, match=r"central\.dsn_file: cannot read"):
         read_dsn(config)
