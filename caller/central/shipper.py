@@ -79,7 +79,8 @@ def identity(config: HallConfig) -> HallIdentity:
 
 
 class Shipper:
-    """Ships one hall. `run()` until `stop` is set; `position` is the centre's, once known."""
+    """Ships one hall. `run()` until `stop` is set; `position` is the centre's (None until
+    read from it, and again after it moved under us)."""
 
     def __init__(self, config: HallConfig, db_path: str | Path, dsn: str, *,
                  hub_url: str | None = None, batch_size: int | None = None) -> None:
@@ -108,8 +109,10 @@ class Shipper:
             self._log = HallLog(self.db_path, self.config.central.personal_data)
         if self._centre is None:
             self._centre = Centre(self.dsn, self.hall)
+            self.position = None
+        if self.position is None:
             self.position = self._centre.position()
-            log.info("connected to the centre", extra={"fields": {
+            log.info("shipping from the centre's position", extra={"fields": {
                 "hall": self.hall.hall_id, "position": self.position}})
         last = self._log.last_seq()
         if last < self.position:
@@ -166,7 +169,7 @@ class Shipper:
                 except PositionMoved as e:
                     log.warning("position moved at the centre; reading it again",
                                 extra={"fields": {"error": str(e)}})
-                    self.position = await asyncio.to_thread(self._centre.position)
+                    self.position = None
                     continue
                 except (HallLogError, sqlite3.Error) as e:
                     log.error("cannot read the hub's log; retrying", extra={"fields": {
