@@ -6,7 +6,8 @@ PostgreSQL (fsync on, as a real centre), and a hub's calls while its centre is d
   the centre's position reaching the end of the log; the rate is that run's.
 - `ship_events_per_s_10`: ten shippers at once, each with its own hall's backlog.
 - `ship_down_call_p99_ms`: call → display p99 on the bench hall whose shipper keeps
-  retrying a centre that is down (compare `call_p99_ms`).
+  retrying a centre that is down, against `ship_down_baseline_call_p99_ms`, the same hub
+  just before, with no shipper.
 
     .venv/bin/python -m hallq.benches.ship --quick
 """
@@ -137,30 +138,35 @@ def measure_shipping(work: Path, config: Path, quick: bool) -> dict:
 
 
 def measure_centre_down(work: Path, config: Path, quick: bool, rate: float = 100.0) -> dict:
-    """The bench hall's calls (as `call_p99_ms` measures them) while its shipper retries a
-    centre that is not there."""
+    """The bench hall's calls (as `call_p99_ms` measures them) on a hall with `[central]`:
+    first with no shipper, then while its shipper keeps retrying a centre that is not there."""
     seconds = 2.0 if quick else 10.0
     folder = work / "down"
     hall_config = central_config(config, folder, f"host={folder} dbname=central user=hallq",
                                  hall_id="down")
     hub = HubProcess(hall_config, folder / "hall.db", extra=["--log-level", "WARNING"]).start()
-    shipper = ShipperProcess(hall_config, folder / "hall.db", hub.url).start()
-    try:
-        async def calls() -> list[float]:
-            kiosks = await devices(hub.url, kiosk_names())
-            await issue_tickets(kiosks, count=int(seconds * rate) + 100)  # a queue to call from
-            await close_all(kiosks)
-            load = await CallLoad(hub.url, CALL_DISPLAYS).open()
-            try:
-                return await load.run(seconds, rate)
-            finally:
-                await load.close()
+    shipper = ShipperProcess(hall_config, folder / "hall.db", hub.url)
 
-        latencies = asyncio.run(calls())
+    async def calls() -> tuple[list[float], list[float]]:
+        kiosks = await devices(hub.url, kiosk_names())
+        await issue_tickets(kiosks, count=2 * int(seconds * rate) + 100)  # a queue to call from
+        await close_all(kiosks)
+        load = await CallLoad(hub.url, CALL_DISPLAYS).open()
+        try:
+            alone = await load.run(seconds, rate)
+            await asyncio.to_thread(shipper.start)
+            await asyncio.sleep(2.0)  # it has found the centre down and is backing off
+            return alone, await load.run(seconds, rate)
+        finally:
+            await load.close()
+
+    try:
+        alone, down = asyncio.run(calls())
     finally:
         shipper.stop()
         hub.stop()
-    return {"ship_down_call_p99_ms": percentile(latencies, 99)}
+    return {"ship_down_baseline_call_p99_ms": percentile(alone, 99),
+            "ship_down_call_p99_ms": percentile(down, 99)}
 
 
 def measure(work: Path, config: Path, quick: bool) -> dict:
