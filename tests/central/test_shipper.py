@@ -228,3 +228,15 @@ def test_a_dsn_file_others_may_read_is_refused(tmp_path):
     (tmp_path / "h.dsn").unlink()
     with pytest.raises(ConfigError, match=r"central\.dsn_file: cannot read"):
         read_dsn(config)
+
+
+def test_check_config_reads_the_dsn_file_and_says_where_the_hall_ships(tmp_path):
+    from hallq.check_config import load_checked, summary
+
+    path = central_config(DEMO_CONFIG, tmp_path, "host=/nowhere", hall_id="qingshan")
+    shown = summary(load_checked(str(path)))
+    assert ("ships to the centre as hall qingshan (town, region 330106): device shipper, batches of "
+            "5000, alert past 500000 unshipped, personal data kept in the hall") in shown
+    os.chmod(tmp_path / "qingshan.dsn", 0o640)
+    with pytest.raises(ConfigError, match="may be read by others"):
+        load_checked(str(path))
