@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sqlite3
 from pathlib import Path
 
 import psycopg
@@ -240,3 +241,25 @@ def test_check_config_reads_the_dsn_file_and_says_where_the_hall_ships(tmp_path)
     os.chmod(tmp_path / "qingshan.dsn", 0o640)
     with pytest.raises(ConfigError, match="may be read by others"):
         load_checked(str(path))
+
+
+def test_a_file_that_is_no_hub_database_is_refused_by_name(tmp_path):
+    from caller.central.hall_log import HallLog, HallLogError
+
+    with pytest.raises(HallLogError, match=r"no hub database at .*missing\.db"):
+        HallLog(tmp_path / "missing.db")
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    with pytest.raises(HallLogError, match="is not a hallq hub database"):
+        HallLog(other)
+    (tmp_path / "junk.db").write_bytes(b"not sqlite at all" * 100)
+    with pytest.raises(HallLogError, match="cannot read"):
+        HallLog(tmp_path / "junk.db")
+
+
+def test_hallq_ship_without_central_exits_2_naming_the_table(tmp_path, capsys):
+    from hallq.cli import main
+
+    assert main(["ship", "--config", str(DEMO_CONFIG), "--db", str(tmp_path / "hall.db")]) == 2
+    assert "central: missing; expected a [central] table" in capsys.readouterr().err
