@@ -24,6 +24,7 @@ from typing import Any
 from hallq.benches import cpu as bench_cpu
 from hallq.benches import hub as bench_hub
 from hallq.benches import record as bench_record
+from hallq.benches import ship as bench_ship
 from hallq.benches.hall import SERVICES, WINDOWS, fill_store, generated_hall
 from hallq.benches.wire import CallLoad, close_all, device, devices, issue_tickets, kiosk_names, percentile
 from hallq.harness.hub import HubProcess
@@ -61,6 +62,11 @@ GOALS: dict[str, tuple[str, Callable[[Any, dict], bool] | None]] = {
     "swipe_to_print_ms": ("card → last byte", None),
     "defaults_batch_ms": ("writer busy", None),
     "record_xlsx_s": ("rating record", None),
+    "ship_events_per_s": ("≥ 50000 events/s", lambda v, _: v >= 50_000),
+    "ship_events_per_s_10": ("≥ 50000, ten at once", lambda v, _: v >= 50_000),
+    "catchup_week_s": ("< 10 s", lambda v, _: v < 10),
+    "ship_down_baseline_call_p99_ms": ("no shipper", None),
+    "ship_down_call_p99_ms": ("≤ baseline + 2 ms", _within("ship_down_baseline_call_p99_ms", 2)),
 }
 
 
@@ -161,6 +167,7 @@ def run_all(quick: bool, out: Path, profile: bool = True) -> dict:
         results.update(bench_hub.measure_replay(work, config, quick))
         results.update(bench_cpu.measure(work, config, out, quick, profile))
         results.update(bench_record.measure(work, quick))
+        results.update(bench_ship.measure(work, config, quick))
     if profile:
         results["profiles"] = str(out)
     results.update(measure_devices(quick))

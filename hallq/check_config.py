@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping
 
+from caller.central.shipper import read_dsn
 from caller.core.cli import exits_on_config_error
 from caller.core.config import HallConfig, OptionsParser, default_config_path, load_config
 from caller.counter import options as counter
@@ -33,9 +34,12 @@ PROGRAM_OPTIONS: Mapping[str, OptionsParser] = {
 
 def load_checked(path: str, strict: bool = True) -> HallConfig:
     """Load `path` as the hub and every program would: ConfigError with all their problems
-    (the 流动红旗 weights as `hallq report` reads them, too)."""
+    (the 流动红旗 weights as `hallq report` reads them; with `[central]`, the DSN file as
+    `hallq ship` reads it)."""
     config = load_config(path, strict=strict, checks=PROGRAM_OPTIONS)
     RankingWeights.of_config(config)
+    if config.central is not None:
+        read_dsn(config)
     return config
 
 
@@ -68,6 +72,11 @@ def summary(config: HallConfig) -> str:
     for d in config.devices.values():
         bound = f" windows {','.join(d.windows)}" if d.windows else ""
         lines.append(f"    {d.id:<12} {d.role}{bound}")
+    if config.central is not None:
+        c = config.central
+        lines.append(f"  ships to the centre as hall {hall.id} ({hall.level}, region {hall.region_code}): "
+                     f"device {c.device}, batches of {c.batch_size}, alert past {c.backlog_max} unshipped"
+                     f", personal data {'shipped' if c.personal_data else 'kept in the hall'}")
     return "\n".join(lines)
 
 

@@ -197,6 +197,7 @@ PARSER_SECTIONS = {
     "_parse_device": "## `[[devices]]`",
     "_parse_personal": "## `[personal]`",
     "_parse_rating": "## `[rating]`",
+    "_parse_central": "## `[central]`",
 }
 
 

@@ -39,9 +39,11 @@ CASE_NO_MAX = 64  # characters of a 办件编号 (the door checks the same, call
 DEFAULTS_PER_RUN = 500  # tickets the no-rating policy settles in one batch (the writer is
 # busy meanwhile: see BENCHMARKS.md, defaults_batch_ms); a backlog goes on a minute later
 DEVICE_ALERTS = (AlertKind.PRINTER_FAULT, AlertKind.PRINTER_OK,
-                 AlertKind.DEVICE_OFFLINE, AlertKind.DEVICE_ONLINE)
+                 AlertKind.DEVICE_OFFLINE, AlertKind.DEVICE_ONLINE,
+                 AlertKind.SHIP_BACKLOG, AlertKind.SHIP_CAUGHT_UP)
 RECOVERIES = {AlertKind.PRINTER_OK: AlertKind.PRINTER_FAULT,
-              AlertKind.DEVICE_ONLINE: AlertKind.DEVICE_OFFLINE}
+              AlertKind.DEVICE_ONLINE: AlertKind.DEVICE_OFFLINE,
+              AlertKind.SHIP_CAUGHT_UP: AlertKind.SHIP_BACKLOG}
 CLOCK_STEP_S = 60.0  # a backward jump of the system clock larger than this is a step
 
 log = logging.getLogger("hallq.engine")

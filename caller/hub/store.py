@@ -344,10 +344,15 @@ class Store:
             "OR rating_status = 'timeout') AND day <= ? ORDER BY day, id LIMIT ?",
             (until_day, limit))]
 
-    def prune(self, keep_events: int = 200_000, keep_request_seq: int = 100_000) -> None:
-        """Drop old events and request ids (tickets are kept for the statistics)."""
+    def prune(self, keep_events: int = 200_000, keep_request_seq: int = 100_000,
+              shipped: int | None = None) -> None:
+        """Drop old events and request ids (tickets are kept for the statistics). With
+        `shipped` (the hall ships to the centre), no event after it is dropped."""
+        upto = self.last_seq - keep_events
+        if shipped is not None:
+            upto = min(upto, shipped)
         self.conn.execute("BEGIN IMMEDIATE")
-        self.conn.execute("DELETE FROM events WHERE seq <= ?", (self.last_seq - keep_events,))
+        self.conn.execute("DELETE FROM events WHERE seq <= ?", (upto,))
         self.conn.execute("DELETE FROM requests WHERE seq <= ?",
                           (self.last_seq - keep_request_seq,))
         self.conn.execute("COMMIT")
