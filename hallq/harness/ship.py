@@ -24,7 +24,7 @@ def central_config(base: Path, folder: Path, dsn: str, *, hall_id: str, region_c
     dsn_file = folder / f"{hall_id}.dsn"
     dsn_file.write_text(dsn + "\n", encoding="utf-8")
     os.chmod(dsn_file, 0o600)
-    text = base.read_text(encoding="utf-8")
+    text = re.sub(r'(?m)^region_code = .*\n', "", base.read_text(encoding="utf-8"), count=1)
     head = f'[hall]\nid = "{hall_id}"\nregion_code = "{region_code}"\nlevel = "{level}"\n'
     text = text.replace("[hall]\n", head, 1)
     if name is not None:
