@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hallq.benches import county as bench_county
 from hallq.benches import cpu as bench_cpu
 from hallq.benches import hub as bench_hub
 from hallq.benches.hall import SERVICES, WINDOWS, fill_store, generated_hall
@@ -58,6 +59,8 @@ GOALS: dict[str, tuple[str, Callable[[Any, dict], bool] | None]] = {
     "console_update_p99_ms": ("< 200 ms", lambda v, _: v < 200),
     "web_rss_mb": ("hallq web, 20 open", None),
     "swipe_to_print_ms": ("card → last byte", None),
+    "county_halls": ("p99 < 50 ms", None),
+    "county_call_p99_ms": ("< 50 ms", lambda v, _: v < 50),
 }
 
 
@@ -160,6 +163,7 @@ def run_all(quick: bool, out: Path, profile: bool = True) -> dict:
     if profile:
         results["profiles"] = str(out)
     results.update(measure_devices(quick))
+    results.update(bench_county.measure(quick))
     return results
 
 
