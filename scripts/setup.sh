@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Set up everything hallq needs on Debian/Ubuntu: system packages (voice, CJK font,
-# OpenGL for the Kivy screens, sox, Chromium for the console's browser tests), then a
+# OpenGL for the Kivy screens, sox, Chromium for the console's browser tests, PostgreSQL
+# for the central tests, bench and demo: its server binaries, not a running service), then a
 # virtual environment with the project.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SYSTEM_PACKAGES=(espeak-ng fonts-wqy-microhei libgl1 libegl1 libgles2 libgl1-mesa-dri
-                 libmtdev1 xvfb xauth sox chromium)
+                 libmtdev1 xvfb xauth sox chromium postgresql)
 
 missing_packages() {
   local pkg missing=()
@@ -36,7 +37,7 @@ if command -v dpkg-query >/dev/null 2>&1; then
   fi
 else
   echo "hallq setup: not a Debian/Ubuntu system; install by hand: espeak-ng, a CJK font" \
-       "(e.g. WenQuanYi Micro Hei or Noto Sans CJK), OpenGL/EGL libraries, sox, chromium." >&2
+       "(e.g. WenQuanYi Micro Hei or Noto Sans CJK), OpenGL/EGL libraries, sox, chromium, postgresql (server binaries)." >&2
 fi
 
 PYTHON=${PYTHON:-python3}
