@@ -69,6 +69,7 @@ GROUP_TITLES = {
     "service": ("按业务", "业务", "未知业务"),
     "hour": ("按时段", "时段", ""),
     "day": ("按日期", "日期", ""),
+    "hall": ("按大厅", "大厅", ""),  # central reports only
 }
 SUMMARY_SHEET = "汇总"
 RANKING_SHEET = "流动红旗"
@@ -76,13 +77,14 @@ WEEKDAYS = "一二三四五六日"
 WEIGHT_TITLES = {"satisfaction": "满意率", "volume": "办件量", "wait": "等候时间",
                  "rating_rate": "评价率"}
 RANKING_COLUMNS = (
-    ("rank", "名次", "count"), ("name", "窗口", "text"), ("score", "总分", "points"),
+    ("rank", "名次", "count"), ("name", "", "text"), ("score", "总分", "points"),
     ("satisfaction_points", "满意率得分", "points"), ("volume_points", "办件量得分", "points"),
     ("wait_points", "等候得分", "points"), ("rating_rate_points", "评价率得分", "points"),
     ("served", "办结量", "count"), ("satisfaction_rate", "满意率", "rate"),
     ("rating_rate", "评价率", "rate"), ("wait_avg_s", "平均等候（分钟）", "minutes"),
 )
 FLAG = "流动红旗"
+RANKED_TITLES = {"window": "窗口", "hall": "大厅"}  # the ranking's name column, by what it ranks
 
 LEVEL_CODES = {"very_satisfied": 5, "satisfied": 4, "basic": 3, "dissatisfied": 2,
                "very_dissatisfied": 1}
@@ -258,6 +260,7 @@ _SHEET_CHARTS = {
     "service": ("bar", "各业务取号量与办结量", ("issued", "served"), "件"),
     "hour": ("line", "各时段平均等候时间", ("wait_avg_s",), "分钟"),
     "day": ("line", "每日取号量与办结量", ("issued", "served"), "件"),
+    "hall": ("bar", "各大厅满意率", ("satisfaction_rate",), "满意率"),
 }
 
 
@@ -293,12 +296,13 @@ def _group_sheet(ws: Worksheet, report: Report, by: str) -> None:
 
 
 def _ranking_sheet(ws: Worksheet, report: Report) -> None:
-    ws["A1"] = f"{FLAG} 窗口评比（满分 100 分）"
+    ranked = RANKED_TITLES[report.ranked]
+    ws["A1"] = f"{FLAG} {ranked}评比（满分 100 分）"
     ws["A1"].font = _TITLE
     weights = asdict(report.weights)
     ws["A2"] = "计分：" + " + ".join(f"{WEIGHT_TITLES[k]} {v:g} 分" for k, v in weights.items())
     ws["A3"] = f"统计期间：{period_text(report)}"
-    titles = [t for _, t, _ in RANKING_COLUMNS] + ["备注"]
+    titles = [t or ranked for _, t, _ in RANKING_COLUMNS] + ["备注"]
     ws.append(titles)
     _style_header(ws, 4, len(titles))
     for row in report.ranking:
@@ -319,7 +323,7 @@ def _ranking_sheet(ws: Worksheet, report: Report) -> None:
     if n:
         chart = BarChart()
         chart.type = "bar"
-        chart.title, chart.y_axis.title = "窗口得分", "分"
+        chart.title, chart.y_axis.title = f"{ranked}得分", "分"
         chart.add_data(Reference(ws, min_col=3, min_row=4, max_row=4 + n), titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=2, min_row=5, max_row=4 + n))
         chart.x_axis.scaling.orientation = "maxMin"  # the first place on top

@@ -87,10 +87,15 @@ _TICKET_SQL = ("SELECT id, service, window, staff, day, issued_at, first_called_
                "transfers, holds, service_s, rating, rating_status FROM tickets WHERE day = ?")
 
 
-def _seconds(later: str | None, earlier: str) -> float | None:
+def _when(value: str | datetime) -> datetime:
+    """A stored time: ISO text in the hall's SQLite, a datetime from the central database."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _seconds(later: str | datetime | None, earlier: str | datetime) -> float | None:
     if later is None:
         return None
-    return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds()
+    return (_when(later) - _when(earlier)).total_seconds()
 
 
 def days_between(first: date, last: date) -> list[date]:
@@ -104,23 +109,30 @@ def load_tickets(conn: sqlite3.Connection, first: date, last: date, tz: tzinfo |
     days = days_between(first, last)
     out: list[TicketFacts] = []
     for done, day in enumerate(days, start=1):
-        for (tid, service, window, staff, tday, issued_at, first_called_at, state, transfers,
-             holds, service_s, rating, rating_status) in conn.execute(_TICKET_SQL, (day.isoformat(),)):
-            issued = datetime.fromisoformat(issued_at)
-            case = cases.get(tid) if cases is not None else None
-            out.append(TicketFacts(
-                id=tid, service=service, window=window, staff=staff, day=tday,
-                hour=(issued.astimezone(tz) if tz else issued).hour, state=state,
-                transferred=bool(transfers), held=bool(holds),
-                wait_s=_seconds(first_called_at, issued_at),
-                service_s=float(service_s or 0.0) if state == "done" else None,
-                rating=rating if rating_status == "rated" else None,
-                defaulted=rating_status == "default",
-                called_back=case[0] if case else None, rectified=case[1] if case else None,
-            ))
+        out += (ticket_facts(row, cases, tz) for row in conn.execute(_TICKET_SQL, (day.isoformat(),)))
         if progress is not None:
             progress(done, len(days))
     return out
+
+
+def ticket_facts(row: Sequence[Any], cases: dict[int, tuple[bool, bool]] | None,
+                 tz: tzinfo | None) -> TicketFacts:
+    """One ticket row, its columns in the order of `_TICKET_SQL` (the day as ISO text), with
+    the case records of its hall (None: the store keeps none)."""
+    (tid, service, window, staff, tday, issued_at, first_called_at, state, transfers, holds,
+     service_s, rating, rating_status) = row
+    issued = _when(issued_at)
+    case = cases.get(tid) if cases is not None else None
+    return TicketFacts(
+        id=tid, service=service, window=window, staff=staff, day=tday,
+        hour=(issued.astimezone(tz) if tz else issued).hour, state=state,
+        transferred=bool(transfers), held=bool(holds),
+        wait_s=_seconds(first_called_at, issued_at),
+        service_s=float(service_s or 0.0) if state == "done" else None,
+        rating=rating if rating_status == "rated" else None,
+        defaulted=rating_status == "default",
+        called_back=case[0] if case else None, rectified=case[1] if case else None,
+    )
 
 
 def _load_cases(conn: sqlite3.Connection) -> dict[int, tuple[bool, bool]] | None:
@@ -377,6 +389,7 @@ class Report:
     ranking: list[dict[str, Any]]
     weights: RankingWeights
     followup_available: bool
+    ranked: str = "window"  # what the ranking ranks: windows, or halls in a central report
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,197 @@
+"""The central reports: the hall report's figures over many halls, from the centre.
+
+The per-ticket facts come from the central `tickets` and `cases` tables (docs/central.md)
+and go through the hall's own figure functions (`caller.manager.stats`: `ticket_facts`,
+`figures`, `group_rows`, `rank_windows`), so a figure means the same in a hall's report and
+in the city's. Across halls, windows and staff are told apart by their hall (`hall/window`);
+services are the city's 事项 and are grouped by their id over every hall. The ranking
+ranks halls (流动红旗 at city level) with the window ranking's scoring.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+
+from caller.central.access import CentralError
+from caller.manager import report as hall_report
+from caller.manager.stats import (
+    GROUPINGS,
+    RankingWeights,
+    RatingRecord,
+    Report,
+    TicketFacts,
+    figures,
+    group_rows,
+    rank_windows,
+    ticket_facts,
+)
+
+CENTRAL_GROUPINGS = ("hall", *GROUPINGS)
+_KEY_SEP = "/"  # hall/window, hall/staff
+# The columns of the hall's `_TICKET_SQL`, in its order, with the hall's window and staff
+# made unique across halls; then the seq of the event the row was last written from.
+_TICKETS_SQL = (
+    "SELECT hall_id, id, service, hall_id || '/' || window_id, hall_id || '/' || staff, "
+    "day::text, issued_at, first_called_at, state, transfers, holds, service_s, rating, "
+    "rating_status, seq FROM tickets WHERE hall_id = ANY(%s) AND day BETWEEN %s AND %s")
+_CASES_SQL = (
+    "SELECT hall_id, ticket_id, bool_or(called_back_at IS NOT NULL), "
+    "bool_or(rectified_at IS NOT NULL) FROM cases WHERE hall_id = ANY(%s) "
+    "GROUP BY hall_id, ticket_id")
+_RATINGS_SQL = (
+    "SELECT r.hall_id, r.ticket_id, r.number, r.service, r.day::text, r.window_id, r.staff, "
+    "r.level, r.rated_at, t.seq FROM ratings r JOIN tickets t "
+    "ON t.hall_id = r.hall_id AND t.id = r.ticket_id "
+    "WHERE r.hall_id = ANY(%s) AND r.day BETWEEN %s AND %s AND r.status = 'rated' "
+    "ORDER BY r.rated_at, r.hall_id, r.ticket_id")
+
+
+@dataclass(frozen=True)
+class Hall:
+    hall_id: str
+    name: str
+    region_code: str
+    level: str
+    tz: ZoneInfo
+
+
+def select_halls(conn: psycopg.Connection, hall_ids: Sequence[str] = (),
+                 region: str | None = None) -> list[Hall]:
+    """The halls asked for: these ids, or a region (a code prefix: a city's code covers its
+    counties' halls), or every hall; CentralError when none is known."""
+    rows = conn.execute(
+        "SELECT hall_id, name, region_code, level, timezone FROM halls "
+        "WHERE (cardinality(%s::text[]) = 0 OR hall_id = ANY(%s)) "
+        "AND (%s::text IS NULL OR region_code LIKE %s) ORDER BY region_code, hall_id",
+        (list(hall_ids), list(hall_ids), region, f"{region}%")).fetchall()
+    halls = [Hall(h, name, code, level, ZoneInfo(tz)) for h, name, code, level, tz in rows]
+    unknown = sorted(set(hall_ids) - {h.hall_id for h in halls})
+    if unknown:
+        within = f" in region {region}" if region else ""
+        raise CentralError(f"no hall {', '.join(unknown)}{within} in the central database")
+    if not halls:
+        raise CentralError(f"no hall in region {region} in the central database" if region
+                           else "the central database holds no hall yet")
+    return halls
+
+
+def load_facts(conn: psycopg.Connection, halls: Sequence[Hall], first: date,
+               last: date) -> tuple[dict[str, list[TicketFacts]], dict[str, tuple[str, int]]]:
+    """Each hall's tickets of [first, last] as the statistics' facts; and for each service
+    one (hall, seq) of an event about a ticket of it, where its name can be read."""
+    by_id = {h.hall_id: h for h in halls}
+    ids = list(by_id)
+    cases: dict[str, dict[int, tuple[bool, bool]]] = defaultdict(dict)
+    for hall_id, ticket_id, called_back, rectified in conn.execute(_CASES_SQL, (ids,)):
+        cases[hall_id][ticket_id] = (called_back, rectified)
+    facts: dict[str, list[TicketFacts]] = {h: [] for h in ids}
+    named: dict[str, tuple[str, int]] = {}
+    with conn.cursor() as cur:
+        cur.execute(_TICKETS_SQL, (ids, first, last))
+        for row in cur:
+            hall_id, seq = row[0], row[-1]
+            facts[hall_id].append(ticket_facts(row[1:-1], cases[hall_id], by_id[hall_id].tz))
+            named.setdefault(row[2], (hall_id, seq))
+    return facts, named
+
+
+def service_names(conn: psycopg.Connection, named: dict[str, tuple[str, int]]) -> dict[str, str]:
+    """Service id -> name, from the ticket view in one shipped event about each service."""
+    if not named:
+        return {}
+    halls, seqs = zip(*named.values(), strict=True)
+    rows = conn.execute(
+        "SELECT e.body->'ticket'->>'service', e.body->'ticket'->>'service_name' FROM events e "
+        "JOIN unnest(%s::text[], %s::bigint[]) AS w(hall_id, seq) "
+        "ON e.hall_id = w.hall_id AND e.seq = w.seq", (list(halls), list(seqs))).fetchall()
+    return {service: name for service, name in rows if service and name}
+
+
+def _display_names(rows: list[dict], by: str, halls: dict[str, Hall],
+                   services: dict[str, str]) -> None:
+    """Names a city reader recognises: "青山镇便民服务中心 3" for a hall's window or staff."""
+    for row in rows:
+        if row["key"] is None:
+            continue
+        if by == "service":
+            row["name"] = services.get(row["key"], row["key"])
+        elif by in ("window", "staff"):
+            hall_id, _, own = row["key"].partition(_KEY_SEP)
+            row["name"] = f"{halls[hall_id].name} {own}"
+
+
+def hall_rows(facts: dict[str, list[TicketFacts]], halls: Sequence[Hall]) -> list[dict[str, Any]]:
+    """One row per hall: its figures, as its own report's summary."""
+    return [{"key": h.hall_id, "name": h.name, "region_code": h.region_code, "level": h.level,
+             **figures(facts[h.hall_id], True)} for h in halls]
+
+
+def rank_halls(rows: Sequence[dict], city_wait_avg_s: float | None,
+               weights: RankingWeights) -> list[dict[str, Any]]:
+    """The 流动红旗 of halls: the window ranking's scoring with halls in the windows' place
+    (volume against the busiest hall, wait against the average over all the halls)."""
+    levels = {r["key"]: r["level"] for r in rows}
+    return [{"hall": r["window"], "level": levels[r["window"]],
+             **{k: v for k, v in r.items() if k != "window"}}
+            for r in rank_windows(rows, city_wait_avg_s, weights)]
+
+
+def title(halls: Sequence[Hall], region: str | None) -> str:
+    if len(halls) == 1:
+        return halls[0].name
+    where = f"{region} 辖区" if region else "全部"
+    return f"{where} {len(halls)} 个大厅"
+
+
+def compute_central_report(conn: psycopg.Connection, halls: Sequence[Hall], first: date,
+                           last: date, *, weights: RankingWeights | None = None,
+                           region: str | None = None, now: datetime | None = None) -> Report:
+    """Every figure of the period over the halls: the summary, one row per hall, the hall
+    report's groupings, and the ranking of halls."""
+    if last < first:
+        raise CentralError(f"the period ends ({last}) before it starts ({first})")
+    weights = weights or RankingWeights()
+    facts, named = load_facts(conn, halls, first, last)
+    tickets = [t for hall in halls for t in facts[hall.hall_id]]
+    summary = figures(tickets, True)
+    by_id = {h.hall_id: h for h in halls}
+    names = service_names(conn, named)
+    groups = {"hall": hall_rows(facts, halls)}
+    for by in GROUPINGS:
+        groups[by] = group_rows(tickets, by, True, None, first, last)
+        _display_names(groups[by], by, by_id, names)
+    for row in groups["window"]:
+        row["transferred_out"] = None  # from a hall's event log only
+    tz = halls[0].tz
+    return Report(
+        hall=title(halls, region), first=first, last=last,
+        generated_at=(now or datetime.now(tz)).isoformat(timespec="seconds"), summary=summary,
+        groups=groups, ranking=rank_halls(groups["hall"], summary["wait_avg_s"], weights),
+        weights=weights, followup_available=True, ranked="hall")
+
+
+def haocha_rows(conn: psycopg.Connection, halls: Sequence[Hall], first: date,
+                last: date) -> list[list[Any]]:
+    """The 好差评 rows of every hall, oldest first, each with its hall's 行政区划代码; the
+    办件编号 carries the hall's id (two halls number their tickets alike)."""
+    by_id = {h.hall_id: h for h in halls}
+    rows = conn.execute(_RATINGS_SQL, ([h.hall_id for h in halls], first, last)).fetchall()
+    named: dict[str, tuple[str, int]] = {}
+    for hall_id, _, _, service, *_, seq in rows:
+        named.setdefault(service, (hall_id, seq))
+    names = service_names(conn, named)
+    out = []
+    for hall_id, ticket_id, number, service, day, window, staff, level, rated_at, _ in rows:
+        hall = by_id[hall_id]
+        record = RatingRecord(ticket_id, f"{hall_id}-{number}", names.get(service, service), day,
+                              f"{hall.name} {window}" if window else None, staff, level,
+                              rated_at.astimezone(hall.tz))
+        out += hall_report.haocha_rows([record], None, hall.region_code)
+    return out
