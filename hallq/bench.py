@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hallq.benches import central as bench_central
 from hallq.benches import county as bench_county
 from hallq.benches import cpu as bench_cpu
 from hallq.benches import hub as bench_hub
@@ -61,6 +62,8 @@ GOALS: dict[str, tuple[str, Callable[[Any, dict], bool] | None]] = {
     "swipe_to_print_ms": ("card → last byte", None),
     "county_halls": ("p99 < 50 ms", None),
     "county_call_p99_ms": ("< 50 ms", lambda v, _: v < 50),
+    "central_report_s": ("< 5 s (10M events)", lambda v, _: v < 5),
+    "central_events": ("city report's size", None),
 }
 
 
@@ -164,6 +167,7 @@ def run_all(quick: bool, out: Path, profile: bool = True) -> dict:
         results["profiles"] = str(out)
     results.update(measure_devices(quick))
     results.update(bench_county.measure(quick))
+    results.update(bench_central.measure(quick))
     return results
 
 

@@ -269,11 +269,12 @@ def _group_sheet(ws: Worksheet, report: Report, by: str) -> None:
     titles = [GROUP_TITLES[by][1], *(header(c, with_unit=False) for c in shown)]
     ws.append(titles)
     _style_header(ws, 1, len(titles))
-    for row in report.groups[by]:
+    # rows counted here: ws.max_row scans every cell, and a central report has thousands
+    for at, row in enumerate(report.groups[by], start=2):
         ws.append([row_label(by, row), *(cell(c, row.get(c.key)) for c in shown)])
         for i, c in enumerate(shown, start=2):
             if c.kind in _FORMATS:
-                ws.cell(row=ws.max_row, column=i).number_format = _FORMATS[c.kind]
+                ws.cell(row=at, column=i).number_format = _FORMATS[c.kind]
     ws.freeze_panes = "B2"
     _widths(ws, titles, first=16 if by == "day" else 12)
     rows = len(report.groups[by])
@@ -305,19 +306,19 @@ def _ranking_sheet(ws: Worksheet, report: Report) -> None:
     titles = [t or ranked for _, t, _ in RANKING_COLUMNS] + ["备注"]
     ws.append(titles)
     _style_header(ws, 4, len(titles))
-    for row in report.ranking:
+    for at, row in enumerate(report.ranking, start=5):
         values = [cell(kind, row[key]) for key, _, kind in RANKING_COLUMNS]
         ws.append([*values, FLAG if row["rank"] == 1 else ""])
         for i, (_, _, kind) in enumerate(RANKING_COLUMNS, start=1):
             if kind in _FORMATS:
-                ws.cell(row=ws.max_row, column=i).number_format = _FORMATS[kind]
+                ws.cell(row=at, column=i).number_format = _FORMATS[kind]
         # "第1名", still a number: beside the window name a bare 1 read as "1 4号窗口"
-        rank = ws.cell(row=ws.max_row, column=1)
+        rank = ws.cell(row=at, column=1)
         rank.number_format = RANK_FORMAT
         rank.alignment = Alignment(horizontal="center")
         if row["rank"] == 1:
             for i in range(1, len(titles) + 1):
-                ws.cell(row=ws.max_row, column=i).fill = _FLAG_FILL
+                ws.cell(row=at, column=i).fill = _FLAG_FILL
     _widths(ws, titles, first=8)
     n = len(report.ranking)
     if n:

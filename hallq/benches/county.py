@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import json
 import random
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -191,7 +192,7 @@ async def _grow(work: Path, plan: Plan, halls: list[Hall], hubs: list[HubProcess
         p99 = percentile(window, 99)
         results["county_sizes"][size] = {"call_p99_ms": p99, "calls": len(window),
                                          "hub_rss_mb": round(max(h.rss_mb() for h in hubs), 1)}
-        print(f"county: {size} halls, {len(window)} calls, p99 {p99} ms", flush=True)
+        print(f"county: {size} halls, {len(window)} calls, p99 {p99} ms", file=sys.stderr, flush=True)
         if p99 is None or p99 >= GOAL_MS:
             results["county_stopped_by"] = f"p99 {p99} ms at {size} halls"
             break
