@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -27,7 +28,8 @@ CHARTS = {"window": ("各窗口办结量", ("served",), "件"),
           "staff": ("各工作人员办结量", ("served",), "件"),
           "service": ("各业务取号量与办结量", ("issued", "served"), "件"),
           "hour": ("各时段平均等候时间", ("wait_avg_s",), "分钟"),
-          "day": ("每日取号量与办结量", ("issued", "served"), "件")}
+          "day": ("每日取号量与办结量", ("issued", "served"), "件"),
+          "hall": ("各大厅办结量", ("served",), "件")}  # central reports only
 
 
 # the figures a page shows per row (the downloads carry every one)
@@ -76,10 +78,10 @@ def compute(db: Path, p: Period, config: HallConfig) -> Report:
         conn.close()
 
 
-def tables(result: Report) -> list[dict[str, Any]]:
+def tables(result: Report, groupings: Sequence[str] = GROUPINGS) -> list[dict[str, Any]]:
     """Each grouping as a titled table with its chart, for the template."""
     out = []
-    for by in GROUPINGS:
+    for by in groupings:
         shown = [c for c in layout.columns_for(by) if c.key in PAGE_COLUMNS]
         rows = result.groups[by]
         title, keys, unit = CHARTS[by]
