@@ -86,7 +86,7 @@ def add_user(db: Path, dsn_file: Path, role: str) -> None:
 
 @pytest.fixture(scope="module")
 def city(centre):
-    pg, dsn_file, tmp = centre
+    _, dsn_file, tmp = centre
     db = tmp / "city.db"
     for role in USERS:
         add_user(db, dsn_file, role)
@@ -175,7 +175,7 @@ def test_the_central_reports_on_the_page_and_to_download(browser, city):  # noqa
 
 
 def test_a_county_console_sees_its_county_only(browser, centre):  # noqa: F811
-    pg, dsn_file, tmp = centre
+    _, dsn_file, tmp = centre
     db = tmp / "county.db"
     add_user(db, dsn_file, "viewer")
     with WebProcess(DEMO_CONFIG, db, "ws://127.0.0.1:9/",
