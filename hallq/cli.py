@@ -27,6 +27,7 @@ COMMANDS = {
     "web": ("web.main", "the hall manager's browser console (大厅管理控制台)"),
     "demo": ("hallq.demo", "run the whole hall on one machine"),
     "bench": ("hallq.bench", "measure the hub against its goals"),
+    "ship": ("hallq.ship", "copy the hub's event log to the central PostgreSQL (docs/central.md)"),
     "backup": ("caller.hub.backup", "copy the hub's database safely while it runs"),
     "token": ("caller.manager.token_cli", "make fresh random device tokens (hallq token new DEVICE)"),
     "secret": ("caller.manager.secret_cli", "make the hall secret for ID-card tickets (secret new FILE)"),

@@ -196,6 +196,7 @@ PARSER_SECTIONS = {
     "_parse_window": "## `[[windows]]`",
     "_parse_device": "## `[[devices]]`",
     "_parse_personal": "## `[personal]`",
+    "_parse_central": "## `[central]`",
 }
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 WINDOW_STATES = {"idle": "空闲", "calling": "呼叫中", "serving": "办理中", "paused": "暂停",
                  "closed": "未登录"}
 ALERT_KINDS = {"bad_rating": "差评", "printer_fault": "打印机故障", "printer_ok": "打印机恢复",
-               "device_offline": "设备离线", "device_online": "设备恢复", "clock_step": "时钟回拨"}
+               "device_offline": "设备离线", "device_online": "设备恢复", "clock_step": "时钟回拨",
+               "ship_backlog": "中心同步积压", "ship_caught_up": "中心同步恢复"}
 CASE_STATES = {"open": "待回访", "called_back": "已回访", "rectified": "已整改", "closed": "已办结"}
 ROLE_DEVICES = {"kiosk": "取号机", "terminal": "窗口终端", "counter": "呼叫器/评价器总线",
                 "evaluator": "评价器", "display": "综合屏", "led": "LED 条屏", "admin": "管理工具",
-                "web": "管理控制台"}
+                "web": "管理控制台", "shipper": "中心同步"}
 ACTIONS = {"login": "登录", "login_failed": "登录失败", "logout": "退出", "ack_alert": "确认告警",
            "case_callback": "回访", "case_rectify": "整改", "case_close": "办结",
            "pause": "暂停窗口", "resume": "恢复窗口", "set_notice": "修改公告",

@@ -49,6 +49,10 @@ DEFAULT_ANNOUNCE = "请{number}号到{window_name}办理"
 ANNOUNCE_FIELDS = ("number", "window_name", "window", "service_name")
 MIN_TOKEN_BYTES = 16
 MIN_TOKEN_CHARS = 8  # different characters: "1111111111111111" is no secret
+# The four levels of halls (市级, 区县级, 乡镇（街道）级, 村（社区）级), `[hall] level`.
+HALL_LEVELS = ("city", "county", "town", "village")
+_HALL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_REGION_CODE = re.compile(r"\d{6}|\d{12}")
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,9 @@ class Hall:
     holidays: frozenset[date] = frozenset()
     extra_workdays: frozenset[date] = frozenset()
     demo: bool = False  # a demo hall: public tokens, loopback only
+    id: str = ""  # the hall's id at the centre (required with [central])
+    region_code: str = ""  # 行政区划代码, 6 or 12 digits
+    level: str = ""  # one of HALL_LEVELS
 
     @property
     def tz(self) -> ZoneInfo:
@@ -169,6 +176,17 @@ class Personal:
 
 
 @dataclass(frozen=True)
+class Central:
+    """`hallq ship`: where the hall's events go and what leaves the hall (docs/central.md)."""
+
+    dsn_file: str  # the PostgreSQL connection string, in a file of mode 0600
+    device: str = "shipper"  # the device (role shipper) it reports the shipped position as
+    batch_size: int = 5000
+    backlog_max: int = 500_000  # unshipped events kept before the hub raises an alert
+    personal_data: bool = False  # ship the keyed hashes and masked names of ticket holders
+
+
+@dataclass(frozen=True)
 class HallConfig:
     path: str
     hall: Hall
@@ -180,6 +198,7 @@ class HallConfig:
     # over the hub's documented defaults (caller/hub/limits.py)
     limits: dict[str, RateLimit] = field(default_factory=dict)
     personal: Personal = Personal()
+    central: Central | None = None  # no [central]: the hall ships nothing
 
     def windows_for_service(self, service_id: str) -> list[Window]:
         return [w for w in self.windows.values() if service_id in w.services]
@@ -309,7 +328,7 @@ def _kind_name(kind: type | tuple) -> str:
 def _parse_hall(c: _Checker, raw: dict) -> Hall:
     c.known_keys(raw, "hall", {"name", "timezone", "notice", "font", "reset_time", "hours",
                                "open_days", "weekday_hours", "seasons", "holidays",
-                               "extra_workdays", "demo"})
+                               "extra_workdays", "demo", "id", "region_code", "level"})
     name = c.get(raw, "hall", "name", str) or "?"
     tz = c.get(raw, "hall", "timezone", str, "Asia/Shanghai")
     try:
@@ -337,6 +356,16 @@ def _parse_hall(c: _Checker, raw: dict) -> Hall:
             hours=c.spans(f"{key}.hours", s.get("hours")) or (),
         ))
     reset = c.clock("hall.reset_time", raw.get("reset_time", "00:00")) or time(0, 0)
+    hall_id = c.get(raw, "hall", "id", str, "")
+    if hall_id and not _HALL_ID.fullmatch(hall_id):
+        c.fail("hall.id", "expected 1 to 64 letters, digits, '_', '.' or '-' (starting with a "
+               f"letter or digit), got {hall_id!r}")
+    region = c.get(raw, "hall", "region_code", str, "")
+    if region and not _REGION_CODE.fullmatch(region):
+        c.fail("hall.region_code", f"expected a 行政区划代码 of 6 or 12 digits, got {region!r}")
+    level = c.get(raw, "hall", "level", str, "")
+    if level and level not in HALL_LEVELS:
+        c.fail("hall.level", f"expected one of {', '.join(HALL_LEVELS)}, got {level!r}")
     return Hall(
         name=name,
         timezone=tz,
@@ -351,6 +380,7 @@ def _parse_hall(c: _Checker, raw: dict) -> Hall:
         holidays=c.dates("hall.holidays", raw.get("holidays", [])),
         extra_workdays=c.dates("hall.extra_workdays", raw.get("extra_workdays", [])),
         demo=c.get(raw, "hall", "demo", bool, False),
+        id=hall_id, region_code=region, level=level,
     )
 
 
@@ -483,6 +513,29 @@ def _parse_personal(c: _Checker, raw: dict, base: Path, read_secret_file: bool,
                     wall_names=c.get(raw, "personal", "wall_names", bool, False))
 
 
+def _parse_central(c: _Checker, raw: dict, hall: Hall, devices: dict[str, Device]) -> Central:
+    c.known_keys(raw, "central", {"dsn_file", "device", "batch_size", "backlog_max",
+                                  "personal_data"})
+    for key, value in (("id", hall.id), ("region_code", hall.region_code), ("level", hall.level)):
+        if not value:
+            c.fail(f"hall.{key}", "missing; a hall that ships to the centre ([central]) needs "
+                   "[hall] id, region_code and level")
+    dsn_file = c.get(raw, "central", "dsn_file", str, what="the path of a file (mode 0600) "
+                     "holding the PostgreSQL connection string") or ""
+    device = c.get(raw, "central", "device", str, "shipper")
+    if device not in devices or devices[device].role != Role.SHIPPER:
+        c.fail("central.device", f"expected the id of a device with role '{Role.SHIPPER}', "
+               f"got {device!r}")
+    batch = c.get(raw, "central", "batch_size", int, 5000)
+    if not 1 <= batch <= 100_000:
+        c.fail("central.batch_size", f"expected 1..100000 events, got {batch}")
+    backlog = c.get(raw, "central", "backlog_max", int, 500_000)
+    if not 1000 <= backlog <= 100_000_000:
+        c.fail("central.backlog_max", f"expected 1000..100000000 events, got {backlog}")
+    return Central(dsn_file=dsn_file, device=device, batch_size=batch, backlog_max=backlog,
+                   personal_data=c.get(raw, "central", "personal_data", bool, False))
+
+
 def _parse_window(c: _Checker, raw: Any, i: int, services: dict[str, Service]) -> Window | None:
     key = f"windows[{i}]"
     if not isinstance(raw, dict):
@@ -529,6 +582,7 @@ _DEVICE_KEYS = {
     Role.LED: {"port", "baudrate", "protocol", "strips", "idle_text"},
     Role.WEB: set(WEB_LIMITS),
     Role.ADMIN: set(),
+    Role.SHIPPER: set(),
 }
 
 
@@ -778,7 +832,7 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
     c = _Checker(path)
     base = base or Path.cwd()
     c.known_keys(raw, "", {"hall", "calling", "services", "windows", "devices", "limits",
-                           "personal"})
+                           "personal", "central"})
     hall_raw = c.get(raw, "", "hall", dict, what="a [hall] table with at least name") or {}
     hall = _parse_hall(c, hall_raw)
     c.strict_tokens = strict and not hall.demo
@@ -805,8 +859,11 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
     limits = _parse_limits(c, c.get(raw, "", "limits", dict, {}) or {})
     personal = _parse_personal(c, c.get(raw, "", "personal", dict, {}), base, device is None,
                                services)
+    central_raw = c.get(raw, "", "central", dict, None)
+    central = _parse_central(c, central_raw, hall, devices) if central_raw is not None else None
     config = HallConfig(path=path, hall=hall, calling=calling, services=services,
-                        windows=windows, devices=devices, limits=limits, personal=personal)
+                        windows=windows, devices=devices, limits=limits, personal=personal,
+                        central=central)
     for d in devices.values():
         check = (checks or {}).get(d.role)
         if check is not None and d.id in sound:

@@ -80,6 +80,7 @@ class Role(StrEnum):
     LED = "led"
     ADMIN = "admin"
     WEB = "web"  # the manager's console (`hallq web`), a client like any device
+    SHIPPER = "shipper"  # `hallq ship`: reports how far the centre holds the event log
 
 
 class AlertKind(StrEnum):
@@ -91,6 +92,8 @@ class AlertKind(StrEnum):
     DEVICE_OFFLINE = "device_offline"
     DEVICE_ONLINE = "device_online"
     CLOCK_STEP = "clock_step"  # raised by the hub itself when the system clock steps back
+    SHIP_BACKLOG = "ship_backlog"  # raised by the hub: more unshipped events than [central] allows
+    SHIP_CAUGHT_UP = "ship_caught_up"  # the backlog is back under the limit
 
 
 # command -> {argument: (type, required)}
@@ -122,6 +125,7 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "case_close": {"case": (_I, True), "by": (_S, True), "outcome": (_S, True)},
     "snapshot": {},
     "stats": {},
+    "shipped": {"seq": (_I, True)},
 }
 
 _WINDOW_WORK = ("login", "logout", "call_next", "recall", "skip", "transfer", "hold",
@@ -134,11 +138,13 @@ ROLE_COMMANDS: dict[str, frozenset[str]] = {
     Role.EVALUATOR: frozenset({"rate", "snapshot", "report_alert"}),
     Role.DISPLAY: frozenset({"snapshot", "stats", "report_alert"}),
     Role.LED: frozenset({"snapshot", "report_alert"}),
-    Role.ADMIN: frozenset(SCHEMAS),
+    Role.ADMIN: frozenset(SCHEMAS) - {"shipped"},  # the prune trusts the shipper alone
     # The manager's web console (`hallq web`): what its pages show and do, nothing more.
     Role.WEB: frozenset({"snapshot", "stats", "list_alerts", "ack_alert", "list_cases",
                          "case_callback", "case_rectify", "case_close", "pause", "resume",
                          "set_notice"}),
+    # `hallq ship`: tells the hub how far the centre holds its events, so the prune keeps the rest.
+    Role.SHIPPER: frozenset({"shipped"}),
 }
 # Roles that manage the hall: they act on any window (the others only on the windows they
 # are bound to) and see the devices connected on `/healthz`.

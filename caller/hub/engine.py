@@ -35,9 +35,11 @@ from caller.hub.followup import Alert, Case, FollowUp
 ACTIVE_STATES = ("waiting", "called", "held")
 BAD_LEVELS = ("dissatisfied", "very_dissatisfied")
 DEVICE_ALERTS = (AlertKind.PRINTER_FAULT, AlertKind.PRINTER_OK,
-                 AlertKind.DEVICE_OFFLINE, AlertKind.DEVICE_ONLINE)
+                 AlertKind.DEVICE_OFFLINE, AlertKind.DEVICE_ONLINE,
+                 AlertKind.SHIP_BACKLOG, AlertKind.SHIP_CAUGHT_UP)
 RECOVERIES = {AlertKind.PRINTER_OK: AlertKind.PRINTER_FAULT,
-              AlertKind.DEVICE_ONLINE: AlertKind.DEVICE_OFFLINE}
+              AlertKind.DEVICE_ONLINE: AlertKind.DEVICE_OFFLINE,
+              AlertKind.SHIP_CAUGHT_UP: AlertKind.SHIP_BACKLOG}
 CLOCK_STEP_S = 60.0  # a backward jump of the system clock larger than this is a step
 
 log = logging.getLogger("hallq.engine")

@@ -15,7 +15,8 @@ from datetime import datetime
 
 from caller.core.cli import CONFIG_ERROR_EXIT, exits_on_config_error
 from caller.core.config import HallConfig, default_config_path, load_config
-from caller.hub.server import HallClock, run_hub, setup_logging, ssl_context
+from caller.core.logs import setup_logging
+from caller.hub.server import HallClock, run_hub, ssl_context
 from caller.hub.store import DamagedDatabase, DatabaseInUse
 
 EXIT_CONFIG = CONFIG_ERROR_EXIT

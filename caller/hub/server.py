@@ -45,6 +45,7 @@ from websockets.protocol import State
 
 from caller.core import protocol
 from caller.core.config import Device, HallConfig
+from caller.core.logs import JsonLogFormatter, setup_logging  # noqa: F401 - moved there; importers of old
 from caller.core.messages import say
 from caller.core.validate import for_log
 from caller.hub import limits
@@ -158,6 +159,11 @@ class Hub:
         self.today: dict = {}  # live figures for the day, refreshed in the background
         self._today_at = 0.0
         self._figures_task: asyncio.Task | None = None
+        # The newest seq the centre holds, as `hallq ship` last reported it: the prune keeps
+        # every event after it. None until it reports (after a restart): nothing is pruned.
+        self.shipped: int | None = None
+        self._backlog_alert = any(a.kind == protocol.AlertKind.SHIP_BACKLOG and not a.acknowledged_at
+                                  for a in self.engine.followup.alerts.values())
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -173,6 +179,9 @@ class Hub:
                                            name="hub-connections"),
                        asyncio.create_task(self._guarded(self._watchdog, CHECK_S),
                                            name="hub-watchdog")]
+        if self.config.central is not None:
+            self._tasks.append(asyncio.create_task(self._guarded(self._check_backlog, CHECK_S),
+                                                   name="hub-backlog"))
         self._server = await serve(
             self._handle, host, port, max_size=protocol.MAX_FRAME, ssl=ssl_context,
             process_request=self._http, ping_interval=10, ping_timeout=20, compression=None,
@@ -372,6 +381,9 @@ class Hub:
         if request["type"] == "stats":
             await self._send(session, protocol.reply_ok(rid, {"stats": await self._fresh_figures()}))
             return
+        if request["type"] == "shipped":
+            await self._send(session, protocol.reply_ok(rid, self._note_shipped(request["seq"])))
+            return
         await session.slots.acquire()  # at most INFLIGHT_MAX waiting: stop reading until one ends
         item = _Item("command", session, request, waiters=[session])
         self._inflight[key] = item
@@ -474,6 +486,38 @@ class Hub:
             elif now - session.stalled_since > STALL_S:
                 self._too_slow(session, "stalled")
 
+    # ------------------------------------------------------------------ shipping
+
+    def _note_shipped(self, seq: int) -> dict:
+        """`hallq ship` says the centre holds every event up to `seq`. A position past the
+        log (the hall was restored from an older backup) counts as the log's end."""
+        last = self.store.last_seq
+        self.shipped = min(max(seq, 0), last)
+        return {"seq": self.shipped, "backlog": last - self.shipped}
+
+    def _backlog(self) -> int:
+        """Events kept that the centre may not hold yet."""
+        if self.shipped is not None:
+            return self.store.last_seq - self.shipped
+        first = self.store.reader.execute("SELECT MIN(seq) FROM events").fetchone()[0]
+        return 0 if first is None else self.store.last_seq - first + 1
+
+    async def _check_backlog(self) -> None:
+        """Alert the manager once the backlog passes [central] backlog_max, and close the
+        alert when it is back under it (the events are kept either way)."""
+        central = self.config.central
+        over = self._backlog() > central.backlog_max
+        if over == self._backlog_alert:
+            return
+        kind = protocol.AlertKind.SHIP_BACKLOG if over else protocol.AlertKind.SHIP_CAUGHT_UP
+        with contextlib.suppress(asyncio.QueueFull):  # tried again at the next check
+            self._queue.put_nowait(_Item("alert", None, {
+                "type": "report_alert", "kind": kind,
+                "message": say(kind, limit=central.backlog_max)}, device=central.device))
+            self._backlog_alert = over
+            log.warning("shipping backlog", extra={"fields": {
+                "backlog": self._backlog(), "limit": central.backlog_max, "over": over}})
+
     # ------------------------------------------------------------------ live figures
 
     async def _figures(self) -> dict:
@@ -535,7 +579,8 @@ class Hub:
         """Drop old events and old request ids; False (logged) when the store refused."""
         now = time.monotonic()
         try:
-            await asyncio.to_thread(self.store.prune)
+            floor = (self.shipped or 0) if self.config.central is not None else None
+            await asyncio.to_thread(self.store.prune, shipped=floor)
             await asyncio.to_thread(self.store.erase_holders, self._holders_kept_from())
             self._request_marks.append((now, await asyncio.to_thread(self.store.request_mark)))
             up_to = None
@@ -797,28 +842,6 @@ def ssl_context(certfile: str, keyfile: str | None) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certfile, keyfile)
     return context
-
-
-class JsonLogFormatter(logging.Formatter):
-    """One JSON object per line: time, level, message and the record's fields."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {"t": datetime.fromtimestamp(record.created, UTC).isoformat(
-                     timespec="milliseconds"),
-                 "level": record.levelname.lower(), "logger": record.name,
-                 "msg": record.getMessage(), **getattr(record, "fields", {})}
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
-
-
-def setup_logging(level: str = "INFO", stream: Any = None) -> None:
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonLogFormatter())
-    root = logging.getLogger("hallq")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
 
 
 async def run_hub(config: HallConfig, db_path: str, host: str, port: int, *,

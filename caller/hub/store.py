@@ -306,10 +306,15 @@ class Store:
         rows = self._dict_rows("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
         return _ticket_from_row(rows[0]) if rows else None
 
-    def prune(self, keep_events: int = 200_000, keep_request_seq: int = 100_000) -> None:
-        """Drop old events and request ids (tickets are kept for the statistics)."""
+    def prune(self, keep_events: int = 200_000, keep_request_seq: int = 100_000,
+              shipped: int | None = None) -> None:
+        """Drop old events and request ids (tickets are kept for the statistics). With
+        `shipped` (the hall ships to the centre), no event after it is dropped."""
+        upto = self.last_seq - keep_events
+        if shipped is not None:
+            upto = min(upto, shipped)
         self.conn.execute("BEGIN IMMEDIATE")
-        self.conn.execute("DELETE FROM events WHERE seq <= ?", (self.last_seq - keep_events,))
+        self.conn.execute("DELETE FROM events WHERE seq <= ?", (upto,))
         self.conn.execute("DELETE FROM requests WHERE seq <= ?",
                           (self.last_seq - keep_request_seq,))
         self.conn.execute("COMMIT")

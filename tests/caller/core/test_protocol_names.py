@@ -133,14 +133,15 @@ def f(event, device, say, engine):
         "9: 'admin' -> Role.ADMIN",
         "15: 'ticket_transferred' in a string -> pass Event.TICKET_TRANSFERRED as a parameter",
     ]
-    assert {"window_paused", "alert", "bad_rating", "clock_step"} == SHARED
+    assert {"window_paused", "alert", "bad_rating", "clock_step", "ship_backlog", "ship_caught_up"} == SHARED
 
 
 def test_the_members_are_the_wire_names() -> None:
     assert Event.TICKET_CALLED == "ticket_called" and f"{Event.TICKET_CALLED}" == "ticket_called"
     assert {"ticket_called": 1}.get(Event.TICKET_CALLED) == 1  # hashes as the wire string
     assert len(set(NAMES)) == len(Event) + len(AlertKind)
-    assert set(ROLES) == {"kiosk", "terminal", "counter", "evaluator", "display", "led", "admin", "web"}
+    assert set(ROLES) == {"kiosk", "terminal", "counter", "evaluator", "display", "led", "admin", "web",
+                          "shipper"}
 
 
 def test_every_event_is_in_the_reference_and_the_reference_has_no_other() -> None:

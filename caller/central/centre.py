@@ -1,0 +1,189 @@
+"""Writing one hall's batches into the central PostgreSQL (schema: migrations/, docs/central.md).
+
+One transaction per batch: lock the hall's row, check that its `shipped_seq` is where the
+batch starts (else another shipper or a restore moved it: the caller reads again from the
+centre's position), COPY the events, upsert the ticket and case rows, recompute the
+touched days of `hall_days`, and move `shipped_seq`. So the position and the rows commit
+together or not at all: a crash at any point ships nothing twice and loses nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import psycopg
+
+from caller.central import schema
+from caller.central.hall_log import CASE_COLUMNS, TICKET_COLUMNS, Batch
+from caller.core.errors import HallqError
+
+_PG_TICKET = tuple("window_id" if c == "window" else c for c in TICKET_COLUMNS)
+_PG_CASE = tuple("window_id" if c == "window" else c for c in CASE_COLUMNS)
+_BOOLEAN = {"priority"}
+
+
+class PositionMoved(HallqError):
+    """The centre's position for this hall is not where the batch starts."""
+
+
+@dataclass(frozen=True)
+class HallIdentity:
+    hall_id: str
+    name: str
+    region_code: str
+    level: str
+    timezone: str
+    config_version: str
+
+
+class Centre:
+    """A connection to the central database for one hall."""
+
+    def __init__(self, dsn: str, hall: HallIdentity, *, connect_timeout: int = 5) -> None:
+        self.hall = hall
+        self.tz = ZoneInfo(hall.timezone)
+        # autocommit: every transaction is an explicit `transaction()` block
+        self.conn = psycopg.connect(dsn, connect_timeout=connect_timeout, autocommit=True,
+                                    application_name=f"hallq ship {hall.hall_id}")
+        self._months: set[date] = set()
+        try:
+            schema.migrate(self.conn)
+            self._months = schema.existing_partitions(self.conn)
+            self._register()
+            self._prepare_staging()
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def _register(self) -> None:
+        """Insert or refresh the hall's row; the position is never touched here."""
+        h = self.hall
+        with self.conn.transaction():
+            self.conn.execute(
+                "INSERT INTO halls (hall_id, name, region_code, level, timezone, config_version) "
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (hall_id) DO UPDATE SET "
+                "name = EXCLUDED.name, region_code = EXCLUDED.region_code, level = EXCLUDED.level, "
+                "timezone = EXCLUDED.timezone, config_version = EXCLUDED.config_version, "
+                "last_seen = now()",
+                (h.hall_id, h.name, h.region_code, h.level, h.timezone, h.config_version))
+
+    def _prepare_staging(self) -> None:
+        with self.conn.transaction():
+            self.conn.execute("CREATE TEMP TABLE stage_tickets (LIKE tickets) ON COMMIT DELETE ROWS")
+            self.conn.execute("CREATE TEMP TABLE stage_cases (LIKE cases) ON COMMIT DELETE ROWS")
+
+    def position(self) -> int:
+        """The newest seq of this hall the centre holds."""
+        with self.conn.transaction():
+            row = self.conn.execute("SELECT shipped_seq FROM halls WHERE hall_id = %s",
+                                    (self.hall.hall_id,)).fetchone()
+        return row[0]
+
+    def heartbeat(self) -> None:
+        with self.conn.transaction():
+            self.conn.execute("UPDATE halls SET last_seen = now() WHERE hall_id = %s",
+                              (self.hall.hall_id,))
+
+    def write(self, batch: Batch) -> None:
+        """Commit one batch and the new position; raise PositionMoved (writing nothing)
+        when the centre's position is not `batch.after`."""
+        if not batch.events:
+            return
+        months = {schema.month_of(datetime.fromisoformat(e[1])) for e in batch.events}
+        if not months <= self._months:
+            schema.ensure_partitions(self.conn, months - self._months)
+            self._months |= months
+        hid, cur = self.hall.hall_id, self.conn.cursor()
+        with self.conn.transaction():
+            shipped = cur.execute("SELECT shipped_seq FROM halls WHERE hall_id = %s FOR UPDATE",
+                                  (hid,)).fetchone()[0]
+            if shipped != batch.after:
+                raise PositionMoved(f"the centre holds hall {hid} up to seq {shipped}, "
+                                    f"the batch starts after {batch.after}")
+            version = self.hall.config_version
+            with cur.copy("COPY events (hall_id, seq, at, name, config_version, body) FROM STDIN") as copy:
+                for seq, at, name, body in batch.events:
+                    copy.write_row((hid, seq, at, name, version, body))
+            days = self._tickets(cur, batch) | self._event_days(cur, batch)
+            self._cases(cur, batch)
+            self._days(cur, days)
+            last = batch.events[-1]
+            cur.execute("UPDATE halls SET shipped_seq = %s, shipped_at = %s, last_seen = now(), "
+                        "config_version = %s WHERE hall_id = %s", (last[0], last[1], version, hid))
+
+    def _tickets(self, cur: psycopg.Cursor, batch: Batch) -> set[date]:
+        if not batch.tickets:
+            return set()
+        names = ", ".join(_PG_TICKET)
+        seq = batch.upto
+        with cur.copy(f"COPY stage_tickets (hall_id, {names}, seq) FROM STDIN") as copy:
+            for row in batch.tickets:
+                copy.write_row((self.hall.hall_id, *_ticket_values(row), seq))
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*_PG_TICKET[1:], "seq"))
+        cur.execute(f"INSERT INTO tickets SELECT * FROM stage_tickets "
+                    f"ON CONFLICT (hall_id, id) DO UPDATE SET {updates}")
+        cur.execute(
+            "INSERT INTO ratings (hall_id, ticket_id, number, service, day, window_id, staff, level, "
+            "status, rated_at) SELECT hall_id, id, number, service, day, window_id, staff, rating, "
+            "rating_status, rated_at FROM stage_tickets WHERE rating_status IS NOT NULL "
+            "ON CONFLICT (hall_id, ticket_id) DO UPDATE SET window_id = EXCLUDED.window_id, "
+            "staff = EXCLUDED.staff, level = EXCLUDED.level, status = EXCLUDED.status, "
+            "rated_at = EXCLUDED.rated_at")
+        return {date.fromisoformat(row[3]) for row in batch.tickets}
+
+    def _cases(self, cur: psycopg.Cursor, batch: Batch) -> None:
+        if not batch.cases:
+            return
+        names = ", ".join(_PG_CASE)
+        with cur.copy(f"COPY stage_cases (hall_id, {names}) FROM STDIN") as copy:
+            for row in batch.cases:
+                copy.write_row((self.hall.hall_id, *row))
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _PG_CASE[1:])
+        cur.execute(f"INSERT INTO cases ({', '.join(('hall_id', *_PG_CASE))}) "
+                    f"SELECT hall_id, {names} FROM stage_cases "
+                    f"ON CONFLICT (hall_id, id) DO UPDATE SET {updates}")
+
+    def _event_days(self, cur: psycopg.Cursor, batch: Batch) -> set[date]:
+        """Add the batch's events to `hall_days.events` of the days (hall time) they fall on."""
+        counts: dict[date, int] = {}
+        for event in batch.events:
+            day = datetime.fromisoformat(event[1]).astimezone(self.tz).date()
+            counts[day] = counts.get(day, 0) + 1
+        cur.executemany(
+            "INSERT INTO hall_days VALUES (%s, %s, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, %s) "
+            "ON CONFLICT (hall_id, day) DO UPDATE SET events = hall_days.events + EXCLUDED.events",
+            [(self.hall.hall_id, day, n) for day, n in counts.items()])
+        return set(counts)
+
+    def _days(self, cur: psycopg.Cursor, days: set[date]) -> None:
+        """Recompute the ticket figures of `hall_days` for the days touched."""
+        cur.execute(
+            "INSERT INTO hall_days SELECT hall_id, day, count(*), "
+            "count(*) FILTER (WHERE state = 'waiting'), count(*) FILTER (WHERE state = 'done'), "
+            "count(*) FILTER (WHERE state = 'no_show'), count(*) FILTER (WHERE state = 'cancelled'), "
+            "COALESCE(sum(EXTRACT(EPOCH FROM first_called_at - issued_at)), 0), "
+            "count(first_called_at), COALESCE(sum(service_s) FILTER (WHERE state = 'done'), 0), "
+            "count(*) FILTER (WHERE rating_status = 'rated'), "
+            "count(*) FILTER (WHERE rating_status = 'rated' AND rating IN "
+            "('very_satisfied', 'satisfied', 'basic')), "
+            "count(*) FILTER (WHERE rating_status = 'rated' AND rating IN "
+            "('dissatisfied', 'very_dissatisfied')), "
+            "count(*) FILTER (WHERE rating_status = 'default'), 0 "
+            "FROM tickets WHERE hall_id = %s AND day = ANY(%s) GROUP BY hall_id, day "
+            "ON CONFLICT (hall_id, day) DO UPDATE SET issued = EXCLUDED.issued, "
+            "waiting = EXCLUDED.waiting, served = EXCLUDED.served, passed = EXCLUDED.passed, "
+            "cancelled = EXCLUDED.cancelled, wait_sum_s = EXCLUDED.wait_sum_s, "
+            "waits = EXCLUDED.waits, service_sum_s = EXCLUDED.service_sum_s, "
+            "rated = EXCLUDED.rated, satisfied = EXCLUDED.satisfied, bad = EXCLUDED.bad, "
+            "defaulted = EXCLUDED.defaulted",
+            (self.hall.hall_id, sorted(days)))
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _ticket_values(row: tuple) -> tuple:
+    return tuple(bool(v) if name in _BOOLEAN and v is not None else v
+                 for name, v in zip(TICKET_COLUMNS, row, strict=True))

@@ -1,0 +1,121 @@
+"""Reading the hub's event log for shipping: its SQLite file, opened read-only.
+
+Why the file and not the websocket replay: the replay is bounded (REPLAY_MAX events, a
+snapshot beyond), sends one frame per event and filters by audience, while a week's
+backlog must go in seconds and whole. Reading the file in WAL mode never blocks the hub's
+writer, and one read transaction gives a batch of events together with the ticket and
+case rows they are about, as of the same commit.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from caller.core import protocol
+from caller.core.errors import HallqError
+
+# The hall's ticket and case columns the centre keeps (caller/hub/store.py has them all).
+TICKET_COLUMNS = ("id", "number", "service", "day", "issued_at", "priority", "lang", "state",
+                  "window", "target_window", "first_called_at", "called_at", "started_at",
+                  "finished_at", "held_at", "service_s", "hold_s", "recalls", "requeues",
+                  "transfers", "holds", "staff", "rating", "rating_status", "rated_at",
+                  "person_key", "holder_name", "id_last4")
+PERSONAL_COLUMNS = ("person_key", "holder_name", "id_last4")
+CASE_COLUMNS = ("id", "ticket_id", "number", "service", "window", "staff", "level", "opened_at",
+                "deadline", "state", "called_back_at", "called_back_by", "rectified_at",
+                "rectified_by", "closed_at", "closed_by", "outcome")
+_CASE_EVENTS = (protocol.Event.CASE_OPENED, protocol.Event.CASE_UPDATED)
+
+
+class HallLogError(HallqError):
+    """The hub's database cannot be read as a hallq event log."""
+
+
+@dataclass
+class Batch:
+    """Events (after, upto] of one hall with the rows they are about."""
+
+    after: int
+    events: list[tuple[int, str, str, str]] = field(default_factory=list)  # seq, at, name, body
+    tickets: list[tuple] = field(default_factory=list)  # TICKET_COLUMNS
+    cases: list[tuple] = field(default_factory=list)  # CASE_COLUMNS
+
+    @property
+    def upto(self) -> int:
+        return self.events[-1][0] if self.events else self.after
+
+
+class HallLog:
+    """The hub's SQLite file, read-only: the hub keeps writing while we read."""
+
+    def __init__(self, path: str | Path, personal_data: bool = False) -> None:
+        p = Path(path)
+        if not p.is_file():
+            raise HallLogError(f"no hub database at {p} (expected the hub's --db file)")
+        self.personal_data = personal_data
+        try:
+            self.conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True,
+                                        isolation_level=None, check_same_thread=False)
+            self.conn.execute("PRAGMA busy_timeout=5000")
+            found = {r[0] for r in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.Error as e:
+            raise HallLogError(f"cannot read {p}: {e}") from e
+        if not {"events", "tickets"} <= found:
+            self.conn.close()
+            raise HallLogError(f"{p} is not a hallq hub database (no events or tickets table)")
+        self._has_cases = "cases" in found
+        self._ticket_sql = ", ".join(
+            "NULL" if c in PERSONAL_COLUMNS and not personal_data else f'"{c}"'
+            for c in TICKET_COLUMNS)
+
+    def last_seq(self) -> int:
+        """The newest seq in the log (0 when it is empty)."""
+        return self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+
+    def read(self, after: int, limit: int) -> Batch:
+        """Up to `limit` events after `after`, with the rows of the tickets and cases they
+        are about, from one snapshot of the database."""
+        batch = Batch(after)
+        self.conn.execute("BEGIN")
+        try:
+            rows = self.conn.execute(
+                "SELECT seq, at, name, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after, limit)).fetchall()
+            ticket_ids: set[int] = set()
+            case_ids: set[int] = set()
+            for seq, at, name, body in rows:
+                event = orjson.loads(body)
+                ticket = event.get("ticket")
+                if isinstance(ticket, dict) and isinstance(ticket.get("id"), int):
+                    ticket_ids.add(ticket["id"])
+                case = event.get("case")
+                if name in _CASE_EVENTS and isinstance(case, dict) and isinstance(case.get("id"), int):
+                    case_ids.add(case["id"])
+                if not self.personal_data and '"holder"' in body:  # every holder taken out
+                    body = protocol.encode(protocol.shown(event, ("kiosk", ())))
+                batch.events.append((seq, at, name, body))
+            batch.tickets = self._rows("tickets", self._ticket_sql, ticket_ids)
+            if self._has_cases:
+                batch.cases = self._rows("cases", ", ".join(f'"{c}"' for c in CASE_COLUMNS), case_ids)
+        finally:
+            self.conn.execute("COMMIT")
+        return batch
+
+    def _rows(self, table: str, columns: str, ids: set[int]) -> list[tuple[Any, ...]]:
+        out: list[tuple[Any, ...]] = []
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 500):  # SQLite's bound on parameters
+            chunk = ordered[start:start + 500]
+            out += self.conn.execute(
+                f"SELECT {columns} FROM {table} WHERE id IN ({', '.join('?' * len(chunk))})",
+                chunk).fetchall()
+        return out
+
+    def close(self) -> None:
+        self.conn.close()
