@@ -85,7 +85,7 @@ def select_halls(conn: psycopg.Connection, hall_ids: Sequence[str] = (),
 def load_facts(conn: psycopg.Connection, halls: Sequence[Hall], first: date,
                last: date) -> tuple[dict[str, list[TicketFacts]], dict[str, tuple[str, int]]]:
     """Each hall's tickets of [first, last] as the statistics' facts; and for each service
-    one (hall, seq) of an event about a ticket of it, where its name can be read."""
+    the (hall, seq) a ticket row of it was written at, to read its name near."""
     by_id = {h.hall_id: h for h in halls}
     ids = list(by_id)
     cases: dict[str, dict[int, tuple[bool, bool]]] = defaultdict(dict)
@@ -103,15 +103,19 @@ def load_facts(conn: psycopg.Connection, halls: Sequence[Hall], first: date,
 
 
 def service_names(conn: psycopg.Connection, named: dict[str, tuple[str, int]]) -> dict[str, str]:
-    """Service id -> name, from the ticket view in one shipped event about each service."""
+    """Service id -> name, from the ticket view in a shipped event about the service: the
+    newest at or before the batch a ticket row of it was written with (`tickets.seq`)."""
     if not named:
         return {}
+    services = list(named)
     halls, seqs = zip(*named.values(), strict=True)
     rows = conn.execute(
-        "SELECT e.body->'ticket'->>'service', e.body->'ticket'->>'service_name' FROM events e "
-        "JOIN unnest(%s::text[], %s::bigint[]) AS w(hall_id, seq) "
-        "ON e.hall_id = w.hall_id AND e.seq = w.seq", (list(halls), list(seqs))).fetchall()
-    return {service: name for service, name in rows if service and name}
+        "SELECT w.service, (SELECT e.body->'ticket'->>'service_name' FROM events e "
+        "WHERE e.hall_id = w.hall_id AND e.seq <= w.seq AND e.body->'ticket'->>'service' = w.service "
+        "ORDER BY e.seq DESC LIMIT 1) "
+        "FROM unnest(%s::text[], %s::text[], %s::bigint[]) AS w(service, hall_id, seq)",
+        (services, list(halls), list(seqs))).fetchall()
+    return {service: name for service, name in rows if name}
 
 
 def _display_names(rows: list[dict], by: str, halls: dict[str, Hall],

@@ -24,8 +24,8 @@ CASE_COLUMNS = ("id", "ticket_id", "number", "service", "window_id", "staff", "l
 
 # (hall id, name, region code, how its store is made)
 THREE_HALLS = (
-    ("qingshan", "青山镇便民服务中心", "330106001", "two_day"),
-    ("baiyun", "白云街道便民服务中心", "330106002", "month:1"),
+    ("qingshan", "青山镇便民服务中心", "330106001000", "two_day"),
+    ("baiyun", "白云街道便民服务中心", "330106002000", "month:1"),
     ("xiling", "西岭县政务服务中心", "330127", "month:2"),
 )
 OTHER_CITY = ("donghu", "东湖区政务服务中心", "330203", "month:3")

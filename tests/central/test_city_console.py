@@ -114,7 +114,7 @@ def row(page, hall: str) -> list[str]:
 def test_every_halls_live_state_and_its_changes_within_seconds(browser, city, centre):  # noqa: F811
     pg = centre[0]
     page = signed_in(browser, city)
-    assert row(page, "qingshan") == ["青山镇便民服务中心", "乡镇（街道）级", "330106001", "14", "1", "132",
+    assert row(page, "qingshan") == ["青山镇便民服务中心", "乡镇（街道）级", "330106001000", "14", "1", "132",
                                      "110", "96.9%", "1", "正常"]
     assert row(page, "baiyun")[4] == "3" and row(page, "baiyun")[8] == "0"  # its alert is old
     assert row(page, "xiling")[-1] == "10 分钟未收到数据"
@@ -167,7 +167,7 @@ def test_the_central_reports_on_the_page_and_to_download(browser, city):  # noqa
         page.click("#dl-haocha-csv")
     lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("办件编号") and len(lines) > 10
-    assert {line.split(",")[2] for line in lines[1:]} == {"330106001", "330106002", "330127"}
+    assert {line.split(",")[2] for line in lines[1:]} == {"330106001000", "330106002000", "330127"}
     page.goto(city.url + "reports?range=custom&from=2026-11-23&to=2026-11-24&region=33x")
     assert "行政区划代码应为 2 到 12 位数字" in page.locator("#error").inner_text()
     page.context.close()

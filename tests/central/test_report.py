@@ -136,7 +136,7 @@ def test_the_command_writes_the_workbook_json_and_the_regions_haocha_file(city, 
     rated = sum(own[h][0].summary["rated"] for h, *_ in THREE_HALLS)
     assert len(rows) == rated
     codes = {r["行政区划代码"] for r in rows}
-    assert codes == {"330106001", "330106002", "330127"}
+    assert codes == {"330106001000", "330106002000", "330127"}
     numbers = [r["办件编号"] for r in rows]
     assert len(set(numbers)) == len(numbers)  # two halls' A001 stay two records
     assert any(n.startswith("20261123qingshan-A001") for n in numbers)
