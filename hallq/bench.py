@@ -25,6 +25,7 @@ from hallq.benches import central as bench_central
 from hallq.benches import county as bench_county
 from hallq.benches import cpu as bench_cpu
 from hallq.benches import hub as bench_hub
+from hallq.benches import ship as bench_ship
 from hallq.benches.hall import SERVICES, WINDOWS, fill_store, generated_hall
 from hallq.benches.wire import CallLoad, close_all, device, devices, issue_tickets, kiosk_names, percentile
 from hallq.harness.hub import HubProcess
@@ -60,6 +61,10 @@ GOALS: dict[str, tuple[str, Callable[[Any, dict], bool] | None]] = {
     "console_update_p99_ms": ("< 200 ms", lambda v, _: v < 200),
     "web_rss_mb": ("hallq web, 20 open", None),
     "swipe_to_print_ms": ("card → last byte", None),
+    "ship_events_per_s": ("≥ 50000 events/s", lambda v, _: v >= 50_000),
+    "ship_events_per_s_10": ("≥ 50000, ten at once", lambda v, _: v >= 50_000),
+    "catchup_week_s": ("< 10 s", lambda v, _: v < 10),
+    "ship_down_call_p99_ms": ("≤ call_p99_ms + 2 ms", _within("call_p99_ms", 2)),
     "county_halls": ("p99 < 50 ms", None),
     "county_call_p99_ms": ("< 50 ms", lambda v, _: v < 50),
     "central_report_s": ("< 5 s (10M events)", lambda v, _: v < 5),
@@ -163,6 +168,7 @@ def run_all(quick: bool, out: Path, profile: bool = True) -> dict:
         results.update(bench_hub.measure_slow_client(work, config, quick))
         results.update(bench_hub.measure_replay(work, config, quick))
         results.update(bench_cpu.measure(work, config, out, quick, profile))
+        results.update(bench_ship.measure(work, config, quick))
     if profile:
         results["profiles"] = str(out)
     results.update(measure_devices(quick))

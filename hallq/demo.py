@@ -28,10 +28,12 @@ from caller.core.schedule import is_workday
 from drivers.bus.simulator import BusSimulator
 from drivers.led.simulator import LedLineSimulator
 from hallq.check_config import load_checked
+from hallq.demo_central import agreement, shipping_config, start_shipper
 from hallq.demo_console import screenshots, start_console
 from hallq.demo_hour import BusyHour, HourPlan, kiosk_script
 from hallq.demo_summary import write_summary
 from hallq.demo_swipes import STEPS, Citizens, real_name_config, script_lines
+from hallq.harness.postgres import Postgres, PostgresMissing
 from hallq.supervisor import Program, Supervisor, hallq_argv
 
 
@@ -43,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="a short hour (about a minute)")
     parser.add_argument("--port", type=int, default=0, help="hub port (default: a free one)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--central", action="store_true",
+                        help="also start a local PostgreSQL as the centre and `hallq ship` beside "
+                        "the hub (docs/central.md); the summary checks the centre agrees")
 
 
 def has_screen() -> bool:
@@ -68,8 +73,9 @@ def opening_morning(config: HallConfig) -> datetime:
 class Hall:
     """The processes and simulators of one demo hall."""
 
-    def __init__(self, config: HallConfig, out: Path, port: int, report) -> None:
-        self.config, self.out, self.report = config, out, report
+    def __init__(self, config: HallConfig, out: Path, port: int, report,
+                 centre: Postgres | None = None) -> None:
+        self.config, self.out, self.report, self.centre = config, out, report, centre
         self.port = port or free_port()
         self.url = f"ws://127.0.0.1:{self.port}/"
         self.sup = Supervisor(out / "logs", on_report=report)
@@ -87,6 +93,8 @@ class Hall:
             "hub", "--config", cfg, "--db", str(self.out / "hall.db"), "--port", str(self.port),
             "--start-time", start_time.isoformat(), "--speed", str(speed))))
         self._wait_for_hub()
+        if self.centre is not None:
+            start_shipper(self.sup, self.config, self.out / "hall.db", self.url)
         self.sup.start(Program("counter", hallq_argv(
             "counter", "--config", cfg, "--device", self.counter.id, "--hub", self.url,
             "--port", str(self.bus.link))))
@@ -136,14 +144,18 @@ async def busy_hour(hall: Hall, plan: HourPlan, kiosk_done) -> BusyHour:
     return hour
 
 
-def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report) -> int:
+def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report,
+                 centre: Postgres | None = None) -> int:
     plan = HourPlan(speed=45.0, minutes=15, arrivals_per_hour=70, seed=args.seed) if args.quick \
         else HourPlan(speed=30.0, minutes=60, arrivals_per_hour=100, seed=args.seed)
     start = opening_morning(config)
     report(f"hallq demo: {config.hall.name}, {start:%Y-%m-%d %H:%M}, {plan.minutes} hall minutes "
            f"at {plan.speed:g}x -> {out}")
     config = load_checked(str(real_name_config(config.path, out)))
-    hall = Hall(config, out, args.port, report)
+    if centre is not None:
+        config = load_checked(str(shipping_config(config, centre)))
+    hall = Hall(config, out, args.port, report, centre)
+    central_checks: list[dict] = []
     script, citizens = kiosk_script(plan, list(config.services))
     (out / "kiosk-script.txt").write_text(script, encoding="utf-8")
     (out / "kiosk-swipes.txt").write_text("\n".join(script_lines()) + "\n", encoding="utf-8")
@@ -191,18 +203,24 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
         hall.strips.render_all_png(out / "led")
         strips = {a: hall.strips.text(a) for a in hall.led.options["strips"].values()}
         restarts = {p.name: p.restarts for p in hall.sup.programs.values() if p.restarts}
+        if centre is not None:
+            central_checks = agreement(centre, out / "hall.db", report)
     finally:
         hall.stop()
         swiping.close()
-    return write_summary(config, out, strips, restarts, report)
+    return write_summary(config, out, strips, restarts, report, central_checks)
 
 
 # ---------------------------------------------------------------------- with a screen
 
 
-def run_windows(config: HallConfig, out: Path, args: argparse.Namespace, report) -> int:
+def run_windows(config: HallConfig, out: Path, args: argparse.Namespace, report,
+                centre: Postgres | None = None) -> int:
     start = opening_morning(config)
-    hall = Hall(config, out, args.port, report)
+    if centre is not None:
+        config = load_checked(str(shipping_config(config, centre)))
+        report(f"hallq demo: the centre is a local PostgreSQL: psql \"{centre.dsn}\"")
+    hall = Hall(config, out, args.port, report, centre)
     stop = asyncio.Event()
     try:
         hall.start_core(start, 1.0)
@@ -262,16 +280,27 @@ def run(args: argparse.Namespace) -> int:
     def report(line: str) -> None:
         print(line, flush=True)
 
+    try:
+        centre = Postgres() if args.central else None
+    except PostgresMissing as e:
+        print(f"hallq demo --central: {e}", file=sys.stderr)
+        return 2
     stopped_by = stop_on_signals()
     try:
+        if centre is not None:
+            centre.start()
+            report(f"hallq demo: a local PostgreSQL serves as the centre ({centre.root})")
         if args.headless or not has_screen():
-            return run_headless(config, out, args, report)
-        return run_windows(config, out, args, report)
+            return run_headless(config, out, args, report, centre)
+        return run_windows(config, out, args, report, centre)
     except KeyboardInterrupt:
         signum = stopped_by[0] if stopped_by else signal.SIGINT
         report(f"hallq demo: stopped by {signal.Signals(signum).name}; every program it started "
                "has been stopped")
         return 128 + signum
+    finally:
+        if centre is not None:
+            centre.close()
 
 
 def stop_on_signals() -> list[int]:

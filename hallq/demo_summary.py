@@ -42,7 +42,10 @@ def check(name: str, ok: bool, detail: str) -> dict:
 
 
 def write_summary(config: HallConfig, out: Path, strips: dict[int, str],
-                  restarts: dict[str, int], report: Callable[[str], None]) -> int:
+                  restarts: dict[str, int], report: Callable[[str], None],
+                  central: list[dict] | None = None) -> int:
+    """Check what the demo left, write the report and the summary; 0 when every check
+    passed. `central`: the checks of the centre against the hall (`--central`)."""
     conn = open_readonly(out / "hall.db")
     tickets = conn.execute("SELECT number, day, first_called_at FROM tickets").fetchall()
     windows = [dict(zip(("id", "staff", "paused", "current_number"), row, strict=True))
@@ -83,6 +86,7 @@ def write_summary(config: HallConfig, out: Path, strips: dict[int, str],
               "; ".join(wrong_strips) or f"{len(strips)} strips"),
         check("no program crashed", not restarts,
               ", ".join(f"{k} restarted {v}x" for k, v in restarts.items()) or "none"),
+        *(central or []),
     ]
     write_xlsx(figures, out / "report.xlsx")
     charts = write_charts(figures, out / "charts", find_cjk_font(config.hall.font))

@@ -3,6 +3,7 @@ it leaves behind agrees with itself; and a SIGTERM stops it without leaving orph
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -46,6 +47,21 @@ def test_headless_demo_runs_a_busy_hour(tmp_path):
     assert console == ["alerts-pc.png", "cases-pc.png", "control-pc.png", "devices-pc.png",
                        "live-pc.png", "live-tablet.png", "reports-pc.png"]
     assert "✅" in (out / "summary.md").read_text(encoding="utf-8")
+
+
+def test_headless_demo_with_a_centre_agrees_with_the_hall(tmp_path):
+    """`make demo ARGS="--central"`: a local PostgreSQL and `hallq ship`; the centre ends
+    with every event, ticket and rating of the hall, and no cluster is left behind."""
+    out = tmp_path / "demo"
+    result = subprocess.run([sys.executable, "-m", "hallq", "demo", "--headless", "--quick", "--central",
+                             "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=400)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    checks = {c["check"]: c for c in json.loads((out / "summary.json").read_text(encoding="utf-8"))["checks"]}
+    for name in ("the centre holds every event once", "the centre's tickets are the hall's",
+                 "the centre's ratings are the hall's"):
+        assert checks[name]["ok"], checks[name]
+    centre = re.search(r"serves as the centre \((\S+)\)", result.stdout).group(1)
+    assert not Path(centre).exists()  # the demo's cluster is stopped and removed
 
 
 def _sessions() -> dict[int, int]:

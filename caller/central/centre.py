@@ -10,7 +10,7 @@ together or not at all: a crash at any point ships nothing twice and loses nothi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -91,7 +91,8 @@ class Centre:
         when the centre's position is not `batch.after`."""
         if not batch.events:
             return
-        months = {schema.month_of(datetime.fromisoformat(e[1])) for e in batch.events}
+        hours = _hours(batch)
+        months = {schema.month_of(at + edge) for at in hours.values() for edge in (_ZERO, _HOUR)}
         if not months <= self._months:
             schema.ensure_partitions(self.conn, months - self._months)
             self._months |= months
@@ -104,9 +105,8 @@ class Centre:
                                     f"the batch starts after {batch.after}")
             version = self.hall.config_version
             with cur.copy("COPY events (hall_id, seq, at, name, config_version, body) FROM STDIN") as copy:
-                for seq, at, name, body in batch.events:
-                    copy.write_row((hid, seq, at, name, version, body))
-            days = self._tickets(cur, batch) | self._event_days(cur, batch)
+                copy.write(_copy_text(hid, version, batch.events))
+            days = self._tickets(cur, batch) | self._event_days(cur, batch, hours)
             self._cases(cur, batch)
             self._days(cur, days)
             last = batch.events[-1]
@@ -145,11 +145,12 @@ class Centre:
                     f"SELECT hall_id, {names} FROM stage_cases "
                     f"ON CONFLICT (hall_id, id) DO UPDATE SET {updates}")
 
-    def _event_days(self, cur: psycopg.Cursor, batch: Batch) -> set[date]:
+    def _event_days(self, cur: psycopg.Cursor, batch: Batch,
+                    hours: dict[str, datetime]) -> set[date]:
         """Add the batch's events to `hall_days.events` of the days (hall time) they fall on."""
         counts: dict[date, int] = {}
         for event in batch.events:
-            day = datetime.fromisoformat(event[1]).astimezone(self.tz).date()
+            day = hours[_hour_key(event[1])].astimezone(self.tz).date()
             counts[day] = counts.get(day, 0) + 1
         cur.executemany(
             "INSERT INTO hall_days VALUES (%s, %s, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, %s) "
@@ -182,6 +183,35 @@ class Centre:
 
     def close(self) -> None:
         self.conn.close()
+
+
+_ZERO, _HOUR = timedelta(0), timedelta(minutes=59, seconds=59)
+_BACKSLASH = "\\"
+
+
+def _hour_key(at: str) -> str:
+    """The hour an ISO time with an offset falls in, with its offset: '2026-11-23T09+08:00'."""
+    return at[:13] + at[19:].lstrip(".0123456789")
+
+
+def _hours(batch: Batch) -> dict[str, datetime]:
+    """The start of every hour the batch's events fall in (a few per batch, so the events'
+    months and days are found without parsing each time)."""
+    found: dict[str, datetime] = {}
+    for event in batch.events:
+        key = _hour_key(event[1])
+        if key not in found:
+            found[key] = datetime.fromisoformat(f"{key[:13]}:00{key[13:]}")
+    return found
+
+
+def _copy_text(hall_id: str, version: str, events: list[tuple[int, str, str, str]]) -> bytes:
+    """The events as COPY text rows. Hall ids, versions, times and event names hold no
+    tab, newline or backslash (the config and the protocol see to it), and JSON text holds
+    no raw control character, so only the body's backslashes need escaping."""
+    prefix, middle = f"{hall_id}\t", f"\t{version}\t"
+    return "".join(f"{prefix}{seq}\t{at}\t{name}{middle}{body.replace(_BACKSLASH, _BACKSLASH * 2)}\n"
+                   for seq, at, name, body in events).encode()
 
 
 def _ticket_values(row: tuple) -> tuple:

@@ -85,20 +85,16 @@ class HallLog:
         self.conn.execute("BEGIN")
         try:
             rows = self.conn.execute(
-                "SELECT seq, at, name, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                (after, limit)).fetchall()
-            ticket_ids: set[int] = set()
-            case_ids: set[int] = set()
-            for seq, at, name, body in rows:
-                event = orjson.loads(body)
-                ticket = event.get("ticket")
-                if isinstance(ticket, dict) and isinstance(ticket.get("id"), int):
-                    ticket_ids.add(ticket["id"])
-                case = event.get("case")
-                if name in _CASE_EVENTS and isinstance(case, dict) and isinstance(case.get("id"), int):
-                    case_ids.add(case["id"])
+                "SELECT seq, at, name, body, json_extract(body, '$.ticket.id'), "
+                f"CASE WHEN name IN ({', '.join('?' * len(_CASE_EVENTS))}) "
+                "THEN json_extract(body, '$.case.id') END "
+                "FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                (*_CASE_EVENTS, after, limit)).fetchall()
+            ticket_ids = {r[4] for r in rows if isinstance(r[4], int)}
+            case_ids = {r[5] for r in rows if isinstance(r[5], int)}
+            for seq, at, name, body, _ticket, _case in rows:
                 if not self.personal_data and '"holder"' in body:  # every holder taken out
-                    body = protocol.encode(protocol.shown(event, ("kiosk", ())))
+                    body = protocol.encode(protocol.shown(orjson.loads(body), ("kiosk", ())))
                 batch.events.append((seq, at, name, body))
             batch.tickets = self._rows("tickets", self._ticket_sql, ticket_ids)
             if self._has_cases:

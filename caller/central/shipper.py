@@ -19,12 +19,13 @@ import os
 import sqlite3
 import stat
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
 
 from caller.central.centre import Centre, HallIdentity, PositionMoved
-from caller.central.hall_log import HallLog, HallLogError
+from caller.central.hall_log import Batch, HallLog, HallLogError
 from caller.core.client import HubClient, HubUnavailable
 from caller.core.config import ConfigError, HallConfig
 
@@ -79,7 +80,8 @@ def identity(config: HallConfig) -> HallIdentity:
 
 
 class Shipper:
-    """Ships one hall. `run()` until `stop` is set; `position` is the centre's, once known."""
+    """Ships one hall. `run()` until `stop` is set; `position` is the centre's (None until
+    read from it, and again after it moved under us)."""
 
     def __init__(self, config: HallConfig, db_path: str | Path, dsn: str, *,
                  hub_url: str | None = None, batch_size: int | None = None) -> None:
@@ -98,18 +100,23 @@ class Shipper:
         self._centre: Centre | None = None
         self._heartbeat = 0.0
         self._gap_logged = False
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="ship-read")
+        self._ahead: tuple[int, Future[Batch]] | None = None  # (its `after`, the read)
 
     # ------------------------------------------------------------------ one step
 
     def step(self) -> int:
         """Ship the next batch; return how many events it held (0: nothing new).
         Raises psycopg.Error (centre down), HallLogError (the hub's file), PositionMoved."""
+        ahead = self._take_ahead()
         if self._log is None:
             self._log = HallLog(self.db_path, self.config.central.personal_data)
         if self._centre is None:
             self._centre = Centre(self.dsn, self.hall)
+            self.position = None
+        if self.position is None:
             self.position = self._centre.position()
-            log.info("connected to the centre", extra={"fields": {
+            log.info("shipping from the centre's position", extra={"fields": {
                 "hall": self.hall.hall_id, "position": self.position}})
         last = self._log.last_seq()
         if last < self.position:
@@ -118,7 +125,7 @@ class Shipper:
                 f"up to seq {self.position}: was the hall restored from an older backup, or is "
                 f"{self.db_path} another hall's database? Nothing is shipped until this is resolved "
                 "(docs/central.md, \"Restoring a hall\")")
-        batch = self._log.read(self.position, self.batch_size)
+        batch = self._next_batch(ahead)
         if not batch.events:
             if time.monotonic() - self._heartbeat > HEARTBEAT_S:
                 self._centre.heartbeat()
@@ -134,6 +141,21 @@ class Shipper:
         self.shipped_events += len(batch.events)
         return len(batch.events)
 
+    def _take_ahead(self) -> tuple[int, Batch] | None:
+        """The batch read ahead while the last one was written, once its read is done (the
+        hub's file is read by one thread at a time)."""
+        ahead, self._ahead = self._ahead, None
+        return (ahead[0], ahead[1].result()) if ahead is not None else None
+
+    def _next_batch(self, ahead: tuple[int, Batch] | None) -> Batch:
+        """The batch after the position: the one read ahead if it starts there. A full batch
+        means a backlog: the next is read in a thread while this one goes to the centre."""
+        batch = ahead[1] if ahead is not None and ahead[0] == self.position else \
+            self._log.read(self.position, self.batch_size)
+        if len(batch.events) == self.batch_size:
+            self._ahead = (batch.upto, self._reader.submit(self._log.read, batch.upto, self.batch_size))
+        return batch
+
     def _drop_centre(self) -> None:
         if self._centre is not None:
             with contextlib.suppress(Exception):
@@ -142,6 +164,9 @@ class Shipper:
 
     def close(self) -> None:
         self._drop_centre()
+        with contextlib.suppress(Exception):  # a read ahead that failed is of no use now
+            self._take_ahead()
+        self._reader.shutdown()
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -166,11 +191,13 @@ class Shipper:
                 except PositionMoved as e:
                     log.warning("position moved at the centre; reading it again",
                                 extra={"fields": {"error": str(e)}})
-                    self.position = await asyncio.to_thread(self._centre.position)
+                    self.position = None
                     continue
                 except (HallLogError, sqlite3.Error) as e:
                     log.error("cannot read the hub's log; retrying", extra={"fields": {
                         "error": _one_line(e), "retry_in_s": BEHIND_RETRY_S}})
+                    with contextlib.suppress(Exception):
+                        self._take_ahead()
                     if self._log is not None:
                         self._log.close()
                         self._log = None
