@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import math
 import sqlite3
-import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta, tzinfo
 from operator import attrgetter
 from pathlib import Path
@@ -196,7 +195,9 @@ def transfers_out(conn: sqlite3.Connection, ticket_ids: set[int],
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:
-    """Nearest-rank percentile: the smallest value with at least p % of values at or below it."""
+    """Nearest-rank percentile: the smallest value with at least p % of values at or below it.
+
+    PostgreSQL's `percentile_disc(p / 100)` picks the same value (the central reports)."""
     if not values:
         return None
     ordered = sorted(values)
@@ -204,8 +205,20 @@ def percentile(values: Sequence[float], p: float) -> float | None:
     return ordered[rank - 1]
 
 
-def _avg(values: Sequence[float]) -> float | None:
-    return statistics.fmean(values) if values else None
+def median(ordered: Sequence[float]) -> float | None:
+    """The middle of sorted values; for an even count the point halfway from the lower to
+    the upper middle value, computed as PostgreSQL's `percentile_cont(0.5)` computes it
+    (lo + 0.5 × (hi − lo)), so the central reports give the same bits."""
+    n = len(ordered)
+    if not n:
+        return None
+    lo, hi = ordered[(n - 1) // 2], ordered[n // 2]
+    return lo + 0.5 * (hi - lo) if n % 2 == 0 else lo
+
+
+def micros(seconds: float) -> int:
+    """A duration in whole microseconds (round half to even, as PostgreSQL's round())."""
+    return round(seconds * 1e6)
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -216,61 +229,124 @@ def _secs(value: float | None) -> float | None:
     return round(value, 1) if value is not None else None
 
 
-def peak_hour(tickets: Iterable[TicketFacts]) -> tuple[int | None, int]:
-    """The hour of day with the most tickets issued (the earliest on a tie), and that count."""
-    counts = Counter(map(_HOUR, tickets))
+def peak_of(counts: Mapping[int, int]) -> tuple[int | None, int]:
+    """The hour with the most tickets issued (the earliest on a tie), and that count."""
     if not counts:
         return None, 0
     hour = min(counts, key=lambda h: (-counts[h], h))
     return hour, counts[hour]
 
 
-# Each figure is one pass in C (map over a getter) where it can be: a city's report runs
-# these over a million tickets, once per grouping.
+def peak_hour(tickets: Iterable[TicketFacts]) -> tuple[int | None, int]:
+    """The hour of day with the most tickets issued (the earliest on a tie), and that count."""
+    return peak_of(Counter(map(_HOUR, tickets)))
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """Durations as the figures read them: how many, their sum in whole microseconds (the
+    average is exact, wherever it is summed), the median and the nearest-rank 90th percentile."""
+
+    count: int = 0
+    sum_us: int = 0
+    median: float | None = None
+    p90: float | None = None
+
+    @classmethod
+    def of(cls, ordered: Sequence[float]) -> Spread:
+        """Of sorted values."""
+        return cls(len(ordered), sum(map(micros, ordered)), median(ordered), percentile(ordered, 90))
+
+    @property
+    def avg(self) -> float | None:
+        return self.sum_us / (self.count * 10**6) if self.count else None
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """What every figure of one set of tickets is computed from: counts and two spreads.
+
+    The hall's report tallies its TicketFacts (`tally`); the central report has PostgreSQL
+    tally the city's tickets (caller/central/report.py); `figures_of` turns either into the
+    figures, so a figure is defined once."""
+
+    issued: int = 0
+    served: int = 0  # state done
+    passed: int = 0  # state no_show
+    cancelled: int = 0
+    waiting: int = 0
+    transferred: int = 0
+    held: int = 0
+    waits: Spread = Spread()
+    services: Spread = Spread()  # of served tickets
+    peak_hour: int | None = None
+    peak_hour_issued: int = 0
+    levels: Mapping[str, int] = field(default_factory=dict)  # the citizens' own ratings
+    bad: int = 0
+    defaulted: int = 0
+    called_back: int = 0  # bad-rated tickets whose case was called back
+    rectified: int = 0
+
+
+# Each figure is one pass in C (map over a getter) where it can be: a hall's report runs
+# these over every ticket of the period, once per grouping.
 _HOUR, _STATE, _WAIT, _RATING = (attrgetter(n) for n in ("hour", "state", "wait_s", "rating"))
 _TRANSFERRED, _HELD, _DEFAULTED = (attrgetter(n) for n in ("transferred", "held", "defaulted"))
 
 
-def figures(tickets: Sequence[TicketFacts], followup: bool) -> dict[str, Any]:
-    """Every figure for one set of tickets. Rates are fractions 0–1, times seconds.
-
-    `followup`: the store has case records, so 回访率 and 差评整改率 can be computed."""
+def tally(tickets: Sequence[TicketFacts]) -> Tally:
     states = Counter(map(_STATE, tickets))
-    # sorted once: the median and the percentile then read sorted lists, in linear time
-    waits = sorted(w for w in map(_WAIT, tickets) if w is not None)
-    service_times = sorted(t.service_s for t in tickets
-                           if t.state == "done" and t.service_s is not None)
     levels = Counter(map(_RATING, tickets))
     del levels[None]
-    rated = sum(levels.values())
     bad = [t for t in tickets if t.rating in BAD_LEVELS]
     hour, hour_count = peak_hour(tickets)
+    return Tally(
+        issued=len(tickets), served=states["done"], passed=states["no_show"],
+        cancelled=states["cancelled"], waiting=states["waiting"],
+        transferred=sum(map(_TRANSFERRED, tickets)), held=sum(map(_HELD, tickets)),
+        waits=Spread.of(sorted(w for w in map(_WAIT, tickets) if w is not None)),
+        services=Spread.of(sorted(t.service_s for t in tickets
+                                  if t.state == "done" and t.service_s is not None)),
+        peak_hour=hour, peak_hour_issued=hour_count, levels=dict(levels), bad=len(bad),
+        defaulted=sum(map(_DEFAULTED, tickets)), called_back=sum(bool(t.called_back) for t in bad),
+        rectified=sum(bool(t.rectified) for t in bad))
+
+
+def figures_of(t: Tally, followup: bool) -> dict[str, Any]:
+    """Every figure of a tally. Rates are fractions 0–1, times seconds.
+
+    `followup`: the store has case records, so 回访率 and 差评整改率 can be computed."""
+    rated = sum(t.levels.values())
     return {
-        "issued": len(tickets),
-        "served": states["done"],
-        "passed": states["no_show"],
-        "cancelled": states["cancelled"],
-        "waiting": states["waiting"],
-        "transferred": sum(map(_TRANSFERRED, tickets)),
-        "held": sum(map(_HELD, tickets)),
-        "wait_avg_s": _secs(_avg(waits)),
-        "wait_median_s": _secs(statistics.median(waits) if waits else None),
-        "wait_p90_s": _secs(percentile(waits, 90)),
-        "service_avg_s": _secs(_avg(service_times)),
-        "service_median_s": _secs(statistics.median(service_times) if service_times else None),
-        "service_p90_s": _secs(percentile(service_times, 90)),
-        "peak_hour": hour,
-        "peak_hour_issued": hour_count,
+        "issued": t.issued,
+        "served": t.served,
+        "passed": t.passed,
+        "cancelled": t.cancelled,
+        "waiting": t.waiting,
+        "transferred": t.transferred,
+        "held": t.held,
+        "wait_avg_s": _secs(t.waits.avg),
+        "wait_median_s": _secs(t.waits.median),
+        "wait_p90_s": _secs(t.waits.p90),
+        "service_avg_s": _secs(t.services.avg),
+        "service_median_s": _secs(t.services.median),
+        "service_p90_s": _secs(t.services.p90),
+        "peak_hour": t.peak_hour,
+        "peak_hour_issued": t.peak_hour_issued,
         "rated": rated,
-        "rating_rate": _ratio(rated, states["done"]),
-        "satisfaction_rate": _ratio(sum(levels[lv] for lv in SATISFIED_LEVELS), rated),
-        **{lv: levels[lv] for lv in RATING_LEVELS},
-        "bad_ratings": len(bad),
-        "defaulted": sum(map(_DEFAULTED, tickets)),
-        "callback_rate": _ratio(sum(bool(t.called_back) for t in bad), len(bad)) if followup else None,
-        "rectification_rate": (_ratio(sum(bool(t.rectified) for t in bad), len(bad))
-                               if followup else None),
+        "rating_rate": _ratio(rated, t.served),
+        "satisfaction_rate": _ratio(sum(t.levels.get(lv, 0) for lv in SATISFIED_LEVELS), rated),
+        **{lv: t.levels.get(lv, 0) for lv in RATING_LEVELS},
+        "bad_ratings": t.bad,
+        "defaulted": t.defaulted,
+        "callback_rate": _ratio(t.called_back, t.bad) if followup else None,
+        "rectification_rate": _ratio(t.rectified, t.bad) if followup else None,
     }
+
+
+def figures(tickets: Sequence[TicketFacts], followup: bool) -> dict[str, Any]:
+    """Every figure for one set of tickets (`figures_of` their `tally`)."""
+    return figures_of(tally(tickets), followup)
 
 
 # ---------------------------------------------------------------------- groupings
@@ -312,8 +388,14 @@ def group_rows(tickets: Sequence[TicketFacts], by: str, followup: bool,
     buckets: dict[Any, list[TicketFacts]] = defaultdict(list)
     for t in tickets:
         buckets[getattr(t, by)].append(t)  # groupings are named after TicketFacts fields
-    return [{"key": k, "name": _name(by, k, config), **figures(buckets.get(k, []), followup)}
-            for k in _ordered_keys(by, buckets, config, first, last)]
+    return tally_rows({k: tally(v) for k, v in buckets.items()}, by, followup, config, first, last)
+
+
+def tally_rows(tallies: Mapping[Any, Tally], by: str, followup: bool, config: HallConfig | None,
+               first: date, last: date) -> list[dict[str, Any]]:
+    """The rows of a grouping from each key's tally, in reading order (`group_rows`)."""
+    return [{"key": k, "name": _name(by, k, config), **figures_of(tallies.get(k, Tally()), followup)}
+            for k in _ordered_keys(by, tallies, config, first, last)]
 
 
 # ---------------------------------------------------------------------- ranking (流动红旗)
