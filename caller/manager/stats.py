@@ -281,7 +281,8 @@ class Tally:
     services: Spread = Spread()  # of served tickets
     peak_hour: int | None = None
     peak_hour_issued: int = 0
-    levels: Mapping[str, int] = field(default_factory=dict)  # the citizens' own ratings
+    rated: int = 0  # the citizens' own ratings
+    levels: Mapping[str, int] = field(default_factory=dict)  # of them, per RATING_LEVELS level
     bad: int = 0
     defaulted: int = 0
     called_back: int = 0  # bad-rated tickets whose case was called back
@@ -307,7 +308,8 @@ def tally(tickets: Sequence[TicketFacts]) -> Tally:
         waits=Spread.of(sorted(w for w in map(_WAIT, tickets) if w is not None)),
         services=Spread.of(sorted(t.service_s for t in tickets
                                   if t.state == "done" and t.service_s is not None)),
-        peak_hour=hour, peak_hour_issued=hour_count, levels=dict(levels), bad=len(bad),
+        peak_hour=hour, peak_hour_issued=hour_count, rated=levels.total(),
+        levels={lv: levels[lv] for lv in RATING_LEVELS}, bad=len(bad),
         defaulted=sum(map(_DEFAULTED, tickets)), called_back=sum(bool(t.called_back) for t in bad),
         rectified=sum(bool(t.rectified) for t in bad))
 
@@ -316,7 +318,6 @@ def figures_of(t: Tally, followup: bool) -> dict[str, Any]:
     """Every figure of a tally. Rates are fractions 0–1, times seconds.
 
     `followup`: the store has case records, so 回访率 and 差评整改率 can be computed."""
-    rated = sum(t.levels.values())
     return {
         "issued": t.issued,
         "served": t.served,
@@ -333,9 +334,9 @@ def figures_of(t: Tally, followup: bool) -> dict[str, Any]:
         "service_p90_s": _secs(t.services.p90),
         "peak_hour": t.peak_hour,
         "peak_hour_issued": t.peak_hour_issued,
-        "rated": rated,
-        "rating_rate": _ratio(rated, t.served),
-        "satisfaction_rate": _ratio(sum(t.levels.get(lv, 0) for lv in SATISFIED_LEVELS), rated),
+        "rated": t.rated,
+        "rating_rate": _ratio(t.rated, t.served),
+        "satisfaction_rate": _ratio(sum(t.levels.get(lv, 0) for lv in SATISFIED_LEVELS), t.rated),
         **{lv: t.levels.get(lv, 0) for lv in RATING_LEVELS},
         "bad_ratings": t.bad,
         "defaulted": t.defaulted,
