@@ -1,11 +1,11 @@
 """The central reports: the hall report's figures over many halls, from the centre.
 
-PostgreSQL tallies the central `tickets` and `cases` tables (docs/central.md) in two
-GROUPING SETS queries, the counts, microsecond sums, medians and percentiles that a
-`caller.manager.stats.Tally` holds, for the period and for every key of every grouping;
+The central `tickets` and `cases` tables (docs/central.md) are tallied
+(caller/central/tally.py) into the counts, microsecond sums, medians and percentiles that
+a `caller.manager.stats.Tally` holds, for the period and for every key of every grouping;
 the hall's own functions (`figures_of`, `tally_rows`, `rank_windows`) make the figures of
 them, so a figure means the same in a hall's report and in the city's (the tests prove
-the server's tallies equal `stats.tally` of the same tickets). Across halls, windows and
+those tallies equal `stats.tally` of the same tickets). Across halls, windows and
 staff are told apart by their hall (`hall/window`); services are the city's 事项 and are
 grouped by their id over every hall. The ranking ranks halls (流动红旗 at city level) with
 the window ranking's scoring.
@@ -13,89 +13,29 @@ the window ranking's scoring.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
 
 from caller.central.access import CentralError
-from caller.core.config import RATING_LEVELS
+from caller.central.tally import KEY_SEP, Key, load_tallies
 from caller.manager import report as hall_report
 from caller.manager.stats import (
-    BAD_LEVELS,
     GROUPINGS,
     RankingWeights,
     RatingRecord,
     Report,
-    Spread,
     Tally,
     figures_of,
-    peak_of,
     rank_windows,
     tally_rows,
 )
 
 CENTRAL_GROUPINGS = ("hall", *GROUPINGS)
-_KEY_SEP = "/"  # hall/window, hall/staff
-# The column of each grouping, in the order of CENTRAL_GROUPINGS.
-_COLUMNS = ("hall_id", "window_key", "staff_key", "service", "hour", "day")
-_BAD = ", ".join(f"'{lv}'" for lv in BAD_LEVELS)
-# The period's tickets with what the figures read of each, as `stats.ticket_facts` reads a
-# hall's row: the wait in exact seconds (numeric), the service time of served tickets only,
-# the citizen's own rating only, the hour of issue in the hall's time, and its case.
-_PERIOD_SQL = f"""
-WITH c AS (
-    SELECT hall_id, ticket_id, bool_or(called_back_at IS NOT NULL) AS called_back,
-        bool_or(rectified_at IS NOT NULL) AS rectified
-    FROM cases WHERE hall_id = ANY(%(halls)s) GROUP BY hall_id, ticket_id),
-t AS (
-    SELECT t.hall_id, t.hall_id || '{_KEY_SEP}' || t.window_id AS window_key,
-        t.hall_id || '{_KEY_SEP}' || t.staff AS staff_key, t.service, t.day::text AS day,
-        extract(hour FROM t.issued_at AT TIME ZONE h.timezone)::int AS hour, t.state, t.seq,
-        t.transfers <> 0 AS transferred, t.holds <> 0 AS held,
-        extract(epoch FROM t.first_called_at - t.issued_at) AS wait,
-        CASE WHEN t.state = 'done' THEN t.service_s END AS service_s,
-        CASE WHEN t.rating_status = 'rated' THEN t.rating END AS rating,
-        t.rating_status = 'default' AS defaulted,
-        c.called_back IS TRUE AS called_back, c.rectified IS TRUE AS rectified
-    FROM tickets t JOIN halls h ON h.hall_id = t.hall_id
-    LEFT JOIN c ON c.hall_id = t.hall_id AND c.ticket_id = t.id
-    WHERE t.hall_id = ANY(%(halls)s) AND t.day BETWEEN %(first)s AND %(last)s)
-"""
-_GROUPING = f"GROUPING({', '.join(_COLUMNS)}), {', '.join(_COLUMNS)}"
-# One row for the whole period and one per key of each grouping: the columns of a
-# `stats.Tally` but its peak hour. Sums in whole microseconds as `stats.micros` rounds
-# (round() of numeric and of float8); median and p90 as `stats.median` and
-# `stats.percentile` pick them (percentile_cont(0.5), percentile_disc(0.9)).
-_TALLY_SQL = _PERIOD_SQL + f"""
-SELECT {_GROUPING},
-    count(*), count(*) FILTER (WHERE state = 'done'), count(*) FILTER (WHERE state = 'no_show'),
-    count(*) FILTER (WHERE state = 'cancelled'), count(*) FILTER (WHERE state = 'waiting'),
-    count(*) FILTER (WHERE transferred), count(*) FILTER (WHERE held),
-    count(wait), sum(round(wait * 1000000)),
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY wait::float8),
-    percentile_disc(0.9) WITHIN GROUP (ORDER BY wait::float8),
-    count(service_s), sum(round(service_s * 1e6::float8)),
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY service_s),
-    percentile_disc(0.9) WITHIN GROUP (ORDER BY service_s),
-    count(rating), {", ".join(f"count(*) FILTER (WHERE rating = '{lv}')" for lv in RATING_LEVELS)},
-    count(*) FILTER (WHERE rating IN ({_BAD})), count(*) FILTER (WHERE defaulted),
-    count(*) FILTER (WHERE rating IN ({_BAD}) AND called_back),
-    count(*) FILTER (WHERE rating IN ({_BAD}) AND rectified)
-FROM t GROUP BY GROUPING SETS ((), {", ".join(f"({c})" for c in _COLUMNS)})
-"""
-# Tickets per hour of issue over the period and in each key of each grouping (the peak
-# hour); and per hall and service the newest ticket row's seq (to read the name near).
-_HOURS_SQL = _PERIOD_SQL + f"""
-SELECT {_GROUPING}, count(*), max(seq)
-FROM t GROUP BY GROUPING SETS ((hour), {", ".join(f"({c}, hour)" for c in _COLUMNS if c != "hour")},
-    (hall_id, service))
-"""
 _RATINGS_SQL = (
     "SELECT r.hall_id, r.ticket_id, r.number, r.service, r.day::text, r.window_id, r.staff, "
     "r.level, r.rated_at, t.seq FROM ratings r JOIN tickets t "
@@ -133,55 +73,6 @@ def select_halls(conn: psycopg.Connection, hall_ids: Sequence[str] = (),
     return halls
 
 
-Key = tuple[str, Any]  # (grouping, key); ("", None) for the whole period
-
-
-def _key(row: Sequence[Any]) -> tuple[list[str], list[Any]]:
-    """The columns a grouping-set row is grouped by (GROUPING's bit set: not grouped), and
-    their values; then the rest of the row."""
-    bits, values = row[0], row[1:1 + len(_COLUMNS)]
-    grouped = [i for i in range(len(_COLUMNS)) if not bits >> (len(_COLUMNS) - 1 - i) & 1]
-    return [CENTRAL_GROUPINGS[i] for i in grouped], [values[i] for i in grouped]
-
-
-def _spread(count: int, sum_us: Decimal | None, median: float | None, p90: float | None) -> Spread:
-    return Spread(count, int(sum_us or 0), median, p90)
-
-
-def load_tallies(conn: psycopg.Connection, halls: Sequence[Hall], first: date,
-                 last: date) -> tuple[dict[Key, Tally], dict[str, tuple[str, int]]]:
-    """The tally of the period's tickets, and of each key of each grouping, made by the
-    server; and for each service the (hall, seq) a ticket row of it was written at, to read
-    its name near."""
-    params = {"halls": [h.hall_id for h in halls], "first": first, "last": last}
-    hours: dict[Key, dict[int, int]] = defaultdict(dict)
-    named: dict[str, tuple[str, int]] = {}
-    for row in conn.execute(_HOURS_SQL, params):
-        by, values = _key(row)
-        count, seq = row[-2:]
-        if by == ["hall", "service"]:
-            named.setdefault(values[1], (values[0], seq))
-        elif by == ["hour"]:  # the period's hours, each its own hour row's only hour
-            hours[("", None)][values[0]] = hours[("hour", values[0])][values[0]] = count
-        else:
-            (by_key, key), = ((b, v) for b, v in zip(by, values, strict=True) if b != "hour")
-            hours[(by_key, key)][values[by.index("hour")]] = count
-    tallies: dict[Key, Tally] = {}
-    for row in conn.execute(_TALLY_SQL, params):
-        by, values = _key(row)
-        group = (by[0], values[0]) if by else ("", None)
-        (issued, served, passed, cancelled, waiting, transferred, held, *spreads) = row[1 + len(_COLUMNS):]
-        waits, services, rest = spreads[:4], spreads[4:8], spreads[8:]
-        rated, levels, (bad, defaulted, called_back, rectified) = (
-            rest[0], rest[1:1 + len(RATING_LEVELS)], rest[1 + len(RATING_LEVELS):])
-        hour, hour_count = peak_of(hours.get(group, {}))
-        tallies[group] = Tally(
-            issued, served, passed, cancelled, waiting, transferred, held, _spread(*waits),
-            _spread(*services), hour, hour_count, rated, dict(zip(RATING_LEVELS, levels, strict=True)),
-            bad, defaulted, called_back, rectified)
-    return tallies, named
-
-
 def service_names(conn: psycopg.Connection, named: dict[str, tuple[str, int]]) -> dict[str, str]:
     """Service id -> name, from the ticket view in a shipped event about the service: the
     newest at or before the batch a ticket row of it was written with (`tickets.seq`)."""
@@ -207,7 +98,7 @@ def _display_names(rows: list[dict], by: str, halls: dict[str, Hall],
         if by == "service":
             row["name"] = services.get(row["key"], row["key"])
         elif by in ("window", "staff"):
-            hall_id, _, own = row["key"].partition(_KEY_SEP)
+            hall_id, _, own = row["key"].partition(KEY_SEP)
             row["name"] = f"{halls[hall_id].name} {own}"
 
 
@@ -242,7 +133,7 @@ def compute_central_report(conn: psycopg.Connection, halls: Sequence[Hall], firs
     if last < first:
         raise CentralError(f"the period ends ({last}) before it starts ({first})")
     weights = weights or RankingWeights()
-    tallies, named = load_tallies(conn, halls, first, last)
+    tallies, named = load_tallies(conn, [h.hall_id for h in halls], first, last)
     summary = figures_of(tallies.get(("", None), Tally()), True)
     by_id = {h.hall_id: h for h in halls}
     names = service_names(conn, named)

@@ -200,9 +200,12 @@ def percentile(values: Sequence[float], p: float) -> float | None:
     PostgreSQL's `percentile_disc(p / 100)` picks the same value (the central reports)."""
     if not values:
         return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(round(p * len(ordered) / 100, 9)))  # round: 7 × 100 / 100 is 7, not 7.000…1
-    return ordered[rank - 1]
+    return sorted(values)[nearest_rank(len(values), p) - 1]
+
+
+def nearest_rank(n: int, p: float) -> int:
+    """The rank (1..n) of the p-th percentile among n sorted values."""
+    return max(1, math.ceil(round(p * n / 100, 9)))  # round: 7 × 100 / 100 is 7, not 7.000…1
 
 
 def median(ordered: Sequence[float]) -> float | None:
@@ -255,7 +258,9 @@ class Spread:
     @classmethod
     def of(cls, ordered: Sequence[float]) -> Spread:
         """Of sorted values."""
-        return cls(len(ordered), sum(map(micros, ordered)), median(ordered), percentile(ordered, 90))
+        n = len(ordered)
+        return cls(n, sum(map(micros, ordered)), median(ordered),
+                   ordered[nearest_rank(n, 90) - 1] if n else None)
 
     @property
     def avg(self) -> float | None:
@@ -266,8 +271,8 @@ class Spread:
 class Tally:
     """What every figure of one set of tickets is computed from: counts and two spreads.
 
-    The hall's report tallies its TicketFacts (`tally`); the central report has PostgreSQL
-    tally the city's tickets (caller/central/report.py); `figures_of` turns either into the
+    The hall's report tallies its TicketFacts (`tally`); the central report tallies the
+    city's tickets in numpy (caller/central/tally.py); `figures_of` turns either into the
     figures, so a figure is defined once."""
 
     issued: int = 0
