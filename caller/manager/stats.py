@@ -197,7 +197,7 @@ def transfers_out(conn: sqlite3.Connection, ticket_ids: set[int],
 def percentile(values: Sequence[float], p: float) -> float | None:
     """Nearest-rank percentile: the smallest value with at least p % of values at or below it.
 
-    PostgreSQL's `percentile_disc(p / 100)` picks the same value (the central reports)."""
+    PostgreSQL's `percentile_disc(p / 100)` picks the same value."""
     if not values:
         return None
     return sorted(values)[nearest_rank(len(values), p) - 1]
@@ -211,7 +211,7 @@ def nearest_rank(n: int, p: float) -> int:
 def median(ordered: Sequence[float]) -> float | None:
     """The middle of sorted values; for an even count the point halfway from the lower to
     the upper middle value, computed as PostgreSQL's `percentile_cont(0.5)` computes it
-    (lo + 0.5 × (hi − lo)), so the central reports give the same bits."""
+    (lo + 0.5 × (hi − lo)); the central reports' numpy tallies use this function."""
     n = len(ordered)
     if not n:
         return None

@@ -127,3 +127,14 @@ def test_every_figure_of_every_row_is_the_hall_statistics_of_the_same_tickets(ce
     assert len(result.groups["day"]) == 5
     # hours in each hall's own time: 08:00 in Urumqi is 10:00 in Shanghai
     assert [r["key"] for r in result.groups["hour"]] == list(range(8, 18))
+
+
+def test_a_period_without_a_ticket_gives_empty_figures_not_an_error(central_dsn):
+    _fill(central_dsn, 1)
+    with connect_readonly(central_dsn) as conn:
+        halls = central.select_halls(conn)
+        result = central.compute_central_report(conn, halls, date(2026, 12, 1), date(2026, 12, 2))
+    assert result.summary == stats.figures([], True)
+    assert [r["issued"] for r in result.groups["hall"]] == [0, 0, 0, 0]
+    assert [r["key"] for r in result.groups["day"]] == ["2026-12-01", "2026-12-02"]
+    assert result.groups["window"] == [] and result.ranking == []
