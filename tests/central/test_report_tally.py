@@ -1,4 +1,4 @@
-"""The central report's tallies, made by PostgreSQL, against the hall's statistics.
+"""The central report's tallies (PostgreSQL's derived rows, numpy's counts) against the hall's statistics.
 
 Generated tickets of four halls in two time zones go into a real central database; every
 figure of every row of the central report must equal what `caller.manager.stats` computes
