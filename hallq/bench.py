@@ -21,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hallq.benches import central as bench_central
+from hallq.benches import county as bench_county
 from hallq.benches import cpu as bench_cpu
 from hallq.benches import hub as bench_hub
 from hallq.benches import record as bench_record
@@ -67,6 +69,10 @@ GOALS: dict[str, tuple[str, Callable[[Any, dict], bool] | None]] = {
     "catchup_week_s": ("< 10 s", lambda v, _: v < 10),
     "ship_down_baseline_call_p99_ms": ("no shipper", None),
     "ship_down_call_p99_ms": ("≤ baseline + 2 ms", _within("ship_down_baseline_call_p99_ms", 2)),
+    "county_halls": ("p99 < 50 ms", None),
+    "county_call_p99_ms": ("< 50 ms", lambda v, _: v < 50),
+    "central_report_s": ("< 5 s (10M events)", lambda v, _: v < 5),
+    "central_events": ("city report's size", None),
 }
 
 
@@ -171,6 +177,8 @@ def run_all(quick: bool, out: Path, profile: bool = True) -> dict:
     if profile:
         results["profiles"] = str(out)
     results.update(measure_devices(quick))
+    results.update(bench_county.measure(quick))
+    results.update(bench_central.measure(quick))
     return results
 
 

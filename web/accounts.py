@@ -93,10 +93,14 @@ class AuditEntry:
 
 
 class Accounts:
-    """Accounts and the audit log, in the hall database at `path` (which must exist)."""
+    """Accounts and the audit log, in the hall database at `path` (which must exist), or in
+    a file of their own for the city console (`create`: made, readable by its owner only)."""
 
-    def __init__(self, path: str | Path, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, path: str | Path, clock: Callable[[], float] = time.time, *,
+                 create: bool = False) -> None:
         p = Path(path)
+        if create and not p.exists():
+            p.touch(mode=0o600)
         if not p.is_file():
             raise AccountError(f"没有找到大厅数据库 {p}（请先启动 hallq hub 创建它）")
         self.clock = clock

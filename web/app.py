@@ -73,21 +73,39 @@ Handler = Callable[[Context], Awaitable[Response]]
 class Console:
     def __init__(self, config: HallConfig, hall: Hall, accounts: Accounts, db: Path | None, *,
                  idle_s: float = 30 * 60) -> None:
-        self.config, self.hall, self.accounts, self.db = config, hall, accounts, db
+        self.config, self.hall, self.db = config, hall, db
+        self._setup(accounts, idle_s, config.hall.name, config.hall.tz)
+
+    def _setup(self, accounts: Accounts, idle_s: float, title: str, tz: tzinfo) -> None:
+        """Accounts, sessions, throttles and templates: the same for every kind of console."""
+        self.accounts, self.title, self.tz = accounts, title, tz
         self.sessions = Sessions(accounts.cookie_key, idle_s)
         self.by_address = Throttle(30, 300.0)
         self.by_account = Throttle(10, 300.0)
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"),
                                autoescape=select_autoescape(["html"]))
         self.env.globals.update(ROLE_NAMES=ROLE_NAMES, strings=strings, mask=mask)
-        tz = config.hall.tz
         self.env.filters["stamp"] = lambda value: _stamp(value, tz)
 
     # ------------------------------------------------------------------ plumbing
 
     def app(self) -> Starlette:
+        @contextlib.asynccontextmanager
+        async def lifespan(_: Starlette) -> AsyncIterator[None]:
+            await self.hall.start()
+            try:
+                yield
+            finally:
+                await self.hall.stop()
+
+        app = Starlette(routes=self.routes(), lifespan=lifespan,
+                        exception_handlers={404: self._not_found, 405: self._not_found})
+        app.add_middleware(SecurityHeaders)
+        return app
+
+    def routes(self) -> list[Route | Mount]:
         g = self._guard
-        routes = [
+        return [
             Route("/login", self.login_page, methods=["GET"]),
             Route("/login", self.login, methods=["POST"]),
             Route("/logout", g(None, self.logout), methods=["POST"]),
@@ -114,19 +132,6 @@ class Console:
             Route("/audit.csv", g("manager", self.audit_export)),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
-
-        @contextlib.asynccontextmanager
-        async def lifespan(_: Starlette) -> AsyncIterator[None]:
-            await self.hall.start()
-            try:
-                yield
-            finally:
-                await self.hall.stop()
-
-        app = Starlette(routes=routes, lifespan=lifespan,
-                        exception_handlers={404: self._not_found, 405: self._not_found})
-        app.add_middleware(SecurityHeaders)
-        return app
 
     def _context(self, request: Request) -> Context:
         session, expired = self.sessions.load(request.cookies.get(COOKIE))
@@ -184,7 +189,7 @@ class Console:
 
     def _page(self, ctx: Context, template: str, values: dict[str, Any], status: int = 200) -> Response:
         html = self.env.get_template(template).render(
-            user=ctx.user, csrf=self.sessions.csrf_token(ctx.session), hall=self.config.hall.name,
+            user=ctx.user, csrf=self.sessions.csrf_token(ctx.session), hall=self.title,
             path=ctx.request.url.path, msg=ctx.request.query_params.get("msg", "")[:200],
             error=values.pop("error", "") or ctx.request.query_params.get("err", "")[:200], **values)
         return self._set_cookie(HTMLResponse(html, status_code=status), ctx)
@@ -487,7 +492,7 @@ class Console:
         writer = csv.writer(out)
         writer.writerow(["编号", "时间", "账户", "地址", "操作", "对象", "说明", "结果"])
         for e in self.accounts.audit_log(None):
-            writer.writerow([e.id, _stamp(e.at, self.config.hall.tz), e.user, e.address,
+            writer.writerow([e.id, _stamp(e.at, self.tz), e.user, e.address,
                              strings.ACTIONS.get(e.action, e.action), e.target, e.detail,
                              "成功" if e.ok else "未执行"])
         self.accounts.audit(ctx.user.name, ctx.address, "audit_export", "审计日志")

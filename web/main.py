@@ -4,6 +4,9 @@
     hallq web user add NAME --role manager|supervisor|viewer --db hall.db   (password from the
               terminal, or one line on stdin)
     hallq web user list | disable NAME | enable NAME | passwd NAME
+    hallq web --central central.dsn [--region 3301] --db city.db   (the city console: every
+              hall from the central PostgreSQL, web/city.py; its accounts in city.db:
+              hallq web --central central.dsn user add NAME --role manager --db city.db)
 
 It prints one JSON line when it serves: {"ready": true, "url": ..., "port": ...}.
 """
@@ -15,6 +18,7 @@ import asyncio
 import getpass
 import json
 import logging
+import re
 import socket
 import sys
 from pathlib import Path
@@ -35,6 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8080, help="0: any free port")
     parser.add_argument("--idle-minutes", type=int, default=30,
                         help="sign out after this long without a request (default %(default)s)")
+    parser.add_argument("--central", metavar="DSN|FILE",
+                        help="the city console instead: every hall's state and the central "
+                             "reports from the central PostgreSQL (a DSN, or a file of mode 0600 "
+                             "holding one); --db then holds the console's accounts only")
+    parser.add_argument("--region", type=_region,
+                        help="with --central: only the halls whose 行政区划代码 starts with these digits")
     sub = parser.add_subparsers(dest="action")
     user = sub.add_parser("user", help="manager accounts").add_subparsers(dest="user_action",
                                                                           required=True)
@@ -49,6 +59,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--db", dest="user_db", help="the hall database (default: --db)")
 
 
+def _region(text: str) -> str:
+    if not re.fullmatch(r"\d{2,12}", text):
+        raise argparse.ArgumentTypeError(f"expected the leading digits of a 行政区划代码 "
+                                         f"(2 to 12 digits), got {text!r}")
+    return text
+
+
 def _password(prompt: str) -> str:
     if sys.stdin.isatty():
         first = getpass.getpass(f"{prompt}：")
@@ -60,7 +77,7 @@ def _password(prompt: str) -> str:
 
 def _user_command(args: argparse.Namespace) -> int:
     try:
-        accounts = Accounts(args.user_db or args.db)
+        accounts = Accounts(args.user_db or args.db, create=bool(args.central))
     except AccountError as e:
         print(f"hallq web user: {e}", file=sys.stderr)
         return 2
@@ -93,6 +110,15 @@ def run(args: argparse.Namespace) -> int:
         return _user_command(args)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.idle_minutes < 1:
+        print("hallq web: --idle-minutes must be 1 or more", file=sys.stderr)
+        return 2
+    if args.central:
+        return _run_city(args)
+    if args.region:
+        print("hallq web: --region needs --central (a hall's console shows its own hall)",
+              file=sys.stderr)
+        return 2
     try:
         config = load_config(args.config, device=args.device)
     except ConfigError as e:
@@ -107,26 +133,42 @@ def run(args: argparse.Namespace) -> int:
         print(f"hallq web: {args.config} is a demo hall (public tokens and demo accounts); "
               "it is served on 127.0.0.1 only", file=sys.stderr)
         return 2
-    if args.idle_minutes < 1:
-        print("hallq web: --idle-minutes must be 1 or more", file=sys.stderr)
-        return 2
     try:
         accounts = Accounts(args.db)
     except AccountError as e:
         print(f"hallq web: {e}", file=sys.stderr)
         return 2
-    return asyncio.run(_serve(args, config, device, accounts))
+    return asyncio.run(_serve(args, _hall_console(args, config, device, accounts)))
 
 
-async def _serve(args: argparse.Namespace, config, device, accounts: Accounts) -> int:
-    import uvicorn
-
+def _hall_console(args: argparse.Namespace, config, device, accounts: Accounts):
     from web.app import Console
     from web.live import Hall
 
     db = Path(args.db)
     hall = Hall(config, device.id, args.hub, device.token, db, limits=dict(device.options))
-    console = Console(config, hall, accounts, db, idle_s=args.idle_minutes * 60)
+    return Console(config, hall, accounts, db, idle_s=args.idle_minutes * 60)
+
+
+def _run_city(args: argparse.Namespace) -> int:
+    from caller.central.access import CentralError, read_dsn
+    from web.city import CentralLive, CityConsole
+
+    try:
+        dsn = read_dsn(args.central)
+        accounts = Accounts(args.db, create=True)
+    except (CentralError, AccountError) as e:
+        print(f"hallq web: {e}", file=sys.stderr)
+        return 2
+    console = CityConsole(CentralLive(dsn, args.region or ""), accounts,
+                          idle_s=args.idle_minutes * 60)
+    return asyncio.run(_serve(args, console))
+
+
+async def _serve(args: argparse.Namespace, console) -> int:
+    import uvicorn
+
+    accounts = console.accounts
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

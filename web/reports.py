@@ -4,6 +4,7 @@ tables and SVG charts, and the same files to download."""
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,7 +30,8 @@ CHARTS = {"window": ("各窗口办结量", ("served",), "件"),
           "service": ("各业务取号量与办结量", ("issued", "served"), "件"),
           "hour": ("各时段平均等候时间", ("wait_avg_s",), "分钟"),
           "day": ("每日取号量与办结量", ("issued", "served"), "件"),
-          "month": ("每月好评率与差评率", ("good_rate", "bad_rate"), "%")}
+          "month": ("每月好评率与差评率", ("good_rate", "bad_rate"), "%"),
+          "hall": ("各大厅办结量", ("served",), "件")}  # central reports only
 
 
 # the figures a page shows per row (the downloads carry every one)
@@ -79,10 +81,10 @@ def compute(db: Path, p: Period, config: HallConfig) -> Report:
         conn.close()
 
 
-def tables(result: Report) -> list[dict[str, Any]]:
+def tables(result: Report, groupings: Sequence[str] = GROUPINGS) -> list[dict[str, Any]]:
     """Each grouping as a titled table with its chart, for the template."""
     out = []
-    for by in GROUPINGS:
+    for by in groupings:
         shown = [c for c in layout.columns_for(by) if c.key in PAGE_COLUMNS]
         rows = result.groups[by]
         title, keys, unit = CHARTS[by]

@@ -60,3 +60,19 @@ JS = {
     "printer_fault": "故障/缺纸",
     "line_down": "中断",
 }
+
+# The city console (`hallq web --central`).
+CITY_SUBTITLE = "政务服务大厅监管平台"
+CITY_TITLE_ALL = "全部大厅"
+CITY_TITLE_REGION = "{region} 辖区大厅"
+CENTRAL_DOWN = "无法读取中心数据库，页面上的数据不是最新的"
+OUT_OF_REGION = "只能查看本平台辖区（{region}）内的大厅"
+BAD_REGION = "行政区划代码应为 2 到 12 位数字"
+LEVELS = {"city": "市级", "county": "区县级", "town": "乡镇（街道）级", "village": "村（社区）级"}
+CITY_JS = {
+    "stale": "{m} 分钟未收到数据",
+    "no_data": "从未收到数据",
+    "fresh": "正常",
+    "updated": "更新于 {at}",
+    "no_halls": "中心数据库中还没有大厅",
+}

@@ -76,6 +76,7 @@ GROUP_TITLES = {
     "hour": ("按时段", "时段", ""),
     "day": ("按日期", "日期", ""),
     "month": ("按月份", "月份", ""),
+    "hall": ("按大厅", "大厅", ""),  # central reports only
 }
 SUMMARY_SHEET = "汇总"
 RANKING_SHEET = "流动红旗"
@@ -83,7 +84,7 @@ WEEKDAYS = "一二三四五六日"
 WEIGHT_TITLES = {"satisfaction": "满意率", "volume": "办件量", "wait": "等候时间",
                  "rating_rate": "评价率", "bad_rate": "差评率", "rectification": "整改率"}
 RANKING_COLUMNS = (
-    ("rank", "名次", "count"), ("name", "窗口", "text"), ("score", "总分", "points"),
+    ("rank", "名次", "count"), ("name", "", "text"), ("score", "总分", "points"),
     ("satisfaction_points", "满意率得分", "points"), ("volume_points", "办件量得分", "points"),
     ("wait_points", "等候得分", "points"), ("rating_rate_points", "评价率得分", "points"),
     ("bad_rate_points", "差评率得分", "points"), ("rectification_points", "整改率得分", "points"),
@@ -92,6 +93,7 @@ RANKING_COLUMNS = (
     ("wait_avg_s", "平均等候（分钟）", "minutes"),
 )
 FLAG = "流动红旗"
+RANKED_TITLES = {"window": "窗口", "hall": "大厅"}  # the ranking's name column, by what it ranks
 
 CHART_FILES = ("wait_by_hour.png", "volume_by_service.png", "satisfaction_by_window.png")
 NAVY, BLUE, GREEN, RED, GREY = "#1f4e79", "#5b9bd5", "#2e7d32", "#c0392b", "#d9d9d9"
@@ -260,6 +262,7 @@ _SHEET_CHARTS = {
     "hour": ("line", "各时段平均等候时间", ("wait_avg_s",), "分钟"),
     "day": ("line", "每日取号量与办结量", ("issued", "served"), "件"),
     "month": ("bar", "每月好评率、差评率与评价率", ("good_rate", "bad_rate", "rating_rate"), "比率"),
+    "hall": ("bar", "各大厅满意率", ("satisfaction_rate",), "满意率"),
 }
 
 
@@ -268,11 +271,12 @@ def _group_sheet(ws: Worksheet, report: Report, by: str) -> None:
     titles = [GROUP_TITLES[by][1], *(header(c, with_unit=False) for c in shown)]
     ws.append(titles)
     _style_header(ws, 1, len(titles))
-    for row in report.groups[by]:
+    # rows counted here: ws.max_row scans every cell, and a central report has thousands
+    for at, row in enumerate(report.groups[by], start=2):
         ws.append([row_label(by, row), *(cell(c, row.get(c.key)) for c in shown)])
         for i, c in enumerate(shown, start=2):
             if c.kind in _FORMATS:
-                ws.cell(row=ws.max_row, column=i).number_format = _FORMATS[c.kind]
+                ws.cell(row=at, column=i).number_format = _FORMATS[c.kind]
     ws.freeze_panes = "B2"
     _widths(ws, titles, first=16 if by == "day" else 12)
     rows = len(report.groups[by])
@@ -295,33 +299,34 @@ def _group_sheet(ws: Worksheet, report: Report, by: str) -> None:
 
 
 def _ranking_sheet(ws: Worksheet, report: Report) -> None:
-    ws["A1"] = f"{FLAG} 窗口评比（满分 100 分）"
+    ranked = RANKED_TITLES[report.ranked]
+    ws["A1"] = f"{FLAG} {ranked}评比（满分 100 分）"
     ws["A1"].font = _TITLE
     weights = asdict(report.weights)
     ws["A2"] = "计分：" + " + ".join(f"{WEIGHT_TITLES[k]} {v:g} 分" for k, v in weights.items())
     ws["A3"] = f"统计期间：{period_text(report)}"
-    titles = [t for _, t, _ in RANKING_COLUMNS] + ["备注"]
+    titles = [t or ranked for _, t, _ in RANKING_COLUMNS] + ["备注"]
     ws.append(titles)
     _style_header(ws, 4, len(titles))
-    for row in report.ranking:
+    for at, row in enumerate(report.ranking, start=5):
         values = [cell(kind, row[key]) for key, _, kind in RANKING_COLUMNS]
         ws.append([*values, FLAG if row["rank"] == 1 else ""])
         for i, (_, _, kind) in enumerate(RANKING_COLUMNS, start=1):
             if kind in _FORMATS:
-                ws.cell(row=ws.max_row, column=i).number_format = _FORMATS[kind]
+                ws.cell(row=at, column=i).number_format = _FORMATS[kind]
         # "第1名", still a number: beside the window name a bare 1 read as "1 4号窗口"
-        rank = ws.cell(row=ws.max_row, column=1)
+        rank = ws.cell(row=at, column=1)
         rank.number_format = RANK_FORMAT
         rank.alignment = Alignment(horizontal="center")
         if row["rank"] == 1:
             for i in range(1, len(titles) + 1):
-                ws.cell(row=ws.max_row, column=i).fill = _FLAG_FILL
+                ws.cell(row=at, column=i).fill = _FLAG_FILL
     _widths(ws, titles, first=8)
     n = len(report.ranking)
     if n:
         chart = BarChart()
         chart.type = "bar"
-        chart.title, chart.y_axis.title = "窗口得分", "分"
+        chart.title, chart.y_axis.title = f"{ranked}得分", "分"
         chart.add_data(Reference(ws, min_col=3, min_row=4, max_row=4 + n), titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=2, min_row=5, max_row=4 + n))
         chart.x_axis.scaling.orientation = "maxMin"  # the first place on top

@@ -93,19 +93,28 @@ def _fail(message: str) -> int:
     return 2
 
 
-@exits_on_config_error
-def run(args: argparse.Namespace) -> int:
+def period_and_format(args: argparse.Namespace) -> tuple[date, str]:
+    """The last day and the output format asked for; ValueError saying what does not fit."""
     last = args.last or args.first
     if last < args.first:
-        return _fail(f"--to {last} is before --from {args.first}")
+        raise ValueError(f"--to {last} is before --from {args.first}")
     fmt = args.format or (args.out.suffix.lstrip(".").lower() if args.out else "json")
     if fmt not in FORMATS:
-        return _fail(f"cannot tell the format from {args.out}; use --format {'|'.join(FORMATS)}")
+        raise ValueError(f"cannot tell the format from {args.out}; use --format {'|'.join(FORMATS)}")
     if args.export_haocha:
         try:
             record.format_of(args.export_haocha)
         except record.RecordError as e:
-            return _fail(f"--export-haocha: {e}")
+            raise ValueError(f"--export-haocha: {e}") from e
+    return last, fmt
+
+
+@exits_on_config_error
+def run(args: argparse.Namespace) -> int:
+    try:
+        last, fmt = period_and_format(args)
+    except ValueError as e:
+        return _fail(str(e))
     config = load_config(args.config)
     if args.region_code:
         config = replace(config, hall=replace(config.hall, region_code=args.region_code))
@@ -130,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         conn.close()
 
-    written = _write_report(result, fmt, args.out, groupings, args.first, last)
+    written = write_report(result, fmt, args.out, groupings, args.first, last)
     if args.charts:
         written += report.write_charts(result, args.charts, font)
     if args.export_haocha:
@@ -141,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_report(result: Report, fmt: str, out: Path | None, groupings: list[str],
+def write_report(result: Report, fmt: str, out: Path | None, groupings: list[str],
                   first: date, last: date) -> list[Path]:
     if fmt == "xlsx":
         path = out or Path(f"report-{first.isoformat()}-{last.isoformat()}.xlsx")

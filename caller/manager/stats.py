@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import math
 import sqlite3
-import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta, tzinfo
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -102,10 +102,15 @@ def ticket_columns(conn: sqlite3.Connection) -> set[str]:
     return {row[1] for row in conn.execute("PRAGMA table_info(tickets)")}
 
 
-def _seconds(later: str | None, earlier: str) -> float | None:
+def _when(value: str | datetime) -> datetime:
+    """A stored time: ISO text in the hall's SQLite, a datetime from the central database."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _seconds(later: str | datetime | None, earlier: str | datetime) -> float | None:
     if later is None:
         return None
-    return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds()
+    return (_when(later) - _when(earlier)).total_seconds()
 
 
 def days_between(first: date, last: date) -> list[date]:
@@ -120,24 +125,32 @@ def load_tickets(conn: sqlite3.Connection, first: date, last: date, tz: tzinfo |
     sql = _TICKET_SQL.format(appeal="appeal" if "appeal" in ticket_columns(conn) else "NULL")
     out: list[TicketFacts] = []
     for done, day in enumerate(days, start=1):
-        for (tid, service, window, staff, tday, issued_at, first_called_at, state, transfers,
-             holds, service_s, rating, rating_status, appeal) in conn.execute(sql, (day.isoformat(),)):
-            issued = datetime.fromisoformat(issued_at)
-            case = cases.get(tid) if cases is not None else None
-            out.append(TicketFacts(
-                id=tid, service=service, window=window, staff=staff, day=tday,
-                hour=(issued.astimezone(tz) if tz else issued).hour, state=state,
-                transferred=bool(transfers), held=bool(holds),
-                wait_s=_seconds(first_called_at, issued_at),
-                service_s=float(service_s or 0.0) if state == "done" else None,
-                rating=rating if rating_status == "rated" else None,
-                defaulted=rating_status == "default",
-                called_back=case[0] if case else None, rectified=case[1] if case else None,
-                appeal=appeal,
-            ))
+        out += (ticket_facts(row, cases, tz) for row in conn.execute(sql, (day.isoformat(),)))
         if progress is not None:
             progress(done, len(days))
     return out
+
+
+def ticket_facts(row: Sequence[Any], cases: dict[int, tuple[bool, bool]] | None,
+                 tz: tzinfo | None) -> TicketFacts:
+    """One ticket row, its columns in the order of `_TICKET_SQL` (the day as ISO text), with
+    the case records of its hall (None: the store keeps none)."""
+    (tid, service, window, staff, tday, issued_at, first_called_at, state, transfers, holds,
+     service_s, rating, rating_status, *rest) = row
+    appeal = rest[0] if rest else None  # the appeal column: only a hall's store has it
+    issued = _when(issued_at)
+    case = cases.get(tid) if cases is not None else None
+    return TicketFacts(
+        id=tid, service=service, window=window, staff=staff, day=tday,
+        hour=(issued.astimezone(tz) if tz else issued).hour, state=state,
+        transferred=bool(transfers), held=bool(holds),
+        wait_s=_seconds(first_called_at, issued_at),
+        service_s=float(service_s or 0.0) if state == "done" else None,
+        rating=rating if rating_status == "rated" else None,
+        defaulted=rating_status == "default",
+        called_back=case[0] if case else None, rectified=case[1] if case else None,
+        appeal=appeal,
+    )
 
 
 def _load_cases(conn: sqlite3.Connection) -> dict[int, tuple[bool, bool]] | None:
@@ -171,16 +184,33 @@ def transfers_out(conn: sqlite3.Connection, ticket_ids: set[int],
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:
-    """Nearest-rank percentile: the smallest value with at least p % of values at or below it."""
+    """Nearest-rank percentile: the smallest value with at least p % of values at or below it.
+
+    PostgreSQL's `percentile_disc(p / 100)` picks the same value."""
     if not values:
         return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(round(p * len(ordered) / 100, 9)))  # round: 7 × 100 / 100 is 7, not 7.000…1
-    return ordered[rank - 1]
+    return sorted(values)[nearest_rank(len(values), p) - 1]
 
 
-def _avg(values: Sequence[float]) -> float | None:
-    return statistics.fmean(values) if values else None
+def nearest_rank(n: int, p: float) -> int:
+    """The rank (1..n) of the p-th percentile among n sorted values."""
+    return max(1, math.ceil(round(p * n / 100, 9)))  # round: 7 × 100 / 100 is 7, not 7.000…1
+
+
+def median(ordered: Sequence[float]) -> float | None:
+    """The middle of sorted values; for an even count the point halfway from the lower to
+    the upper middle value, computed as PostgreSQL's `percentile_cont(0.5)` computes it
+    (lo + 0.5 × (hi − lo)); the central reports' numpy tallies use this function."""
+    n = len(ordered)
+    if not n:
+        return None
+    lo, hi = ordered[(n - 1) // 2], ordered[n // 2]
+    return lo + 0.5 * (hi - lo) if n % 2 == 0 else lo
+
+
+def micros(seconds: float) -> int:
+    """A duration in whole microseconds (round half to even, as PostgreSQL's round())."""
+    return round(seconds * 1e6)
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -191,66 +221,144 @@ def _secs(value: float | None) -> float | None:
     return round(value, 1) if value is not None else None
 
 
-def peak_hour(tickets: Iterable[TicketFacts]) -> tuple[int | None, int]:
-    """The hour of day with the most tickets issued (the earliest on a tie), and that count."""
-    counts = Counter(t.hour for t in tickets)
+def peak_of(counts: Mapping[int, int]) -> tuple[int | None, int]:
+    """The hour with the most tickets issued (the earliest on a tie), and that count."""
     if not counts:
         return None, 0
     hour = min(counts, key=lambda h: (-counts[h], h))
     return hour, counts[hour]
 
 
-def figures(tickets: Sequence[TicketFacts], followup: bool,
-            excuse_upheld: bool = False) -> dict[str, Any]:
-    """Every figure for one set of tickets. Rates are fractions 0–1, times seconds.
+def peak_hour(tickets: Iterable[TicketFacts]) -> tuple[int | None, int]:
+    """The hour of day with the most tickets issued (the earliest on a tie), and that count."""
+    return peak_of(Counter(map(_HOUR, tickets)))
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """Durations as the figures read them: how many, their sum in whole microseconds (the
+    average is exact, wherever it is summed), the median and the nearest-rank 90th percentile."""
+
+    count: int = 0
+    sum_us: int = 0
+    median: float | None = None
+    p90: float | None = None
+
+    @classmethod
+    def of(cls, ordered: Sequence[float]) -> Spread:
+        """Of sorted values."""
+        n = len(ordered)
+        return cls(n, sum(map(micros, ordered)), median(ordered),
+                   ordered[nearest_rank(n, 90) - 1] if n else None)
+
+    @property
+    def avg(self) -> float | None:
+        return self.sum_us / (self.count * 10**6) if self.count else None
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """What every figure of one set of tickets is computed from: counts and two spreads.
+
+    The hall's report tallies its TicketFacts (`tally`); the central report tallies the
+    city's tickets in numpy (caller/central/tally.py); `figures_of` turns either into the
+    figures, so a figure is defined once."""
+
+    issued: int = 0
+    served: int = 0  # state done
+    passed: int = 0  # state no_show
+    cancelled: int = 0
+    waiting: int = 0
+    transferred: int = 0
+    held: int = 0
+    waits: Spread = Spread()
+    services: Spread = Spread()  # of served tickets
+    peak_hour: int | None = None
+    peak_hour_issued: int = 0
+    rated: int = 0  # the citizens' own ratings
+    levels: Mapping[str, int] = field(default_factory=dict)  # of them, per RATING_LEVELS level
+    bad: int = 0
+    defaulted: int = 0
+    called_back: int = 0  # bad-rated tickets whose case was called back
+    rectified: int = 0
+    bad_all: int = 0  # bad ratings, an upheld appeal's included (what 申诉率 divides by)
+    appeals: int = 0
+    appeals_upheld: int = 0
+
+
+# Each figure is one pass in C (map over a getter) where it can be: a hall's report runs
+# these over every ticket of the period, once per grouping.
+_HOUR, _STATE, _WAIT, _RATING = (attrgetter(n) for n in ("hour", "state", "wait_s", "rating"))
+_TRANSFERRED, _HELD, _DEFAULTED = (attrgetter(n) for n in ("transferred", "held", "defaulted"))
+
+
+def tally(tickets: Sequence[TicketFacts], excuse_upheld: bool = False) -> Tally:
+    """`excuse_upheld`: leave out the ratings whose appeal was upheld (a staff member's figures)."""
+    states = Counter(map(_STATE, tickets))
+    counted = [t for t in tickets if not (excuse_upheld and t.appeal == "upheld")]
+    levels = Counter(map(_RATING, counted))
+    del levels[None]
+    bad = [t for t in counted if t.rating in BAD_LEVELS]
+    appealed = [t for t in tickets if t.appeal is not None]
+    hour, hour_count = peak_hour(tickets)
+    return Tally(
+        issued=len(tickets), served=states["done"], passed=states["no_show"],
+        cancelled=states["cancelled"], waiting=states["waiting"],
+        transferred=sum(map(_TRANSFERRED, tickets)), held=sum(map(_HELD, tickets)),
+        waits=Spread.of(sorted(w for w in map(_WAIT, tickets) if w is not None)),
+        services=Spread.of(sorted(t.service_s for t in tickets
+                                  if t.state == "done" and t.service_s is not None)),
+        peak_hour=hour, peak_hour_issued=hour_count, rated=levels.total(),
+        levels={lv: levels[lv] for lv in RATING_LEVELS}, bad=len(bad),
+        defaulted=sum(map(_DEFAULTED, tickets)), called_back=sum(bool(t.called_back) for t in bad),
+        rectified=sum(bool(t.rectified) for t in bad),
+        bad_all=sum(t.rating in BAD_LEVELS for t in tickets), appeals=len(appealed),
+        appeals_upheld=sum(t.appeal == "upheld" for t in appealed))
+
+
+def figures_of(t: Tally, followup: bool) -> dict[str, Any]:
+    """Every figure of a tally. Rates are fractions 0–1, times seconds.
 
     `followup`: the store has case records, so 回访率 and 差评整改率 can be computed.
-    `excuse_upheld`: leave out the ratings whose appeal was upheld (a staff member's figures).
     Defaults filled in by the no-rating policy are counted apart, never as ratings."""
-    served = [t for t in tickets if t.state == "done"]
-    waits = [t.wait_s for t in tickets if t.wait_s is not None]
-    service_times = [t.service_s for t in served if t.service_s is not None]
-    counted = [t for t in tickets if t.rating is not None
-               and not (excuse_upheld and t.appeal == "upheld")]
-    levels = Counter(t.rating for t in counted)
-    rated = len(counted)
-    bad = [t for t in counted if t.rating in BAD_LEVELS]
-    good = sum(levels[lv] for lv in SATISFIED_LEVELS)
-    appealed = [t for t in tickets if t.appeal is not None]
-    defaulted = sum(t.defaulted for t in tickets)
-    hour, hour_count = peak_hour(tickets)
+    good = sum(t.levels.get(lv, 0) for lv in SATISFIED_LEVELS)
     return {
-        "issued": len(tickets),
-        "served": len(served),
-        "passed": sum(t.state == "no_show" for t in tickets),
-        "cancelled": sum(t.state == "cancelled" for t in tickets),
-        "waiting": sum(t.state == "waiting" for t in tickets),
-        "transferred": sum(t.transferred for t in tickets),
-        "held": sum(t.held for t in tickets),
-        "wait_avg_s": _secs(_avg(waits)),
-        "wait_median_s": _secs(statistics.median(waits) if waits else None),
-        "wait_p90_s": _secs(percentile(waits, 90)),
-        "service_avg_s": _secs(_avg(service_times)),
-        "service_median_s": _secs(statistics.median(service_times) if service_times else None),
-        "service_p90_s": _secs(percentile(service_times, 90)),
-        "peak_hour": hour,
-        "peak_hour_issued": hour_count,
-        "rated": rated,
-        "rating_rate": _ratio(rated, len(served)),
-        "satisfaction_rate": _ratio(good, rated),
-        "good_rate": _ratio(good, rated),
-        "bad_rate": _ratio(len(bad), rated),
-        **{lv: levels[lv] for lv in RATING_LEVELS},
-        "bad_ratings": len(bad),
-        "defaulted": defaulted,
-        "default_rate": _ratio(defaulted, len(served)),
-        "appeals": len(appealed),
-        "appeals_upheld": sum(t.appeal == "upheld" for t in appealed),
-        "appeal_rate": _ratio(len(appealed), sum(t.rating in BAD_LEVELS for t in tickets)),
-        "callback_rate": _ratio(sum(bool(t.called_back) for t in bad), len(bad)) if followup else None,
-        "rectification_rate": (_ratio(sum(bool(t.rectified) for t in bad), len(bad))
-                               if followup else None),
+        "issued": t.issued,
+        "served": t.served,
+        "passed": t.passed,
+        "cancelled": t.cancelled,
+        "waiting": t.waiting,
+        "transferred": t.transferred,
+        "held": t.held,
+        "wait_avg_s": _secs(t.waits.avg),
+        "wait_median_s": _secs(t.waits.median),
+        "wait_p90_s": _secs(t.waits.p90),
+        "service_avg_s": _secs(t.services.avg),
+        "service_median_s": _secs(t.services.median),
+        "service_p90_s": _secs(t.services.p90),
+        "peak_hour": t.peak_hour,
+        "peak_hour_issued": t.peak_hour_issued,
+        "rated": t.rated,
+        "rating_rate": _ratio(t.rated, t.served),
+        "satisfaction_rate": _ratio(good, t.rated),
+        "good_rate": _ratio(good, t.rated),
+        "bad_rate": _ratio(t.bad, t.rated),
+        **{lv: t.levels.get(lv, 0) for lv in RATING_LEVELS},
+        "bad_ratings": t.bad,
+        "defaulted": t.defaulted,
+        "default_rate": _ratio(t.defaulted, t.served),
+        "appeals": t.appeals,
+        "appeals_upheld": t.appeals_upheld,
+        "appeal_rate": _ratio(t.appeals, t.bad_all),
+        "callback_rate": _ratio(t.called_back, t.bad) if followup else None,
+        "rectification_rate": _ratio(t.rectified, t.bad) if followup else None,
     }
+
+
+def figures(tickets: Sequence[TicketFacts], followup: bool,
+            excuse_upheld: bool = False) -> dict[str, Any]:
+    """Every figure for one set of tickets (`figures_of` their `tally`)."""
+    return figures_of(tally(tickets, excuse_upheld), followup)
 
 
 # ---------------------------------------------------------------------- groupings
@@ -299,9 +407,15 @@ def _rows(tickets: Sequence[TicketFacts], by: str, followup: bool, config: HallC
     buckets: dict[Any, list[TicketFacts]] = defaultdict(list)
     for t in tickets:
         buckets[getattr(t, by)].append(t)  # groupings are named after TicketFacts fields
-    return [{"key": k, "name": _name(by, k, config),
-             **figures(buckets.get(k, []), followup, excuse_upheld)}
-            for k in _ordered_keys(by, buckets, config, first, last)]
+    return tally_rows({k: tally(v, excuse_upheld) for k, v in buckets.items()}, by, followup,
+                      config, first, last)
+
+
+def tally_rows(tallies: Mapping[Any, Tally], by: str, followup: bool, config: HallConfig | None,
+               first: date, last: date) -> list[dict[str, Any]]:
+    """The rows of a grouping from each key's tally, in reading order (`group_rows`)."""
+    return [{"key": k, "name": _name(by, k, config), **figures_of(tallies.get(k, Tally()), followup)}
+            for k in _ordered_keys(by, tallies, config, first, last)]
 
 
 # ---------------------------------------------------------------------- ranking (流动红旗)
@@ -410,6 +524,7 @@ class Report:
     ranking: list[dict[str, Any]]
     weights: RankingWeights
     followup_available: bool
+    ranked: str = "window"  # what the ranking ranks: windows, or halls in a central report
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -5,9 +5,9 @@ hub's prune and backlog alert, and the [central] config at the door."""
 from __future__ import annotations
 
 import asyncio
-import re
 import logging
 import os
+import re
 import sqlite3
 from pathlib import Path
 

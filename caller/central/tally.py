@@ -1,0 +1,200 @@
+"""The central report's tallies: a `stats.Tally` for the period and for every key of every
+grouping, over a city's million tickets in about a second.
+
+PostgreSQL selects the period's tickets and derives what the figures read of each, as
+`stats.ticket_facts` reads a hall's row (the hour of issue in the hall's own time, the
+wait in whole microseconds, the case's follow-up, the citizen's own rating), and sends
+them as one bytea of fixed-width rows; numpy tallies them. PostgreSQL
+could group them itself (GROUPING SETS with percentile_cont/percentile_disc), but its
+ordered-set aggregates re-sort the tickets for every grouping and took 20 s for the city
+(BENCHMARKS.md). The figures are then made by the hall's own `stats.figures_of`, and the
+tests prove every tally equal to `stats.tally` of the same tickets.
+
+Window, staff and service keys travel as 64-bit hashes of their text
+(`hashtextextended`); the text of each is read back from one ticket carrying it. Two
+keys of one report would have to share a hash to be mixed up (odds about n² / 2⁶⁵).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import psycopg
+
+from caller.core.config import RATING_LEVELS
+from caller.manager.stats import BAD_LEVELS, Spread, Tally, median, nearest_rank, peak_of
+
+KEY_SEP = "/"  # hall/window, hall/staff
+_STATES = ("done", "no_show", "cancelled", "waiting")  # bits 0–2; any other state is 4
+_RATED_OTHER = len(RATING_LEVELS) + 1  # a rating code: rated, with a level hallq does not know
+_BAD_CODES = [RATING_LEVELS.index(lv) + 1 for lv in BAD_LEVELS]
+
+_STATE_SQL = " ".join(f"WHEN '{s}' THEN {n}" for n, s in enumerate(_STATES))
+_LEVEL_SQL = " ".join(f"WHEN '{lv}' THEN {n}" for n, lv in enumerate(RATING_LEVELS, start=1))
+# bits: state 0–2, transferred 3, held 4, defaulted 5, case called back 6, case rectified 7,
+# no window 8, no staff 9, never called 10; the rating code (0 none) from bit 11.
+# (PostgreSQL gives | and << one precedence: every shift is in brackets.)
+_ROWS_SQL = f"""
+WITH c AS (
+    SELECT hall_id, ticket_id, bool_or(called_back_at IS NOT NULL) AS called_back,
+        bool_or(rectified_at IS NOT NULL) AS rectified
+    FROM cases WHERE hall_id = ANY(%(halls)s) GROUP BY hall_id, ticket_id),
+hl AS (
+    SELECT x.hall_id, x.n::int - 1 AS code, h.timezone
+    FROM unnest(%(halls)s::text[]) WITH ORDINALITY AS x(hall_id, n) JOIN halls h USING (hall_id))
+SELECT string_agg(int4send(hl.code) || int8send(t.id)
+    || int8send(coalesce(hashtextextended(t.hall_id || '{KEY_SEP}' || t.window_id, 0), 0))
+    || int8send(coalesce(hashtextextended(t.hall_id || '{KEY_SEP}' || t.staff, 0), 0))
+    || int8send(hashtextextended(t.service, 0)) || int4send((t.day - %(first)s::date)::int)
+    || int4send(extract(hour FROM t.issued_at AT TIME ZONE hl.timezone)::int)
+    || int4send((CASE t.state {_STATE_SQL} ELSE 4 END)
+    | ((t.transfers <> 0)::int << 3) | ((t.holds <> 0)::int << 4)
+    | ((t.rating_status IS NOT DISTINCT FROM 'default')::int << 5)
+    | ((c.called_back IS TRUE)::int << 6) | ((c.rectified IS TRUE)::int << 7)
+    | ((t.window_id IS NULL)::int << 8) | ((t.staff IS NULL)::int << 9)
+    | ((t.first_called_at IS NULL)::int << 10)
+    | ((CASE WHEN t.rating_status = 'rated' AND t.rating IS NOT NULL
+        THEN CASE t.rating {_LEVEL_SQL} ELSE {_RATED_OTHER} END ELSE 0 END) << 11))
+    || int8send(coalesce(round(extract(epoch FROM t.first_called_at - t.issued_at) * 1000000)::bigint, 0))
+    || float8send(t.service_s), '')
+FROM tickets t JOIN hl ON hl.hall_id = t.hall_id
+LEFT JOIN c ON c.hall_id = t.hall_id AND c.ticket_id = t.id
+WHERE t.hall_id = ANY(%(halls)s) AND t.day BETWEEN %(first)s AND %(last)s
+"""
+_FIELDS = (("hall", ">i4"), ("id", ">i8"), ("window", ">i8"), ("staff", ">i8"), ("service", ">i8"),
+           ("day", ">i4"), ("hour", ">i4"), ("bits", ">i4"), ("wait_us", ">i8"), ("service_s", ">f8"))
+_ROW = np.dtype(list(_FIELDS))  # one ticket's bytes in the string_agg, big-endian (…send)
+_KEYS_SQL = f"""
+SELECT x.n, t.hall_id || '{KEY_SEP}' || t.window_id, t.hall_id || '{KEY_SEP}' || t.staff,
+    t.service, t.seq
+FROM unnest(%s::text[], %s::bigint[]) WITH ORDINALITY AS x(hall_id, id, n)
+JOIN tickets t ON t.hall_id = x.hall_id AND t.id = x.id
+"""
+
+Key = tuple[str, Any]  # (grouping, key); ("", None) for the whole period
+
+
+def _rows(conn: psycopg.Connection, params: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The period's tickets as columns: one bytea of packed rows crosses the socket (a row
+    per message costs Python a million calls)."""
+    with conn.transaction():
+        conn.execute("SET LOCAL jit = off")  # compiling this one scan costs more than it saves
+        data = conn.execute(_ROWS_SQL, params, binary=True).fetchone()[0] or b""
+    rows = np.frombuffer(data, dtype=_ROW)
+    return {name: rows[name].astype(rows[name].dtype.newbyteorder("=")) for name, _ in _FIELDS}
+
+
+class _Grouping:
+    """One grouping's keys as dense codes 0..size-1: `values[code]` the key's value (the
+    code after the last stands for "no key" when `has_missing`), `first[code]` the row that
+    first carries it."""
+
+    def __init__(self, values: np.ndarray, missing: np.ndarray | None = None) -> None:
+        missing = np.zeros(len(values), dtype=bool) if missing is None else missing
+        present = np.flatnonzero(~missing)
+        self.values, first, inverse = np.unique(values[present], return_index=True, return_inverse=True)
+        self.first = present[first]
+        self.has_missing = bool(missing.any())
+        self.size = len(self.values) + self.has_missing
+        # small codes: numpy's stable sort of 16-bit integers is a radix sort
+        self.codes = np.full(len(values), len(self.values),
+                             dtype=np.int16 if self.size < 2**15 else np.int64)
+        self.codes[present] = inverse
+
+
+def _spreads(codes: np.ndarray, size: int, values: np.ndarray, micros: np.ndarray,
+             order: np.ndarray) -> list[Spread]:
+    """Each code's Spread of the values at `order` (their indices, sorted by value); `micros`
+    the same values in whole microseconds."""
+    by_code = order[np.argsort(codes[order], kind="stable")]  # by code, by value within it
+    ordered = values[by_code]
+    ends = np.cumsum(np.bincount(codes[by_code], minlength=size))
+    sums = np.concatenate(([0], np.cumsum(micros[by_code])))[np.concatenate(([0], ends))].tolist()
+    ends = ends.tolist()
+    out = []
+    for code, end in enumerate(ends):
+        start = ends[code - 1] if code else 0
+        n = end - start
+        segment = ordered[start:end]
+        out.append(Spread(n, sums[code + 1] - sums[code], float(median(segment)),
+                          float(segment[nearest_rank(n, 90) - 1])) if n else Spread())
+    return out
+
+
+def _bit(bits: np.ndarray, n: int) -> np.ndarray:
+    return (bits >> n & 1).astype(bool)
+
+
+def _tallies(g: _Grouping, cols: dict[str, np.ndarray], waits: tuple, services: tuple) -> list[Tally]:
+    """The tally of each code of a grouping."""
+    codes, size, bits = g.codes, g.size, cols["bits"]
+
+    def count(mask: np.ndarray) -> list[int]:
+        return np.bincount(codes[mask], minlength=size).tolist()
+
+    every = np.ones(len(codes), dtype=bool)
+    state, rating = bits & 7, bits >> 11
+    bad = np.isin(rating, _BAD_CODES)
+    issued, served, passed, cancelled, waiting = (count(every), *(count(state == n) for n in range(4)))
+    transferred, held, defaulted = (count(_bit(bits, n)) for n in (3, 4, 5))
+    bad_n, called_back, rectified = count(bad), count(bad & _bit(bits, 6)), count(bad & _bit(bits, 7))
+    wide = codes.astype(np.int64)
+    levels = np.bincount(wide * 8 + rating, minlength=size * 8).reshape(size, 8).tolist()
+    hours = np.bincount(wide * 24 + cols["hour"], minlength=size * 24).reshape(size, 24).tolist()
+    wait_spreads, service_spreads = _spreads(codes, size, *waits), _spreads(codes, size, *services)
+    out = []
+    for c in range(size):
+        hour, hour_count = peak_of({h: n for h, n in enumerate(hours[c]) if n})
+        out.append(Tally(
+            issued[c], served[c], passed[c], cancelled[c], waiting[c], transferred[c], held[c],
+            wait_spreads[c], service_spreads[c], hour, hour_count, sum(levels[c][1:]),
+            dict(zip(RATING_LEVELS, levels[c][1:], strict=False)), bad_n[c], defaulted[c],
+            called_back[c], rectified[c], bad_all=bad_n[c]))  # the centre has no appeals
+    return out
+
+
+def load_tallies(conn: psycopg.Connection, hall_ids: Sequence[str], first: date,
+                 last: date) -> tuple[dict[Key, Tally], dict[str, tuple[str, int]]]:
+    """The tally of the period's tickets of these halls, and of each key of each grouping
+    (`hall`, then `stats.GROUPINGS`); and for each service the (hall, seq) a ticket row of
+    it was written at, to read its name near."""
+    cols = _rows(conn, {"halls": list(hall_ids), "first": first, "last": last})
+    bits = cols["bits"]
+    called, done = ~_bit(bits, 10), (bits & 7) == 0
+    waits = cols["wait_us"] / 1e6  # exact microseconds, divided as timedelta.total_seconds()
+    service_s = cols["service_s"]
+    wait_order = np.flatnonzero(called)[np.argsort(waits[called])]
+    service_order = np.flatnonzero(done)[np.argsort(service_s[done])]
+    spreads = ((waits, cols["wait_us"], wait_order),
+               (service_s, np.rint(service_s * 1e6).astype(np.int64), service_order))  # stats.micros
+    groupings = {"": _Grouping(np.zeros(len(bits), dtype=np.int64)), "hall": _Grouping(cols["hall"]),
+                 "window": _Grouping(cols["window"], _bit(bits, 8)),
+                 "staff": _Grouping(cols["staff"], _bit(bits, 9)),
+                 "service": _Grouping(cols["service"]), "hour": _Grouping(cols["hour"]),
+                 "day": _Grouping(cols["day"])}
+    texts = _key_texts(conn, hall_ids, cols, [groupings[by] for by in ("window", "staff", "service")])
+    keys: dict[str, list[Any]] = {
+        "": [None] * groupings[""].size, "hall": [hall_ids[v] for v in groupings["hall"].values.tolist()],
+        "hour": groupings["hour"].values.tolist(),
+        "day": [(first + timedelta(days=v)).isoformat() for v in groupings["day"].values.tolist()]}
+    for column, by in enumerate(("window", "staff", "service")):
+        g = groupings[by]
+        keys[by] = [texts[i][column] for i in g.first.tolist()] + [None] * g.has_missing
+    named = {texts[i][2]: (hall_ids[cols["hall"][i]], texts[i][3])
+             for i in groupings["service"].first.tolist()}
+    tallies = {(by, key): t for by, g in groupings.items()
+               for key, t in zip(keys[by], _tallies(g, cols, *spreads), strict=True)}
+    return tallies, named
+
+
+def _key_texts(conn: psycopg.Connection, hall_ids: Sequence[str], cols: dict[str, np.ndarray],
+               groupings: list[_Grouping]) -> dict[int, tuple[str, str, str, int]]:
+    """Row index -> (window key, staff key, service, seq) of the ticket at each row that
+    first carried a key of these groupings."""
+    rows = sorted({i for g in groupings for i in g.first.tolist()})
+    found = conn.execute(_KEYS_SQL, ([hall_ids[h] for h in cols["hall"][rows].tolist()],
+                                     cols["id"][rows].tolist())).fetchall()
+    return {rows[n - 1]: rest for n, *rest in found}
