@@ -16,9 +16,7 @@ import io
 import json
 import logging
 import re
-import tempfile
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -30,6 +28,7 @@ from starlette.staticfiles import StaticFiles
 from caller.central import report as central
 from caller.central.access import CentralError, connect_readonly
 from caller.central.live import read_live
+from caller.manager import record as rating_record
 from caller.manager import report as layout
 from web import reports, strings
 from web.accounts import Accounts
@@ -201,10 +200,9 @@ class CityConsole(Console):
             with connect_readonly(self.dsn) as conn:
                 chosen = central.select_halls(conn, halls, region or None)
                 rows = central.haocha_rows(conn, chosen, p.first, p.last)
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / f"export.{suffix}"
-                layout.write_haocha(rows, path)
-                return path.read_bytes(), media, f"好差评-{scope}-{p.first}-{p.last}.{suffix}"
+            buffer = io.BytesIO()
+            rating_record.write_record(rows, buffer, suffix)
+            return buffer.getvalue(), media, f"好差评-{scope}-{p.first}-{p.last}.{suffix}"
         result = self._report(region, halls, p)
         name = f"统计报表-{scope}-{p.first}-{p.last}.{suffix}"
         if kind == "xlsx":

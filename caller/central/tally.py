@@ -174,12 +174,13 @@ def load_tallies(conn: psycopg.Connection, hall_ids: Sequence[str], first: date,
                  "window": _Grouping(cols["window"], _bit(bits, 8)),
                  "staff": _Grouping(cols["staff"], _bit(bits, 9)),
                  "service": _Grouping(cols["service"]), "hour": _Grouping(cols["hour"]),
-                 "day": _Grouping(cols["day"])}
+                 "day": _Grouping(cols["day"]), "month": _Grouping(_months(first, last)[cols["day"]])}
     texts = _key_texts(conn, hall_ids, cols, [groupings[by] for by in ("window", "staff", "service")])
     keys: dict[str, list[Any]] = {
         "": [None] * groupings[""].size, "hall": [hall_ids[v] for v in groupings["hall"].values.tolist()],
         "hour": groupings["hour"].values.tolist(),
-        "day": [(first + timedelta(days=v)).isoformat() for v in groupings["day"].values.tolist()]}
+        "day": [(first + timedelta(days=v)).isoformat() for v in groupings["day"].values.tolist()],
+        "month": [f"{v // 12}-{v % 12 + 1:02d}" for v in groupings["month"].values.tolist()]}
     for column, by in enumerate(("window", "staff", "service")):
         g = groupings[by]
         keys[by] = [texts[i][column] for i in g.first.tolist()] + [None] * g.has_missing
@@ -188,6 +189,12 @@ def load_tallies(conn: psycopg.Connection, hall_ids: Sequence[str], first: date,
     tallies = {(by, key): t for by, g in groupings.items()
                for key, t in zip(keys[by], _tallies(g, cols, *spreads), strict=True)}
     return tallies, named
+
+
+def _months(first: date, last: date) -> np.ndarray:
+    """For each day of the period (by its offset from `first`), its month as year * 12 + month - 1."""
+    days = (first + timedelta(days=d) for d in range((last - first).days + 1))
+    return np.array([d.year * 12 + d.month - 1 for d in days], dtype=np.int64)
 
 
 def _key_texts(conn: psycopg.Connection, hall_ids: Sequence[str], cols: dict[str, np.ndarray],

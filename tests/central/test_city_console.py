@@ -167,7 +167,8 @@ def test_the_central_reports_on_the_page_and_to_download(browser, city):  # noqa
         page.click("#dl-haocha-csv")
     lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("办件编号") and len(lines) > 10
-    assert {line.split(",")[2] for line in lines[1:]} == {"330106001000", "330106002000", "330127"}
+    region = lines[0].split(",").index("行政区划代码")
+    assert {line.split(",")[region] for line in lines[1:]} == {"330106001000", "330106002000", "330127"}
     page.goto(city.url + "reports?range=custom&from=2026-11-23&to=2026-11-24&region=33x")
     assert "行政区划代码应为 2 到 12 位数字" in page.locator("#error").inner_text()
     page.context.close()
