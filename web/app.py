@@ -103,12 +103,25 @@ class Console:
         app.add_middleware(SecurityHeaders)
         return app
 
-    def routes(self) -> list[Route | Mount]:
+    def sign_in_routes(self) -> list[Route | Mount]:
+        """Signing in and out, the accounts, the audit log and the styles: every console has them."""
         g = self._guard
         return [
             Route("/login", self.login_page, methods=["GET"]),
             Route("/login", self.login, methods=["POST"]),
             Route("/logout", g(None, self.logout), methods=["POST"]),
+            Route("/users", g("manager", self.users_page)),
+            Route("/users", g("manager", self.user_add), methods=["POST"]),
+            Route("/users/{name:str}/{step:str}", g("manager", self.user_step), methods=["POST"]),
+            Route("/audit", g("manager", self.audit_page)),
+            Route("/audit.csv", g("manager", self.audit_export)),
+            Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        ]
+
+    def routes(self) -> list[Route | Mount]:
+        g = self._guard
+        return [
+            *self.sign_in_routes(),
             Route("/", g("viewer", self.live_page)),
             Route("/api/state", g("viewer", self.state)),
             Route("/events", g("viewer", self.events)),
@@ -125,12 +138,6 @@ class Console:
             Route("/control/pause", g("manager", self.pause), methods=["POST"]),
             Route("/control/resume", g("manager", self.resume), methods=["POST"]),
             Route("/control/notice", g("manager", self.notice), methods=["POST"]),
-            Route("/users", g("manager", self.users_page)),
-            Route("/users", g("manager", self.user_add), methods=["POST"]),
-            Route("/users/{name:str}/{step:str}", g("manager", self.user_step), methods=["POST"]),
-            Route("/audit", g("manager", self.audit_page)),
-            Route("/audit.csv", g("manager", self.audit_export)),
-            Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
 
     def _context(self, request: Request) -> Context:

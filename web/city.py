@@ -23,7 +23,6 @@ from urllib.parse import quote, urlencode
 import psycopg
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from caller.central import report as central
 from caller.central.access import CentralError, connect_readonly
@@ -32,7 +31,7 @@ from caller.manager import record as rating_record
 from caller.manager import report as layout
 from web import reports, strings
 from web.accounts import Accounts
-from web.app import HERE, Console, Context
+from web.app import Console, Context
 
 log = logging.getLogger("hallq.web.city")
 POLL_S = 2.0
@@ -114,20 +113,12 @@ class CityConsole(Console):
     def routes(self) -> list[Route | Mount]:
         g = self._guard
         return [
-            Route("/login", self.login_page, methods=["GET"]),
-            Route("/login", self.login, methods=["POST"]),
-            Route("/logout", g(None, self.logout), methods=["POST"]),
+            *self.sign_in_routes(),
             Route("/", g("viewer", self.city_page)),
             Route("/api/state", g("viewer", self.state)),
             Route("/events", g("viewer", self.events)),
             Route("/reports", g("viewer", self.reports_page)),
             Route("/reports/download", g("viewer", self.report_download)),
-            Route("/users", g("manager", self.users_page)),
-            Route("/users", g("manager", self.user_add), methods=["POST"]),
-            Route("/users/{name:str}/{step:str}", g("manager", self.user_step), methods=["POST"]),
-            Route("/audit", g("manager", self.audit_page)),
-            Route("/audit.csv", g("manager", self.audit_export)),
-            Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
 
     def _today(self) -> date:

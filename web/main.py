@@ -18,11 +18,11 @@ import asyncio
 import getpass
 import json
 import logging
-import re
 import socket
 import sys
 from pathlib import Path
 
+from caller.core.cli import region_prefix
 from caller.core.config import ConfigError, default_config_path, load_config
 from web.accounts import ROLE_NAMES, ROLES, AccountError, Accounts
 
@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the city console instead: every hall's state and the central "
                              "reports from the central PostgreSQL (a DSN, or a file of mode 0600 "
                              "holding one); --db then holds the console's accounts only")
-    parser.add_argument("--region", type=_region,
+    parser.add_argument("--region", type=region_prefix,
                         help="with --central: only the halls whose 行政区划代码 starts with these digits")
     sub = parser.add_subparsers(dest="action")
     user = sub.add_parser("user", help="manager accounts").add_subparsers(dest="user_action",
@@ -57,13 +57,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         user.add_parser(name, help=text).add_argument("name")
     for p in user.choices.values():
         p.add_argument("--db", dest="user_db", help="the hall database (default: --db)")
-
-
-def _region(text: str) -> str:
-    if not re.fullmatch(r"\d{2,12}", text):
-        raise argparse.ArgumentTypeError(f"expected the leading digits of a 行政区划代码 "
-                                         f"(2 to 12 digits), got {text!r}")
-    return text
 
 
 def _password(prompt: str) -> str:

@@ -50,3 +50,4 @@ def connect_readonly(dsn: str) -> psycopg.Connection:
     except psycopg.Error as e:
         # libpq's message names the server, never the password
         raise CentralError(f"cannot connect to the central database: {str(e).strip()}") from None
+

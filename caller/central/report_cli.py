@@ -17,16 +17,10 @@ import argparse
 import re
 import sys
 
+from caller.core.cli import region_prefix
 from caller.manager import record as rating_record
 from caller.manager import report as hall_report
 from caller.manager import report_cli as hall_cli
-
-
-def _region(text: str) -> str:
-    if not re.fullmatch(r"\d{2,12}", text):
-        raise argparse.ArgumentTypeError(f"expected the leading digits of a 行政区划代码 "
-                                         f"(2 to 12 digits), got {text!r}")
-    return text
 
 
 def _hall_id(text: str) -> str:
@@ -43,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                               "or a file (mode 0600) holding one")
     central.add_argument("--hall", action="append", type=_hall_id, default=[],
                          help="only this hall (repeatable)")
-    central.add_argument("--region", type=_region,
+    central.add_argument("--region", type=region_prefix,
                          help="only the halls whose 行政区划代码 starts with these digits")
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import re
 import sys
 from collections.abc import Callable
 
@@ -63,3 +64,11 @@ def exits_on_config_error(run: Callable[[argparse.Namespace], int]
             return CONFIG_ERROR_EXIT
 
     return wrapped
+
+
+def region_prefix(text: str) -> str:
+    """A `--region` argument: the leading 2 to 12 digits of a 行政区划代码."""
+    if not re.fullmatch(r"\d{2,12}", text):
+        raise argparse.ArgumentTypeError(f"expected the leading digits of a 行政区划代码 "
+                                         f"(2 to 12 digits), got {text!r}")
+    return text
