@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from caller.core.config import HallConfig
+from caller.core.errors import HallqError
 from caller.core.messages import LEVEL_NAMES
 from caller.manager.report import write_table_xlsx
 from caller.manager.stats import ticket_columns
@@ -60,7 +61,7 @@ HEADERS = tuple(title for _, title in FIELDS)
 OPTIONAL_COLUMNS = ("rating_reasons", "rating_text")
 
 
-class RecordError(ValueError):
+class RecordError(HallqError, ValueError):
     """An export the record cannot write (an unknown format)."""
 
 

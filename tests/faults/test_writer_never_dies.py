@@ -52,12 +52,12 @@ def test_a_failed_prune_leaves_the_writer_serving(tmp_path, monkeypatch):
         async with running_hub(tmp_path / "hall.db") as (hub, url):
             real_prune = hub.store.prune
 
-            def locked_midway(*args):  # fails after its transaction began, as a DELETE may
+            def locked_midway(*args, **kwargs):  # fails after its transaction began, as a DELETE may
                 if not locked[0]:
                     locked[0] = True
                     hub.store.conn.execute("BEGIN IMMEDIATE")
                     raise sqlite3.OperationalError("database is locked")
-                return real_prune(*args)
+                return real_prune(*args, **kwargs)
             hub.store.prune = locked_midway
             async with HubClient(url, "kiosk-1", "demo-kiosk-1") as kiosk:
                 for n in range(3):
