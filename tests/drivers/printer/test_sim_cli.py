@@ -21,14 +21,15 @@ def test_the_printer_simulator_prints_and_runs_out_of_paper(sample: SampleJob, t
         with open_printer(url) as printer:
             assert printer.status().paper == "ok"
             printer.write(sample.raster(), job="A001")
+            # the job prints before the paper runs out: an out printer holds what it receives
+            deadline = time.monotonic() + 10
+            while not list((tmp_path / "jobs").glob("*.png")) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(list((tmp_path / "jobs").glob("*.png"))) == 1
             proc.stdin.write("out\n")
             proc.stdin.flush()
             assert proc.stdout.readline().strip() == "paper out"
             assert printer.status().paper == "out"
-        deadline = time.monotonic() + 10
-        while not list((tmp_path / "jobs").glob("*.png")) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(list((tmp_path / "jobs").glob("*.png"))) == 1
         proc.stdin.close()
         assert proc.wait(10) == 0
         assert proc.stdout.read().strip().endswith("1 jobs printed")
