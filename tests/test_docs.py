@@ -199,6 +199,7 @@ PARSER_SECTIONS = {
     "_parse_rating": "## `[rating]`",
     "_parse_central": "## `[central]`",
     "_parse_booking": "## `[booking]`",
+    "_parse_web": "## `[web]`",
 }
 
 

@@ -208,6 +208,16 @@ class Central:
 
 
 @dataclass(frozen=True)
+class WebPublic:
+    """[web]: the citizen pages of `hallq web` (docs/deployment.md).
+
+    `public_url` is where the hall's reverse proxy publishes `/p/`; without it the ticket
+    carries no QR code that promises a status page."""
+
+    public_url: str = ""  # "https://hall.example" (no trailing slash); "": not published
+
+
+@dataclass(frozen=True)
 class HallConfig:
     path: str
     hall: Hall
@@ -222,6 +232,7 @@ class HallConfig:
     rating: RatingPolicy = RatingPolicy()
     central: Central | None = None  # no [central]: the hall ships nothing
     booking: BookingConfig = field(default_factory=BookingConfig)  # remote tickets, appointments
+    web: WebPublic = WebPublic()
 
     def windows_for_service(self, service_id: str) -> list[Window]:
         return [w for w in self.windows.values() if service_id in w.services]
@@ -706,6 +717,19 @@ def _parse_central(c: _Checker, raw: dict, hall: Hall, devices: dict[str, Device
                    personal_data=c.get(raw, "central", "personal_data", bool, False))
 
 
+_PUBLIC_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~/-]*)?")
+
+
+def _parse_web(c: _Checker, raw: dict) -> WebPublic:
+    c.known_keys(raw, "web", {"public_url"})
+    url = c.get(raw, "web", "public_url", str, "", what="an http(s) URL like \"https://hall.example\"")
+    if url and not _PUBLIC_URL.fullmatch(url):
+        c.fail("web.public_url", "expected an http(s) URL like \"https://hall.example\" or "
+               f"\"https://gov.example/hall\" (no query, no fragment), got {url!r}")
+        url = ""
+    return WebPublic(public_url=url.rstrip("/"))
+
+
 def _parse_window(c: _Checker, raw: Any, i: int, services: dict[str, Service]) -> Window | None:
     key = f"windows[{i}]"
     if not isinstance(raw, dict):
@@ -1002,7 +1026,7 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
     c = _Checker(path)
     base = base or Path.cwd()
     c.known_keys(raw, "", {"hall", "calling", "services", "windows", "devices", "limits",
-                           "personal", "rating", "central", "booking"})
+                           "personal", "rating", "central", "booking", "web"})
     hall_raw = c.get(raw, "", "hall", dict, what="a [hall] table with at least name") or {}
     hall = _parse_hall(c, hall_raw)
     c.strict_tokens = strict and not hall.demo
@@ -1037,9 +1061,10 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
                "and ID numbers")
     central_raw = c.get(raw, "", "central", dict, None)
     central = _parse_central(c, central_raw, hall, devices) if central_raw is not None else None
+    web = _parse_web(c, c.get(raw, "", "web", dict, {}) or {})
     config = HallConfig(path=path, hall=hall, calling=calling, services=services,
                         windows=windows, devices=devices, limits=limits, personal=personal,
-                        rating=rating, central=central, booking=booking)
+                        rating=rating, central=central, booking=booking, web=web)
     for d in devices.values():
         check = (checks or {}).get(d.role)
         if check is not None and d.id in sound:
