@@ -22,7 +22,7 @@ from caller.core.errors import Refused
 
 STAFF_NO = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,31}")
 STARS_MAX = 5
-NAME_MAX = 32
+NAME_MAX = 30  # as the door allows a name (caller.core.validate)
 TITLE_MAX = 32
 
 
