@@ -30,6 +30,7 @@ from caller.core.config import HallConfig
 from caller.manager.stats import StatsError
 from web import appeals, records, reports, strings
 from web.accounts import ROLE_NAMES, ROLES, AccountError, Accounts, User
+from web.citizen.app import PREFIX, Citizen
 from web.live import Hall
 from web.security import (
     COOKIE,
@@ -71,9 +72,12 @@ Handler = Callable[[Context], Awaitable[Response]]
 
 
 class Console:
+    citizen: Citizen | None = None  # the hall's public pages (the city console has none)
+
     def __init__(self, config: HallConfig, hall: Hall, accounts: Accounts, db: Path | None, *,
                  idle_s: float = 30 * 60) -> None:
         self.config, self.hall, self.db = config, hall, db
+        self.citizen = Citizen(config, hall)
         self._setup(accounts, idle_s, config.hall.name, config.hall.tz)
 
     def _setup(self, accounts: Accounts, idle_s: float, title: str, tz: tzinfo) -> None:
@@ -138,6 +142,7 @@ class Console:
             Route("/control/pause", g("manager", self.pause), methods=["POST"]),
             Route("/control/resume", g("manager", self.resume), methods=["POST"]),
             Route("/control/notice", g("manager", self.notice), methods=["POST"]),
+            self.citizen.mount(),
         ]
 
     def _context(self, request: Request) -> Context:
@@ -202,6 +207,9 @@ class Console:
         return self._set_cookie(HTMLResponse(html, status_code=status), ctx)
 
     async def _not_found(self, request: Request, exc: Exception) -> Response:
+        path = request.url.path
+        if self.citizen is not None and (path == PREFIX or path.startswith(PREFIX + "/")):
+            return await self.citizen.not_found(request)  # a phone, never the console's page
         return self._page(self._context(request), "error.html", {"message": strings.NOT_FOUND},
                           status=404)
 
