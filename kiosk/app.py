@@ -39,7 +39,9 @@ from kiosk.printing import Alert, PrinterAlerts, describe_status, printer_condit
 from kiosk.screens import ConfirmScreen, HomeScreen, Issued, RefusedScreen, ResultScreen
 from kiosk.strings import clock_date, staff_words, words
 from kiosk.ticket_layout import ticket_bytes
+from kiosk.ticket_state import TicketStateScreen
 
+TICKET_STATE_TIMEOUT_S = 5.0
 PRINTER_COLOURS = {"ok": w.GREEN, "low": w.WARNING, "out": w.ALERT, "offline": w.ALERT,
                    "unknown": w.MUTED}
 
@@ -98,6 +100,7 @@ class KioskApp(App):
         self.key_burst = KeyBurst()
         self.device_alerts = DeviceAlerts()
         self.person: dict | None = None  # the card swiped during this visit
+        self.scanned_ticket: dict | None = None  # a scanned ticket's state, as the hub said
         self.units = w.Units.of(*Window.size)
 
     @property
@@ -169,7 +172,8 @@ class KioskApp(App):
         self.confirm = ConfirmScreen(self)
         self.result = ResultScreen(self)
         self.refused = RefusedScreen(self)
-        for screen in (self.home, self.confirm, self.result, self.refused):
+        self.ticket_state = TicketStateScreen(self)
+        for screen in (self.home, self.confirm, self.result, self.refused, self.ticket_state):
             self.manager.add_widget(screen)
         root.add_widget(self.manager)
         root.add_widget(self._footer(u))
@@ -246,6 +250,8 @@ class KioskApp(App):
             self.result.render(self.issued)
         elif name == "refused":
             self.refused.render(self.refusal)
+        elif name == "ticket_state" and self.scanned_ticket is not None:
+            self.ticket_state.render(self.scanned_ticket)
         self.manager.current = name
         if not keep_deadline:
             self.deadline = None if name == "home" and not self.priority_mode else self._idle_end()
@@ -382,11 +388,34 @@ class KioskApp(App):
 
     def scanned(self, scan: Scan) -> None:
         self.touched()
-        kind, number = classify_scan(scan.code) if scan.ok else ("unknown", "")
-        if kind == "ticket":
-            self._refuse("scan_ticket", number=number)
-        else:
+        found = classify_scan(scan.code) if scan.ok else None
+        if found is None:
             self._refuse("scan_unknown")
+        elif self.hub is None or not self.state.can_issue:
+            self._refuse("scan_ticket", number=found.number)  # the hub cannot say more now
+        else:
+            self.ask_ticket_state(found.number, found.day)
+
+    def ask_ticket_state(self, number: str, day: str) -> None:
+        """Show the scanned ticket at once, then where it stands when the hub answers (an
+        answer that never comes leaves the screen to the idle timeout)."""
+        assert self.hub is not None
+        self.scanned_ticket = {"number": number, "state": "asking"}
+        self.show("ticket_state")
+        self.hub.request("ticket_state", self._ticket_state_answered, number=number, day=day,
+                         lang=self.lang, timeout=TICKET_STATE_TIMEOUT_S)
+
+    def _ticket_state_answered(self, reply: dict) -> None:
+        if self.current != "ticket_state":
+            return  # the citizen went on meanwhile
+        if reply.get("ok"):
+            self.scanned_ticket = reply["ticket"]
+            self.show("ticket_state", keep_deadline=True)
+        elif reply.get("error", {}).get("code") == "no_such_ticket":
+            self.refusal = reply["error"]["message"]
+            self.show("refused")
+        else:
+            self._refuse("scan_ticket", number=(self.scanned_ticket or {}).get("number", ""))
 
     def _key_down(self, _window: Any, key: int, _scancode: int, codepoint: str | None,
                   _modifiers: list) -> bool:

@@ -156,14 +156,26 @@ def swipe(card: IdCard, today: date) -> tuple[dict | None, str]:
 TICKET_QR_PREFIX = "hallq:ticket:"
 
 
-def classify_scan(code: str) -> tuple[str, str]:
-    """What a scanned code is: ("ticket", number) for one of our ticket QR codes, else
-    ("unknown", ""). Appointment and e-ID codes will be told apart here once they exist."""
+@dataclass(frozen=True)
+class ScannedTicket:
+    """One of our tickets, from its QR code."""
+
+    number: str
+    day: str  # ISO date of the business day it was issued
+
+
+def classify_scan(code: str) -> ScannedTicket | None:
+    """The ticket a scanned code is the QR code of (``hallq:ticket:DAY:NUMBER``), or None
+    for anything else (the kiosk says 无法识别)."""
     if code.startswith(TICKET_QR_PREFIX):
         day, _, number = code[len(TICKET_QR_PREFIX):].partition(":")
-        if len(day) == 10 and number.isalnum() and len(number) <= 8:
-            return "ticket", number
-    return "unknown", ""
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            return None
+        if len(day) == 10 and number.isascii() and number.isalnum() and len(number) <= 8:
+            return ScannedTicket(number, day)
+    return None
 
 
 def qr_data(ticket: dict, status_url: str | None = None) -> str:

@@ -168,6 +168,7 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "list_bans": {},
     "lift_ban": {"ban": (_I, True), "by": (_S, True)},
     "snapshot": {},
+    "ticket_state": {"number": (_S, True), "day": (_S, False), "lang": (_S, False)},
     "stats": {},
     "shipped": {"seq": (_I, True)},
 }
@@ -178,7 +179,8 @@ _WINDOW_WORK = ("login", "logout", "call_next", "recall", "skip", "transfer", "h
                 "call_held", "start", "pause", "resume", "finish", "request_rating", "snapshot",
                 "stats")
 ROLE_COMMANDS: dict[str, frozenset[str]] = {
-    Role.KIOSK: frozenset({"issue_ticket", "check_in", "snapshot", "stats", "report_alert"}),
+    Role.KIOSK: frozenset({"issue_ticket", "check_in", "ticket_state", "snapshot", "stats",
+                           "report_alert"}),
     Role.TERMINAL: frozenset(_WINDOW_WORK),
     Role.COUNTER: frozenset({*_WINDOW_WORK, "rate", "report_alert"}),
     Role.EVALUATOR: frozenset({"rate", "rate_reasons", "snapshot", "report_alert"}),

@@ -200,6 +200,7 @@ class Engine(BookingDesk):
             "login": self._login,
             "logout": self._logout,
             "report_alert": self._report_alert,
+            "ticket_state": self._ticket_state,
             "set_notice": self._set_notice,
             "list_alerts": self._list_alerts,
             "ack_alert": self._ack_alert,
@@ -1129,6 +1130,28 @@ class Engine(BookingDesk):
         return self._case_update(case, local)
 
     # --- appeals of bad ratings (申诉复核) and the no-rating policy
+
+    def _ticket_state(self, cmd: dict, local: datetime) -> dict:
+        """A scanned ticket's public state for the kiosk: where it stands, no holder."""
+        t = self.ticket_numbered(cmd)
+        if t is None:
+            raise Refused("no_such_ticket", message=say("no_such_ticket", self._lang(cmd),
+                                                        number=self._arg(cmd, "number")))
+        names = {wid: w.name for wid, w in self.config.windows.items()}
+        service = self.config.services.get(t.service)
+        return {"ticket": {
+            "number": t.number, "service": t.service,
+            "service_name": service.name if service else t.service, "state": t.state,
+            "ahead": self._ahead(t) if t.state == "waiting" else None,
+            "window_name": names.get(t.window or "") if t.state == "called" else None,
+            "transferred": t.transfers > 0, "day": t.day}}
+
+    def ticket_numbered(self, cmd: dict) -> Ticket | None:
+        """The ticket a ``ticket_state`` names (today's, unless ``day`` says another), if
+        the engine holds it; the hub loads an ended one from the store first."""
+        number, day = cmd.get("number"), cmd.get("day") or self.meta.day
+        return next((t for t in self.tickets.values() if t.number == number and t.day == day),
+                    None)
 
     def tickets_needed(self, cmd: dict) -> list[int]:
         """Ended tickets a command acts on that the engine no longer holds: the hub loads

@@ -694,6 +694,13 @@ class Hub:
             if cutoff is None:
                 return
             found = await asyncio.to_thread(self.store.unrated_tickets, cutoff, DEFAULTS_PER_RUN)
+        elif command["type"] == "ticket_state":  # a scanned ticket that ended: its row
+            if self.engine.ticket_numbered(command) is not None or not isinstance(
+                    command.get("number"), str):
+                return
+            day = command.get("day") if isinstance(command.get("day"), str) else self.engine.meta.day
+            one = await asyncio.to_thread(self.store.ticket_numbered, day, command["number"])
+            found = [one] if one is not None else []
         else:
             wanted = self.engine.tickets_needed(command)
             if not wanted:

@@ -409,6 +409,12 @@ class Store:
         rows = self._dict_rows("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
         return _ticket_from_row(rows[0]) if rows else None
 
+    def ticket_numbered(self, day: str, number: str) -> Ticket | None:
+        """The ticket of that number on that business day (numbers restart each day)."""
+        rows = self._dict_rows("SELECT * FROM tickets WHERE day = ? AND number = ? "
+                               "ORDER BY id DESC LIMIT 1", (day, number))
+        return _ticket_from_row(rows[0]) if rows else None
+
     def unrated_tickets(self, until_day: str, limit: int) -> list[Ticket]:
         """Finished tickets of business days up to `until_day` that nobody rated (the
         no-rating policy's candidates), oldest first."""

@@ -9,7 +9,7 @@ import pytest
 
 from caller.core.config import ConfigError, parse_config
 from drivers.idcard.identities import RESIDENTS
-from kiosk.model import classify_scan, qr_data, swipe
+from kiosk.model import ScannedTicket, classify_scan, qr_data, swipe
 from kiosk.options import kiosk_options
 from tests.caller.halls import raw
 
@@ -34,9 +34,11 @@ def test_a_number_with_a_wrong_check_character_is_refused_at_the_kiosk() -> None
 
 def test_our_ticket_qr_is_recognised_and_anything_else_is_not() -> None:
     code = qr_data({"issued_at": "2026-11-23T09:00:00+08:00", "number": "A007"})
-    assert classify_scan(code) == ("ticket", "A007")
-    for other in ("https://example.com/x", "hallq:ticket:bad", "YY-20261201-0001", ""):
-        assert classify_scan(other) == ("unknown", ""), other
+    assert classify_scan(code) == ScannedTicket("A007", "2026-11-23")
+    for other in ("https://example.com/x", "hallq:ticket:bad", "YY-20261201-0001", "",
+                  "hallq:ticket:2026-13-01:A001", "hallq:ticket:2026-11-23:A0０1",
+                  "hallq:ticket:2026-11-23:" + "A" * 9):
+        assert classify_scan(other) is None, other
 
 
 def kiosk_hall(**options) -> dict:
