@@ -57,7 +57,6 @@ class KioskSettings:
     priority_entry: bool = True
     font_path: str | None = None
     idle_timeout: float = 30.0
-    status_url: str | None = None
     lang: str = "zh"
     idcard: str = ""  # serial port of the ID-card reader
     idcard_baudrate: int = 115200
@@ -306,7 +305,7 @@ class KioskApp(App):
         issued = None
         if reply.get("ok"):
             ticket = reply["ticket"]
-            issued = Issued(reply=reply, qr=qr_data(ticket, self.settings.status_url),
+            issued = Issued(reply=reply, qr=qr_data(reply),
                             priority=ticket.get("priority") == "priority")
             if self.printer is None:
                 issued.print_state = "none"

@@ -969,6 +969,9 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
     central_raw = c.get(raw, "", "central", dict, None)
     central = _parse_central(c, central_raw, hall, devices) if central_raw is not None else None
     web = _parse_web(c, c.get(raw, "", "web", dict, {}) or {})
+    if web.public_url and not personal.secret_file:
+        c.fail("personal.secret_file", "missing; [web] public_url prints a code for each ticket's "
+               "page, made with the hall secret: expected its path (hallq secret new FILE)")
     config = HallConfig(path=path, hall=hall, calling=calling, services=services,
                         windows=windows, devices=devices, limits=limits, personal=personal,
                         rating=rating, central=central, web=web)

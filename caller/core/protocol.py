@@ -132,6 +132,7 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
                       "note": (_S, True)},
     "list_appeals": {},
     "snapshot": {},
+    "queue_status": {},
     "stats": {},
     "shipped": {"seq": (_I, True)},
 }
@@ -150,7 +151,8 @@ ROLE_COMMANDS: dict[str, frozenset[str]] = {
     # The manager's web console (`hallq web`): what its pages show and do, nothing more.
     Role.WEB: frozenset({"snapshot", "stats", "list_alerts", "ack_alert", "list_cases",
                          "case_callback", "case_rectify", "case_close", "pause", "resume",
-                         "set_notice", "appeal_file", "appeal_decide", "list_appeals"}),
+                         "set_notice", "appeal_file", "appeal_decide", "list_appeals",
+                         "queue_status"}),
     # `hallq ship`: tells the hub how far the centre holds its events, so the prune keeps the rest.
     Role.SHIPPER: frozenset({"shipped"}),
 }

@@ -49,7 +49,7 @@ from caller.core.logs import JsonLogFormatter, setup_logging  # noqa: F401 - mov
 from caller.core.messages import say
 from caller.core.validate import for_log
 from caller.hub import limits
-from caller.hub.engine import DEFAULTS_PER_RUN, Engine
+from caller.hub.engine import DEFAULTS_PER_RUN, READ_ONLY, Engine
 from caller.hub.store import StorageError, Store
 from caller.manager.stats import live_figures
 
@@ -675,7 +675,7 @@ class Hub:
         events = _last_queue_changed(events)
         changes = self.engine.take_changes()
         durable = [(i.session.device.id, i.payload["id"], protocol.reply_ok(i.payload["id"], r))
-                   for i, r in replies if r["ok"] and i.payload["type"] != "snapshot"]
+                   for i, r in replies if r["ok"] and i.payload["type"] not in READ_ONLY]
         numbered: list[dict] = []
         if events or durable or changes.tickets or changes.windows or changes.meta \
                 or changes.alerts or changes.cases or changes.counters or changes.appeals:
