@@ -77,7 +77,7 @@ class Console:
     def __init__(self, config: HallConfig, hall: Hall, accounts: Accounts, db: Path | None, *,
                  idle_s: float = 30 * 60) -> None:
         self.config, self.hall, self.db = config, hall, db
-        self.citizen = Citizen(config, hall)
+        self.citizen = Citizen(config, hall, db)
         self._setup(accounts, idle_s, config.hall.name, config.hall.tz)
 
     def _setup(self, accounts: Accounts, idle_s: float, title: str, tz: tzinfo) -> None:

@@ -214,6 +214,8 @@ class WebPublic:
     carries no QR code that promises a status page."""
 
     public_url: str = ""  # "https://hall.example" (no trailing slash); "": not published
+    notify_ahead: int = 3  # "almost your turn" when this few or fewer are ahead
+    rating_url: str = ""  # the finished page's link to rate, "{code}": the ticket's; "": none
 
 
 @dataclass(frozen=True)
@@ -633,13 +635,25 @@ _PUBLIC_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~/-]*
 
 
 def _parse_web(c: _Checker, raw: dict) -> WebPublic:
-    c.known_keys(raw, "web", {"public_url"})
+    c.known_keys(raw, "web", {"public_url", "notify_ahead", "rating_url"})
     url = c.get(raw, "web", "public_url", str, "", what="an http(s) URL like \"https://hall.example\"")
     if url and not _PUBLIC_URL.fullmatch(url):
         c.fail("web.public_url", "expected an http(s) URL like \"https://hall.example\" or "
                f"\"https://gov.example/hall\" (no query, no fragment), got {url!r}")
         url = ""
-    return WebPublic(public_url=url.rstrip("/"))
+    ahead = c.get(raw, "web", "notify_ahead", int, 3)
+    if ahead is None or not 1 <= ahead <= 50:
+        c.fail("web.notify_ahead", f"expected 1..50 places, got {ahead!r}")
+        ahead = 3
+    rating = c.get(raw, "web", "rating_url", str, "") or ""
+    fields_ = re.findall(r"{(\w*)}", rating)
+    if rating and (not (_PUBLIC_URL.fullmatch(rating.replace("{code}", "c"))
+                        or re.fullmatch(r"/p/[A-Za-z0-9._~/{}-]*", rating))
+                   or set(fields_) - {"code"}):
+        c.fail("web.rating_url", "expected an http(s) URL or a path under /p/, with {code} for "
+               f"the ticket's page code, like \"/p/rate/{{code}}\", got {rating!r}")
+        rating = ""
+    return WebPublic(public_url=url.rstrip("/"), notify_ahead=ahead, rating_url=rating)
 
 
 def _parse_window(c: _Checker, raw: Any, i: int, services: dict[str, Service]) -> Window | None:
