@@ -23,8 +23,8 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from caller.core.client import HubTime, ThreadedHubClient
 from caller.core.config import HallConfig
+from caller.core.device_alerts import DeviceAlerts
 from caller.core.i18n import Translator
-from caller.core.protocol import AlertKind
 from caller.core.schedule import business_day
 from caller.kivyapp import on_ui_thread
 from drivers.idcard.card import IdCard
@@ -92,6 +92,7 @@ class KioskApp(App):
         self.reader: ReaderLine | None = None
         self.scanner: ScannerLine | None = None
         self.key_burst = KeyBurst()
+        self.device_alerts = DeviceAlerts()
         self.person: dict | None = None  # the card swiped during this visit
         self.units = w.Units.of(*Window.size)
 
@@ -396,8 +397,10 @@ class KioskApp(App):
         self.show("refused")
 
     def _device_state(self, device: str, up: bool) -> None:
-        kind = AlertKind.DEVICE_ONLINE if up else AlertKind.DEVICE_OFFLINE
-        self._report(Alert(kind, staff_words()(f"{device}_{'online' if up else 'offline'}")))
+        """The reader or the scanner went down or came back: tell the staff of a change."""
+        kind = self.device_alerts.changed(device, up)
+        if kind is not None:
+            self._report(Alert(kind, staff_words()(f"{device}_{'online' if up else 'offline'}")))
 
     # -- hub ----------------------------------------------------------------------------
 

@@ -24,13 +24,14 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, time
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from caller.core.booking import CHECKIN_RULES, LATE_RULES, BookingConfig, ServiceBooking
 from caller.core.errors import HallqError
 from caller.core.personal import SecretError, read_secret
 from caller.core.protocol import SCHEMAS, Role
@@ -232,6 +233,7 @@ class HallConfig:
     personal: Personal = Personal()
     rating: RatingPolicy = RatingPolicy()
     central: Central | None = None  # no [central]: the hall ships nothing
+    booking: BookingConfig = field(default_factory=BookingConfig)  # remote tickets, appointments
     web: WebPublic = WebPublic()
 
     def windows_for_service(self, service_id: str) -> list[Window]:
@@ -608,6 +610,92 @@ def _parse_personal(c: _Checker, raw: dict, base: Path, read_secret_file: bool,
                     wall_names=c.get(raw, "personal", "wall_names", bool, False))
 
 
+_BOOKING_SERVICE_KEYS = {f.name for f in fields(ServiceBooking)}
+_BOOKING_RANGES = {"slot_minutes": (5, 240), "slot_capacity": (1, 1000), "days_ahead": (0, 30),
+           "lead_minutes": (0, 1440), "cancel_before_minutes": (0, 10080),
+           "checkin_before_minutes": (0, 240), "checkin_after_minutes": (0, 240),
+           "checkin_places": (0, 1000), "per_person_per_day": (1, 10),
+           "no_show_limit": (1, 100), "cancel_limit": (1, 100), "strike_days": (1, 366),
+           "ban_days": (1, 3650)}
+
+
+def _service_booking(c: _Checker, raw: dict, key: str, base: ServiceBooking) -> ServiceBooking:
+    values: dict[str, Any] = {}
+    for name in ("remote", "appointments"):
+        if name in raw:
+            values[name] = c.get(raw, key, name, bool, getattr(base, name))
+    for name in ("slot_minutes", "slot_capacity", "days_ahead", "lead_minutes",
+                 "cancel_before_minutes", "checkin_before_minutes", "checkin_after_minutes",
+                 "checkin_places"):
+        if name in raw:
+            values[name] = _int_within(c, raw, key, name, getattr(base, name))
+    if "remote_share" in raw:
+        share = c.get(raw, key, "remote_share", (int, float), base.remote_share,
+                      what="a share of the daily cap between 0 and 1, like 0.3")
+        if not isinstance(share, int | float) or isinstance(share, bool) or not 0 <= share <= 1:
+            c.fail(f"{key}.remote_share", f"expected a share between 0 and 1 like 0.3, got {share!r}")
+        else:
+            values["remote_share"] = float(share)
+    if "remote_hours" in raw:
+        values["remote_hours"] = c.spans(f"{key}.remote_hours", raw["remote_hours"]) or ()
+    for name in ("earliest_booking", "latest_booking"):
+        if name in raw:
+            values[name] = c.clock(f"{key}.{name}", raw[name]) or getattr(base, name)
+    for name, allowed in (("late", LATE_RULES), ("checkin_rule", CHECKIN_RULES)):
+        if name in raw:
+            value = c.get(raw, key, name, str, getattr(base, name))
+            if value not in allowed:
+                c.fail(f"{key}.{name}", f"expected one of {', '.join(map(repr, allowed))}, "
+                       f"got {value!r}")
+            else:
+                values[name] = value
+    rules = replace(base, **values)
+    if rules.latest_booking <= rules.earliest_booking:
+        c.fail(f"{key}.latest_booking", "expected a time after earliest_booking")
+    return rules
+
+
+def _int_within(c: _Checker, raw: dict, key: str, name: str, default: int) -> int:
+    low, high = _BOOKING_RANGES[name]
+    value = c.get(raw, key, name, int, default)
+    if value is None or not low <= value <= high:
+        c.fail(f"{key}.{name}", f"expected a whole number {low}..{high}, got {value!r}")
+        return default
+    return value
+
+
+def _parse_booking(c: _Checker, raw: dict, hall: Hall, services: dict[str, Service]) -> BookingConfig:
+    """Read `[booking]`; problems go to the checker as `booking.KEY: expected …`."""
+    c.known_keys(raw, "booking", {"services", "per_person_per_day", "no_show_limit",
+                                  "cancel_limit", "strike_days", "ban_days",
+                                  "sms_verification"} | _BOOKING_SERVICE_KEYS)
+    default = _service_booking(c, raw, "booking", ServiceBooking())
+    hall_values = {name: _int_within(c, raw, "booking", name, getattr(BookingConfig, name))
+                   for name in ("per_person_per_day", "no_show_limit", "cancel_limit",
+                                "strike_days", "ban_days") if name in raw}
+    sms = c.get(raw, "booking", "sms_verification", bool, False)
+    per_service: dict[str, ServiceBooking] = {}
+    for sid, table in (c.get(raw, "booking", "services", dict, {}) or {}).items():
+        key = f"booking.services.{sid}"
+        if sid not in services:
+            c.fail(key, f"unknown service; expected one of {', '.join(services)}")
+            continue
+        if not isinstance(table, dict):
+            c.fail(key, "expected a table of the service's booking keys")
+            continue
+        c.known_keys(table, key, _BOOKING_SERVICE_KEYS)
+        per_service[sid] = _service_booking(c, table, key, default)
+    config = BookingConfig(services=per_service, default=default, sms_verification=sms,
+                           **hall_values)
+    hall_hours = hall.hours or hall.weekday_hours or any(s.hours for s in hall.seasons)
+    for sid, service in services.items():
+        if config.rules(sid).appointments and not (service.hours or hall_hours):
+            c.fail(f"booking.services.{sid}.appointments",
+                   "the service is open all day, so there are no slots to cut; expected "
+                   "[hall] hours or the service's hours")
+    return config
+
+
 def _parse_central(c: _Checker, raw: dict, hall: Hall, devices: dict[str, Device]) -> Central:
     c.known_keys(raw, "central", {"dsn_file", "device", "batch_size", "backlog_max",
                                   "personal_data"})
@@ -952,7 +1040,7 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
     c = _Checker(path)
     base = base or Path.cwd()
     c.known_keys(raw, "", {"hall", "calling", "services", "windows", "devices", "limits",
-                           "personal", "rating", "central", "web"})
+                           "personal", "rating", "central", "booking", "web"})
     hall_raw = c.get(raw, "", "hall", dict, what="a [hall] table with at least name") or {}
     hall = _parse_hall(c, hall_raw)
     c.strict_tokens = strict and not hall.demo
@@ -980,6 +1068,11 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
     personal = _parse_personal(c, c.get(raw, "", "personal", dict, {}), base, device is None,
                                services)
     rating = _parse_rating(c, c.get(raw, "", "rating", dict, {}) or {})
+    booking = _parse_booking(c, c.get(raw, "", "booking", dict, {}) or {}, hall, services)
+    if booking.any_enabled and not personal.secret_file:
+        c.fail("personal.secret_file", "missing; [booking] takes remote tickets or appointments, "
+               "expected the path of the hall secret (hallq secret new FILE) for booking codes "
+               "and ID numbers")
     central_raw = c.get(raw, "", "central", dict, None)
     central = _parse_central(c, central_raw, hall, devices) if central_raw is not None else None
     web = _parse_web(c, c.get(raw, "", "web", dict, {}) or {})
@@ -988,7 +1081,7 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
                "page, made with the hall secret: expected its path (hallq secret new FILE)")
     config = HallConfig(path=path, hall=hall, calling=calling, services=services,
                         windows=windows, devices=devices, limits=limits, personal=personal,
-                        rating=rating, central=central, web=web)
+                        rating=rating, central=central, booking=booking, web=web)
     for d in devices.values():
         check = (checks or {}).get(d.role)
         if check is not None and d.id in sound:

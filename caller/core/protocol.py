@@ -35,6 +35,10 @@ ERROR_CODES = (
     "case_not_called_back", "rate_limited", "storage_error",
     "id_required", "id_unavailable", "bad_id_number",
     "bad_case_no", "not_appealable", "already_appealed", "unknown_appeal",
+    "booking_closed", "remote_closed", "remote_full", "booking_hours", "slot_unavailable",
+    "slot_full", "booking_exists", "booking_banned", "unknown_booking", "booking_not_today",
+    "booking_ended", "checkin_early", "checkin_late", "cancel_too_late", "bad_phone",
+    "bad_name", "unknown_ban",
     "internal_error",
 )
 
@@ -67,6 +71,13 @@ class Event(StrEnum):
     QUEUE_CHANGED = "queue_changed"
     SERVICE_STATUS = "service_status"
     NOTICE_CHANGED = "notice_changed"
+    BOOKING_MADE = "booking_made"  # 预约 (caller.hub.booking_desk)
+    BOOKING_CHANGED = "booking_changed"
+    BOOKING_CANCELLED = "booking_cancelled"
+    BOOKING_CHECKED_IN = "booking_checked_in"
+    BOOKING_NO_SHOW = "booking_no_show"
+    BAN_STARTED = "ban_started"  # 失信: no bookings for a while
+    BAN_LIFTED = "ban_lifted"
 
 
 # The events that open or close a window's rating.
@@ -131,6 +142,19 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "appeal_decide": {"appeal": (_I, True), "by": (_S, True), "decision": (_S, True),
                       "note": (_S, True)},
     "list_appeals": {},
+    "booking_slots": {"service": (_S, True), "lang": (_S, False)},
+    "book": {"service": (_S, True), "day": (_S, True), "slot": (_S, True), "name": (_S, True),
+             "phone": (_S, True), "id_number": (_S, True), "lang": (_S, False)},
+    "change_booking": {"code": (_S, True), "day": (_S, True), "slot": (_S, True),
+                       "lang": (_S, False)},
+    "cancel_booking": {"code": (_S, True), "lang": (_S, False)},
+    "booking_status": {"code": (_S, True), "lang": (_S, False)},
+    "check_in": {"code": (_S, False), "phone": (_S, False), "id_last6": (_S, False),
+                 "person": (dict, False), "lang": (_S, False)},
+    "remote_ticket": {"service": (_S, True), "phone": (_S, True), "lang": (_S, False)},
+    "list_bookings": {"day": (_S, False)},
+    "list_bans": {},
+    "lift_ban": {"ban": (_I, True), "by": (_S, True)},
     "snapshot": {},
     "queue_status": {},
     "stats": {},
@@ -141,7 +165,7 @@ _WINDOW_WORK = ("login", "logout", "call_next", "recall", "skip", "transfer", "h
                 "call_held", "start", "pause", "resume", "finish", "request_rating", "snapshot",
                 "stats")
 ROLE_COMMANDS: dict[str, frozenset[str]] = {
-    Role.KIOSK: frozenset({"issue_ticket", "snapshot", "stats", "report_alert"}),
+    Role.KIOSK: frozenset({"issue_ticket", "check_in", "snapshot", "stats", "report_alert"}),
     Role.TERMINAL: frozenset(_WINDOW_WORK),
     Role.COUNTER: frozenset({*_WINDOW_WORK, "rate", "report_alert"}),
     Role.EVALUATOR: frozenset({"rate", "snapshot", "report_alert"}),
@@ -152,7 +176,10 @@ ROLE_COMMANDS: dict[str, frozenset[str]] = {
     Role.WEB: frozenset({"snapshot", "stats", "list_alerts", "ack_alert", "list_cases",
                          "case_callback", "case_rectify", "case_close", "pause", "resume",
                          "set_notice", "appeal_file", "appeal_decide", "list_appeals",
-                         "queue_status"}),
+                         # and the citizen's pages under /p, for which it is the hub client
+                         "booking_slots", "book", "change_booking", "cancel_booking",
+                         "booking_status", "remote_ticket", "list_bookings", "list_bans",
+                         "lift_ban", "queue_status"}),
     # `hallq ship`: tells the hub how far the centre holds its events, so the prune keeps the rest.
     Role.SHIPPER: frozenset({"shipped"}),
 }

@@ -21,6 +21,7 @@ FIELD_LENGTHS: dict[str, int] = {
     "service": 64, "to_service": 64, "window": 32, "to_window": 32, "priority": 16,
     "lang": 16, "number": 16, "ticket": 16, "level": 32, "kind": 32,
     "staff": 32, "by": 32, "reason": 100, "case_no": 64, "decision": 16,
+    "code": 32, "phone": 20, "id_last6": 6, "id_number": 32, "name": 30, "day": 10, "slot": 5,
     "message": 500, "text": 500, "note": 1000, "cause": 1000, "fix": 1000, "outcome": 1000,
 }
 FREE_TEXT = frozenset({"message", "text", "note", "cause", "fix", "outcome"})

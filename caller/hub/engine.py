@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from caller.core.booking import mask_phone
 from caller.core.config import RATING_LEVELS, HallConfig, Service
 from caller.core.errors import Refused
 from caller.core.messages import LEVEL_NAMES, say
@@ -33,6 +34,8 @@ from caller.core.schedule import add_working_days, business_day, open_status
 from caller.core.ticketcode import page_path, ticket_code
 from caller.core.waits import Paces, WindowNow, directed_rate, minutes, service_rate, wait_seconds
 from caller.hub.appeals import Appeal, Appeals
+from caller.hub.booking_desk import BookingDesk
+from caller.hub.bookings import Ban, Booking, Bookings
 from caller.hub.followup import Alert, Case, FollowUp
 
 ACTIVE_STATES = ("waiting", "called", "held")
@@ -86,6 +89,9 @@ class Ticket:
     id_last4: str | None = None
     case_no: str | None = None  # 办件编号 from the 受理 system, entered or scanned at finish
     appeal: str | None = None  # the rating's appeal: "pending" | "upheld" | "rejected"
+    source: str | None = None  # None: taken at a kiosk; "remote" (线上取号); "booking" (预约)
+    phone: str | None = None  # remote tickets and appointments: for the clerk and the SMS
+    contact_name: str | None = None  # an appointment's name as given: for the clerk only
     code: str | None = None  # its live page's code (caller.core.ticketcode); never in events
 
 
@@ -108,6 +114,7 @@ class DayCounter:
     last: int  # the last sequence number issued
     issued: int = 0
     segments: dict[str, int] = field(default_factory=dict)  # "HH:MM" segment start -> issued
+    remote: int = 0  # of `issued`, remote tickets (线上取号)
 
 
 @dataclass
@@ -129,13 +136,15 @@ class Changes:
     alerts: list[Alert] = field(default_factory=list)
     cases: list[Case] = field(default_factory=list)
     appeals: list[Appeal] = field(default_factory=list)
+    bookings: list[Booking] = field(default_factory=list)
+    bans: list[Ban] = field(default_factory=list)
 
 
 def iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value is not None else None
 
 
-class Engine:
+class Engine(BookingDesk):
     def __init__(self, config: HallConfig, now: datetime | None = None) -> None:
         self.config = config
         self._backed_up: dict[str, list[str]] = {}  # B window -> the windows it backs up
@@ -156,6 +165,7 @@ class Engine:
         self.paces = Paces()  # the windows' recent stints, for the wait estimate
         self.followup = FollowUp()
         self.appeals = Appeals()
+        self.bookings = Bookings()
         self._waiting: dict[str, dict[int, Ticket]] = {s: {} for s in config.services}
         self._directed: dict[str, dict[int, Ticket]] = {w: {} for w in config.windows}
         self._open: dict[str, tuple[bool, str]] = {}
@@ -197,6 +207,7 @@ class Engine:
             "appeal_decide": self._appeal_decide,
             "list_appeals": self._list_appeals,
             "apply_default_ratings": self._apply_default_ratings,
+            **self.booking_commands(),
         }
 
     # ------------------------------------------------------------------ entry points
@@ -247,6 +258,7 @@ class Engine:
         )
         changes.alerts, changes.cases = self.followup.take_changes()
         changes.appeals = self.appeals.take_changes()
+        changes.bookings, changes.bans = self.bookings.take_changes()
         ended = [t for t in changes.tickets if t.state not in ACTIVE_STATES]
         referenced = self.referenced_ticket_ids() if ended else set()
         for t in ended:
@@ -268,13 +280,15 @@ class Engine:
 
     def restore(self, meta: Meta, tickets: list[Ticket], windows: list[WindowState],
                 counters: list[DayCounter], recent_calls: list[dict],
-                followup: FollowUp | None = None, appeals: Appeals | None = None) -> None:
+                followup: FollowUp | None = None, appeals: Appeals | None = None,
+                bookings: Bookings | None = None) -> None:
         """Load state kept by the store (active and referenced tickets only; the counters
         of the business day and of any later day)."""
         self.meta = meta
         self._dirty_meta = False
         self.followup = followup or FollowUp()
         self.appeals = appeals or Appeals()
+        self.bookings = bookings or Bookings()
         self.tickets = {t.id: t for t in tickets}
         for ws in windows:
             if ws.id in self.windows:
@@ -308,6 +322,7 @@ class Engine:
             "recent_calls": self.recent_calls,
             "followup": self.followup.dump(),
             "appeals": self.appeals.dump(),
+            "bookings": self.bookings.dump(),
         }
 
     # ------------------------------------------------------------------ views
@@ -328,12 +343,20 @@ class Engine:
             "called_at": iso(t.called_at),
             "finished_at": iso(t.finished_at),
             "recalls": t.recalls,
+            "source": t.source or "kiosk",
             **({"case_no": t.case_no} if t.case_no else {}),
-            **({"holder": {"name": t.holder_name, "last4": t.id_last4,
-                           "wall": self.config.personal.wall_names}}
-               if t.person_key else {}),
+            **({"holder": self._holder(t)} if t.person_key or t.phone else {}),
         }
 
+    def _holder(self, t: Ticket) -> dict:
+        """Who holds a ticket: masked, and (under `contact`) as given, for the managing
+        roles and the clerk serving it only (`protocol.shown`)."""
+        holder: dict[str, Any] = {"name": t.holder_name, "last4": t.id_last4,
+                                  "wall": self.config.personal.wall_names and t.holder_name is not None}
+        if t.phone:
+            holder["phone"] = mask_phone(t.phone)
+            holder["contact"] = {"name": t.contact_name, "phone": t.phone}
+        return holder
     def windows_now(self) -> list[WindowNow]:
         hall_pace = self.paces.hall_mean()
         out = []
@@ -480,6 +503,7 @@ class Engine:
         minute = (local.date(), local.hour, local.minute)
         if minute != self._open_checked:
             self._open_checked = minute
+            self.settle_bookings(local)
             for s in self.config.services.values():
                 status = self._service_open(s, local)
                 previous = self._open.get(s.id)
@@ -526,6 +550,7 @@ class Engine:
         self.meta.day = day.isoformat()
         self._dirty_meta = True
         self.counters = self._counters_ahead.pop(self.meta.day, {})
+        self._open_checked = None  # the new day's bookings are settled at once
         self._counters_ahead = {d: c for d, c in self._counters_ahead.items() if d > self.meta.day}
         if cancelled:
             self._queue_changed()
@@ -634,10 +659,26 @@ class Engine:
             raise Refused("service_closed", message=reason)
         elderly = (person is not None and person.age is not None
                    and service.green_channel_age is not None and person.age >= service.green_channel_age)
+        t, ahead = self._new_ticket(
+            service, local, priority=priority_arg == "priority" or service.green_channel or elderly,
+            lang=cmd.get("lang") if isinstance(cmd.get("lang"), str) else "zh", person=person)
+        return self._ticket_reply(t, ahead) | {"green_channel": elderly}
+
+    def _new_ticket(self, service: Service, local: datetime, *, priority: bool, lang: str,
+                    person: Person | None = None, caps: bool = True, source: str | None = None,
+                    phone: str | None = None, contact_name: str | None = None,
+                    places: int | None = None) -> tuple[Ticket, int]:
+        """Number, store and queue a ticket (kiosk, remote or appointment) and say so;
+        `caps=False` (an appointment checking in) skips the daily and segment caps,
+        `places` puts it that many waiting tickets from the front. Returns it and how
+        many wait ahead of it."""
+        sid = service.id
         counter = self.counters.get(sid) or DayCounter(sid, self.meta.day, service.numbers[0] - 1)
-        segment = self._check_caps(service, counter, local)
+        segment = self._check_caps(service, counter, local, caps)
         counter.last += 1
         counter.issued += 1
+        if source == "remote":
+            counter.remote += 1
         if segment is not None:
             counter.segments[segment] = counter.segments.get(segment, 0) + 1
         self.counters[sid] = counter
@@ -646,13 +687,15 @@ class Engine:
             id=self.meta.next_ticket_id,
             number=f"{service.prefix}{counter.last:0{service.digits}d}",
             service=sid, day=self.meta.day, issued_at=local, order=self.meta.next_order,
-            priority=priority_arg == "priority" or service.green_channel or elderly,
-            lang=cmd.get("lang") if isinstance(cmd.get("lang"), str) else "zh",
+            priority=priority, lang=lang,
             person_key=person.key if person else None,
             holder_name=person.name if person else None,
             id_last4=person.last4 if person else None,
+            source=source, phone=phone, contact_name=contact_name,
             code=self._code(self.meta.next_ticket_id),
         )
+        if places is not None:
+            t.order = self._order_after(t, places)
         self.meta.next_ticket_id += 1
         self.meta.next_order += 1
         self._dirty_meta = True
@@ -660,11 +703,10 @@ class Engine:
         self._enqueue(t)
         self._touch(t)
         # a normal ticket's order is the newest: everyone already waiting is ahead of it
-        ahead = len(self._waiting[sid]) - 1 if not t.priority else self._ahead(t)
-        view = self.ticket_view(t)
-        self._emit(Event.TICKET_ISSUED, ticket=view, ahead=ahead)
+        ahead = len(self._waiting[sid]) - 1 if not t.priority and places is None else self._ahead(t)
+        self._emit(Event.TICKET_ISSUED, ticket=self.ticket_view(t), ahead=ahead)
         self._queue_changed()
-        return self._ticket_reply(t, ahead) | {"green_channel": elderly}
+        return t, ahead
 
     def _ticket_reply(self, t: Ticket, ahead: int) -> dict:
         """What the kiosk prints: the holder stays out (kiosks never get personal data); the
@@ -721,10 +763,14 @@ class Engine:
         ahead = self._ahead(t) if t.state == "waiting" else 0
         return self._ticket_reply(t, ahead) | {"existing": True, "green_channel": False}
 
-    def _check_caps(self, service: Service, counter: DayCounter, local: datetime) -> str | None:
-        """Refuse when a cap is reached; return the time segment the ticket counts in."""
+    def _check_caps(self, service: Service, counter: DayCounter, local: datetime,
+                    caps: bool = True) -> str | None:
+        """Refuse when the number range is used up or (with `caps`) a cap is reached;
+        return the time segment the ticket counts in."""
         if counter.last + 1 > service.numbers[1]:
             raise Refused("daily_limit_reached", message=say("cap_range", service=service.name))
+        if not caps:
+            return None
         if service.daily_cap is not None and counter.issued >= service.daily_cap:
             raise Refused("daily_limit_reached",
                           message=say("cap_daily", service=service.name, cap=service.daily_cap))

@@ -678,7 +678,8 @@ class Hub:
                    for i, r in replies if r["ok"] and i.payload["type"] not in READ_ONLY]
         numbered: list[dict] = []
         if events or durable or changes.tickets or changes.windows or changes.meta \
-                or changes.alerts or changes.cases or changes.counters or changes.appeals:
+                or changes.alerts or changes.cases or changes.counters or changes.appeals \
+                or changes.bookings or changes.bans:
             numbered = await asyncio.to_thread(self.store.commit, changes, events, now, durable)
             self.last_commit = time.monotonic()
             self._index_requests(durable)

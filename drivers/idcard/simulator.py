@@ -16,22 +16,21 @@ As a program (``hallq sim idcard``) it reads commands (``help``) from stdin or `
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import os
 import select
 import sys
 import threading
 import time
 import tty
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
+from typing import TextIO
 
 from drivers.closing import Closing
 from drivers.idcard import sam
 from drivers.idcard.card import IdCard, encode_base_info
 from drivers.idcard.identities import RESIDENTS
 from drivers.idcard.reader import DEFAULT_BAUDRATE, line_time
+from drivers.simcli import point_link, run_line, run_program, simulator_parser, stable_link
 
 MODES = ("normal", "damaged", "pull", "garbage", "silent")
 _GARBAGE = bytes(range(0x30, 0x70)) + b"\xaa\xaa\x96"
@@ -43,9 +42,7 @@ class IdCardSimulator(Closing):
 
     def __init__(self, link: str | os.PathLike[str] | None = None, *,
                  baudrate: int = DEFAULT_BAUDRATE) -> None:
-        self.link = Path(link) if link is not None else None
-        if self.link is not None and self.link.exists() and not self.link.is_symlink():
-            raise FileExistsError(f"{self.link} exists and is not a symlink; not replacing it")
+        self.link = stable_link(link)
         self.baudrate = baudrate
         self.card: IdCard | None = None
         self.mode = "normal"
@@ -101,11 +98,7 @@ class IdCardSimulator(Closing):
                                         name=f"idcard-sim {self.port}", daemon=True)
         self._thread.start()
         if self.link is not None:
-            temporary = self.link.with_name(f".{self.link.name}.{os.getpid()}.tmp")
-            with contextlib.suppress(FileNotFoundError):
-                temporary.unlink()
-            temporary.symlink_to(self.port)
-            os.replace(temporary, self.link)
+            point_link(self.link, self.port)
 
     def close(self) -> None:
         self.unplug()
@@ -180,71 +173,34 @@ commands:
 """
 
 
-def run_command(sim: IdCardSimulator, line: str) -> bool:
+def run_command(sim: IdCardSimulator, line: str, out: TextIO | None = None) -> bool:
     """Carry out one command line; False when it asks to quit. ValueError if it is wrong."""
-    words = line.split("#", 1)[0].split()
-    if not words:
+
+    def reader_word(head: str, rest: list[str]) -> bool:
+        if head == "present":
+            if len(rest) != 1 or rest[0] not in RESIDENTS:
+                raise ValueError(f"usage: present NAME, NAME one of {', '.join(RESIDENTS)}")
+            sim.present(RESIDENTS[rest[0]])
+        elif head == "remove":
+            sim.remove()
+        elif head in MODES:
+            sim.set_mode(head)
+        else:
+            return False
         return True
-    head, *rest = words
-    if head in ("quit", "exit"):
-        return False
-    if head == "present":
-        if len(rest) != 1 or rest[0] not in RESIDENTS:
-            raise ValueError(f"usage: present NAME, NAME one of {', '.join(RESIDENTS)}")
-        sim.present(RESIDENTS[rest[0]])
-    elif head == "remove":
-        sim.remove()
-    elif head in MODES:
-        sim.set_mode(head)
-    elif head == "sleep" and len(rest) == 1:
-        time.sleep(float(rest[0]))
-    elif head == "unplug":
-        sim.unplug()
-    elif head == "replug":
-        sim.replug()
-        print(f"plugged in at {sim.port}", flush=True)
-    elif head == "help":
-        print(COMMANDS, end="", flush=True)
-    else:
-        raise ValueError(f"unknown command {line.strip()!r} (try help)")
-    return True
+
+    return run_line(sim, line, COMMANDS, out or sys.stdout, reader_word)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``hallq sim idcard``: run a simulated ID-card reader until quit or end of input."""
-    parser = argparse.ArgumentParser(
-        prog="hallq sim idcard", epilog=COMMANDS,
-        description="Simulate an ID-card reader (SAM serial protocol) on a pty.",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--link", help="keep a symlink here to the pty (stable name for configs)")
+    parser = simulator_parser("hallq sim idcard", "Simulate an ID-card reader (SAM serial "
+                              "protocol) on a pty.", COMMANDS)
     parser.add_argument("--baudrate", type=int, default=DEFAULT_BAUDRATE)
-    parser.add_argument("--script", type=Path, help="read commands from this file, then exit")
     args = parser.parse_args(argv)
-    if args.script is not None and not args.script.is_file():
-        parser.error(f"no script file {args.script}")
     with IdCardSimulator(args.link, baudrate=args.baudrate) as sim:
-        link = f" (link {args.link})" if args.link else ""
-        print(f"ID-card reader simulator on {sim.port}{link}; type help for commands", flush=True)
-        if args.script is None:
-            return _run_lines(sim, sys.stdin, None)
-        with args.script.open(encoding="utf-8") as lines:
-            return _run_lines(sim, lines, args.script)
-
-
-def _run_lines(sim: IdCardSimulator, lines: Iterable[str], script: Path | None) -> int:
-    try:
-        for number, line in enumerate(lines, 1):
-            try:
-                if not run_command(sim, line):
-                    break
-            except ValueError as error:
-                where = f"{script}:{number}: " if script else ""
-                print(f"error: {where}{error}", file=sys.stderr, flush=True)
-                if script:
-                    return 2
-    except KeyboardInterrupt:
-        pass
-    return 0
+        return run_program(parser, args, sim, "ID-card reader simulator",
+                           lambda line: run_command(sim, line))
 
 
 if __name__ == "__main__":
