@@ -200,6 +200,7 @@ PARSER_SECTIONS = {
     "_parse_central": "## `[central]`",
     "_parse_booking": "## `[booking]`",
     "_parse_web": "## `[web]`",
+    "_parse_sms": "## `[sms]`",
 }
 
 

@@ -378,6 +378,12 @@ class Engine(BookingDesk):
                                       waiting if waiting is not None else self.waiting_counts())
         return wait_seconds(self._ahead(t), rate, idle)
 
+    def reachable(self) -> list[tuple[Ticket, int | None]]:
+        """The live tickets with a phone number (remote tickets, appointments) and, while
+        waiting, how many are ahead: whom `caller.hub.notify` may text."""
+        return [(t, self._ahead(t) if t.state == "waiting" else None)
+                for t in self.tickets.values() if t.phone and t.state in ACTIVE_STATES]
+
     def queue_status(self) -> dict:
         """Every live ticket of the day with its place and estimated wait: what the citizen's
         pages show (numbers only, never a holder)."""
