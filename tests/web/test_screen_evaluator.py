@@ -101,7 +101,7 @@ def serve(people, window: str = "1") -> str:
 
 def test_pair_rate_every_level_give_reasons_and_time_out(browser, screen_hall, people):
     hall, config = screen_hall
-    tablet, code = pair(browser, hall, "1")
+    tablet, _ = pair(browser, hall, "1")
     shots = hall.db.parent
     expect(tablet.locator("#paused")).to_be_visible()  # nobody logged in
     expect(tablet.locator("#paused .big")).to_have_text("暂停服务")
@@ -156,7 +156,8 @@ def test_pair_rate_every_level_give_reasons_and_time_out(browser, screen_hall, p
     finally:
         conn.close()
     assert status == "timeout" and timed_out not in rows
-    assert [rows[numbers[lv]].level for lv in LEVELS] == ["非常满意", "满意", "基本满意", "不满意", "非常不满意"]
+    assert [rows[numbers[lv]].level for lv in LEVELS] == [
+        "非常满意", "满意", "基本满意", "不满意", "非常不满意"]
     bad = rows[numbers["very_dissatisfied"]]
     assert (bad.reasons, bad.text, bad.staff, bad.staff_no) == (
         ("态度不好", "效率低"), "等了很久，窗口解释不清", "王小红", "1001")
@@ -298,7 +299,8 @@ def test_the_staff_page_manages_the_roster_and_checks_uploads(browser, screen_ha
     page.screenshot(path=str(path / "staff.png"), full_page=True)
     viewer = login(browser, hall, "viewer")
     token = viewer.locator("meta[name=csrf]").get_attribute("content")
-    assert viewer.request.post(hall.url + "/staff", form={"csrf": token, "staff_no": "9", "name": "x"}).status == 403
+    added = viewer.request.post(hall.url + "/staff", form={"csrf": token, "staff_no": "9", "name": "x"})
+    assert added.status == 403
     viewer.context.close()
     page.goto(hall.url + "/audit")
     expect(page.locator("#audit tr", has_text="上传照片").first).to_be_visible()
