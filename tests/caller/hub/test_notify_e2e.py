@@ -34,7 +34,7 @@ class Gateway:
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 if gateway.hang.is_set():
                     gateway.holding.set()
@@ -122,7 +122,8 @@ def test_the_holder_is_texted_near_the_front_and_when_called(tmp_path, gateway):
             ok("call_next", window="1")
             called = gateway.wait_for(2)[1]
             assert called["kind"] == "called"
-            assert called["text"] == f"【青山镇便民服务中心】请{mine['ticket']['number']}号到1号窗口办理（民政救济）。"
+            number = mine["ticket"]["number"]
+            assert called["text"] == f"【青山镇便民服务中心】请{number}号到1号窗口办理（民政救济）。"
             for _, signature, body in gateway.received:
                 assert hmac.compare_digest(signature, sign(key, body))
             ok("recall", window="1")  # a recall texts nobody again
