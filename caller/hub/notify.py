@@ -31,6 +31,7 @@ from typing import Protocol
 
 from caller.core.config import HallConfig, Sms, token_path
 from caller.core.i18n import translator
+from caller.core.protocol import Event
 from caller.hub.engine import Engine, Ticket
 
 log = logging.getLogger("hallq.notify")
@@ -126,7 +127,7 @@ class Notifier:
         if engine.meta.day != self._day:
             self._day, self._sent = engine.meta.day, set()
         for event in events:
-            if event.get("event") == "ticket_called" and not event.get("recalls"):
+            if event.get("event") == Event.TICKET_CALLED and not event.get("recalls"):
                 t = engine.tickets.get(event["ticket"]["id"])
                 if t is not None and t.phone:
                     self._queue_one("called", t, window=event.get("window_name", ""))

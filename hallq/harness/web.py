@@ -86,9 +86,15 @@ def publishing_config(config: Path, folder: Path, public_url: str) -> Path:
     new_secret(secret)
     text = config.read_text(encoding="utf-8")
     path = folder / "hall.toml"
-    path.write_text(text + f'\n[personal]\nsecret_file = "{secret.name}"\n\n'
-                    f'[web]\npublic_url = "{public_url}"\n', encoding="utf-8")
-    return path
+    path.write_text(text + f'\n[personal]\nsecret_file = "{secret.name}"\n', encoding="utf-8")
+    return publish_pages(path, public_url)
+
+
+def publish_pages(config: Path, public_url: str) -> Path:
+    """Add `[web] public_url` to a config that has a hall secret already; the same path."""
+    with config.open("a", encoding="utf-8") as out:
+        out.write(f'\n[web]\npublic_url = "{public_url}"\n')
+    return config
 
 
 def free_port() -> int:
