@@ -35,6 +35,7 @@ from caller.core.booking import CHECKIN_RULES, LATE_RULES, BookingConfig, Servic
 from caller.core.errors import HallqError
 from caller.core.personal import SecretError, read_secret
 from caller.core.protocol import SCHEMAS, Role
+from drivers.idcard import READER_BACKENDS
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ROLES = tuple(Role)
@@ -804,8 +805,8 @@ WEB_LIMITS = {"serving_alert_min": 20, "wait_alert_min": 30, "idle_alert_waiting
 SERIAL_BAUDRATES = (9600, 19200, 38400, 57600, 115200)
 
 _DEVICE_KEYS = {
-    Role.KIOSK: {"printer", "paper_mm", "print_mode", "priority_entry", "idcard", "idcard_baudrate",
-                 "scanner", "scanner_baudrate"},
+    Role.KIOSK: {"printer", "paper_mm", "print_mode", "priority_entry", "idcard", "idcard_backend",
+                 "idcard_baudrate", "scanner", "scanner_baudrate"},
     Role.TERMINAL: {"shortcuts", "ask_case_no"},
     Role.COUNTER: {"port", "baudrate", "addresses", "evaluator", "keypad"},
     Role.EVALUATOR: {"screen"},
@@ -822,7 +823,8 @@ _DEVICE_KEYS = {
 # What the loader fills in for a key a device leaves out: the one place these defaults live.
 DEVICE_DEFAULTS: dict[str, dict[str, Any]] = {
     "kiosk": {"printer": "", "paper_mm": 80, "print_mode": "raster", "priority_entry": True,
-              "idcard": "", "idcard_baudrate": 115200, "scanner": "", "scanner_baudrate": 9600},
+              "idcard": "", "idcard_backend": "serial", "idcard_baudrate": 115200, "scanner": "",
+              "scanner_baudrate": 9600},
     "counter": {"baudrate": DEFAULT_BAUDRATE, "evaluator": "5key", "keypad": "default"},
     "display": {"area": "", "orientation": "landscape"},
     "led": {"baudrate": DEFAULT_BAUDRATE, "protocol": "gbk-color", "idle_text": DEFAULT_IDLE_TEXT},
@@ -986,6 +988,22 @@ def _check_kiosk(c: _Checker, key: str, options: dict) -> None:
         rate = options[f"{port}_baudrate"]
         if rate not in SERIAL_BAUDRATES or isinstance(rate, bool):
             c.fail(f"{key}.{port}_baudrate", f"expected one of {', '.join(map(str, SERIAL_BAUDRATES))}")
+    _check_reader(c, key, options["idcard_backend"], options["idcard"])
+
+
+def _check_reader(c: _Checker, key: str, backend: object, where: object) -> None:
+    """``idcard`` is what the backend needs: a serial port, a service URL, or nothing."""
+    if backend not in READER_BACKENDS:
+        c.fail(f"{key}.idcard_backend", f"expected one of {', '.join(map(repr, READER_BACKENDS))}"
+               f" (docs/hardware.md), got {backend!r}")
+    elif not isinstance(where, str):
+        return
+    elif backend == "http" and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", where):
+        c.fail(f"{key}.idcard", "with idcard_backend = \"http\", expected the reader service's "
+               f"URL like \"http://127.0.0.1:24010/api/readcard\", got {where!r}")
+    elif backend == "keyboard" and where:
+        c.fail(f"{key}.idcard", "a keyboard-output reader types into the kiosk and has no port: "
+               f"expected \"\", got {where!r}")
 
 
 def _check_bus(c: _Checker, key: str, options: dict, table: str, bound: list | None,

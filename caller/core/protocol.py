@@ -417,3 +417,11 @@ def _without_holders(value: Any, kind: str, windows: tuple[str, ...]) -> Any:
 def withheld(event: dict[str, Any]) -> dict[str, Any]:
     return {"type": "event", "seq": event["seq"], "event": WITHHELD}
 
+
+
+def holder_name(ticket: dict | None) -> str:
+    """The masked name (张*三) that came with a ticket for a wall or a strip: there only when
+    the hall shows names (``[personal] wall_names``); "" otherwise. Never the ID number."""
+    holder = (ticket or {}).get("holder")
+    name = holder.get("name") if isinstance(holder, dict) else None
+    return name if isinstance(name, str) else ""
