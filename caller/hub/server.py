@@ -33,7 +33,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -583,18 +583,14 @@ class Hub:
                     self._queue.task_done()
                 self.progress = time.monotonic()
 
-    def _holders_kept_from(self) -> str:
-        """The first business day whose ticket holders are still kept."""
-        days = self.config.personal.retention_days
-        return (date.fromisoformat(self.engine.meta.day) - timedelta(days=days)).isoformat()
-
     async def _prune(self) -> bool:
         """Drop old events and old request ids; False (logged) when the store refused."""
         now = time.monotonic()
         try:
             floor = (self.shipped or 0) if self.config.central is not None else None
             await asyncio.to_thread(self.store.prune, shipped=floor)
-            await asyncio.to_thread(self.store.erase_holders, self._holders_kept_from())
+            await asyncio.to_thread(self.store.purge, self.engine.meta.day,
+                                    self.config.personal.retention_days)
             self._request_marks.append((now, await asyncio.to_thread(self.store.request_mark)))
             up_to = None
             while self._request_marks and now - self._request_marks[0][0] >= REQUEST_KEEP_S:
