@@ -27,8 +27,9 @@ from caller.core.device_alerts import DeviceAlerts
 from caller.core.i18n import Translator
 from caller.core.schedule import business_day
 from caller.kivyapp import on_ui_thread
+from drivers.idcard.backends import WedgeBackend, looks_like_id_number, make_backend
 from drivers.idcard.card import IdCard
-from drivers.idcard.reader import ReaderLine, SamSerialBackend
+from drivers.idcard.reader import ReaderLine
 from drivers.printer import PrinterStatus, PrinterWorker, PrintResult
 from drivers.scanner.codes import KeyBurst, Scan
 from drivers.scanner.serial_line import ScannerLine
@@ -59,7 +60,8 @@ class KioskSettings:
     idle_timeout: float = 30.0
     status_url: str | None = None
     lang: str = "zh"
-    idcard: str = ""  # serial port of the ID-card reader
+    idcard: str = ""  # serial port or service URL of the ID-card reader
+    idcard_backend: str = "serial"  # or "keyboard" (types the number) or "http"
     idcard_baudrate: int = 115200
     scanner: str = ""  # serial port of the code scanner
     scanner_baudrate: int = 9600
@@ -92,6 +94,7 @@ class KioskApp(App):
         self.printer: PrinterWorker | None = None
         self.reader: ReaderLine | None = None
         self.scanner: ScannerLine | None = None
+        self.wedge: WedgeBackend | None = None  # a reader that types the ID number
         self.key_burst = KeyBurst()
         self.device_alerts = DeviceAlerts()
         self.person: dict | None = None  # the card swiped during this visit
@@ -120,9 +123,12 @@ class KioskApp(App):
             self.printer = PrinterWorker(
                 s.printer_url,
                 on_status=lambda status: on_ui_thread(lambda: self._printer_changed(status)))
-        if s.idcard:  # each device in its own thread; results come to the UI thread
+        if s.idcard or s.idcard_backend == "keyboard":  # each device in its own thread;
+            backend = make_backend(s.idcard_backend, s.idcard, s.idcard_baudrate)  # results
+            if isinstance(backend, WedgeBackend):  # come to the UI thread
+                self.wedge = backend
             self.reader = ReaderLine(
-                SamSerialBackend(s.idcard, s.idcard_baudrate),
+                backend,
                 on_card=lambda card: on_ui_thread(lambda: self.card_read(card)),
                 on_failure=lambda reason: on_ui_thread(lambda: self._refuse("card_failed")),
                 on_state=lambda up, _detail: on_ui_thread(lambda: self._device_state("idcard", up)))
@@ -384,12 +390,17 @@ class KioskApp(App):
 
     def _key_down(self, _window: Any, key: int, _scancode: int, codepoint: str | None,
                   _modifiers: list) -> bool:
-        """Keyboard-wedge scanners type the code: a fast burst ending in Enter is a scan."""
+        """Keyboard-wedge scanners type the code: a fast burst ending in Enter is a scan; a
+        keyboard-output ID-card reader types the ID number the same way."""
         char = "\r" if key == 13 else codepoint
         if not char:
             return False
         scan = self.key_burst.key(char, time.monotonic())
-        if scan is not None:
+        if scan is None:
+            return False
+        if self.wedge is not None and scan.ok and looks_like_id_number(scan.code):
+            self.wedge.feed(scan.code)
+        else:
             self.scanned(scan)
         return False
 

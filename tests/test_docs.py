@@ -198,6 +198,7 @@ PARSER_SECTIONS = {
     "_parse_personal": "## `[personal]`",
     "_parse_rating": "## `[rating]`",
     "_parse_central": "## `[central]`",
+    "_parse_staff": "## `[staff]`",
     "_parse_booking": "## `[booking]`",
     "_parse_web": "## `[web]`",
 }

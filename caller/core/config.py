@@ -35,6 +35,7 @@ from caller.core.booking import CHECKIN_RULES, LATE_RULES, BookingConfig, Servic
 from caller.core.errors import HallqError
 from caller.core.personal import SecretError, read_secret
 from caller.core.protocol import SCHEMAS, Role
+from drivers.idcard import READER_BACKENDS
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ROLES = tuple(Role)
@@ -47,6 +48,9 @@ BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 DEFAULT_BAUDRATE = 9600
 DEFAULT_IDLE_TEXT = "热情为您服务"
 DEFAULT_ANNOUNCE = "请{number}号到{window_name}办理"
+DEFAULT_REASONS = ("态度不好", "效率低", "材料要求说不清", "多次跑腿", "其他")
+REASON_MAX = 20  # characters of one configured reason
+REASONS_MAX = 12
 ANNOUNCE_FIELDS = ("number", "window_name", "window", "service_name")
 MIN_TOKEN_BYTES = 16
 MIN_TOKEN_CHARS = 8  # different characters: "1111111111111111" is no secret
@@ -129,11 +133,20 @@ class RatingPolicy:
     channel_name: str = "窗口评价器"
     channel_code: str = "5"
     ranking_weights: dict[str, float] = field(default_factory=dict)  # {} : the defaults
+    reasons: tuple[str, ...] = DEFAULT_REASONS  # what a bad rating may name (screen evaluator)
+    reasons_timeout_s: int = 60  # after a bad rating, how long its reasons are taken
 
     def level_code(self, level: str) -> int:
         """The 满意度代码 of a level in this hall's order."""
         place = RATING_LEVELS.index(level)
         return place + 1 if self.code_order == "satisfied_first" else len(RATING_LEVELS) - place
+
+
+@dataclass(frozen=True)
+class StaffPolicy:
+    """[staff]: whether a login must name a 工号 of the hall's roster (`hallq staff`)."""
+
+    roster_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -231,6 +244,7 @@ class HallConfig:
     personal: Personal = Personal()
     rating: RatingPolicy = RatingPolicy()
     central: Central | None = None  # no [central]: the hall ships nothing
+    staff: StaffPolicy = StaffPolicy()
     booking: BookingConfig = field(default_factory=BookingConfig)  # remote tickets, appointments
     web: WebPublic = WebPublic()
 
@@ -243,6 +257,13 @@ class HallConfig:
             if d.role == Role.EVALUATOR or (d.role == Role.COUNTER and d.options.get("evaluator")):
                 found.update(d.windows)
         return frozenset(found)
+
+    def screen_evaluators(self, web_device: str) -> dict[str, Device]:
+        """Window id -> the screen evaluator device (`screen = web_device`) the console
+        `web_device` serves the page of."""
+        return {w: d for d in self.devices.values()
+                if d.role == Role.EVALUATOR and d.options.get("screen") == web_device
+                for w in d.windows}
 
 
 class ConfigError(HallqError):
@@ -433,7 +454,8 @@ def _region_code(c: _Checker, raw: dict) -> str:
 
 def _parse_rating(c: _Checker, raw: dict) -> RatingPolicy:
     c.known_keys(raw, "rating", {"unrated", "default_level", "default_after_days", "code_order",
-                                 "channel_name", "channel_code", "ranking_weights"})
+                                 "channel_name", "channel_code", "ranking_weights", "reasons",
+                                 "reasons_timeout_s"})
     d = RatingPolicy()
     unrated = c.get(raw, "rating", "unrated", str, d.unrated)
     if unrated not in UNRATED_POLICIES:
@@ -464,9 +486,27 @@ def _parse_rating(c: _Checker, raw: dict) -> RatingPolicy:
             c.fail(f"rating.ranking_weights.{name}", f"expected points, a number >= 0, got {points!r}")
         else:
             clean[name] = float(points)
+    reasons = c.get(raw, "rating", "reasons", list, list(d.reasons)) or []
+    good = [r for r in reasons if isinstance(r, str) and r.strip() and len(r) <= REASON_MAX
+            and r.isprintable()]
+    if len(good) != len(reasons) or not 1 <= len(good) <= REASONS_MAX or len(set(good)) != len(good):
+        c.fail("rating.reasons", f"expected 1-{REASONS_MAX} different printable texts of at most "
+               f"{REASON_MAX} characters, like [\"态度不好\", \"其他\"], got {reasons!r}")
+        good = list(d.reasons)
+    reasons_s = c.get(raw, "rating", "reasons_timeout_s", int, d.reasons_timeout_s)
+    if reasons_s is None or not 5 <= reasons_s <= 3600:
+        c.fail("rating.reasons_timeout_s", f"expected 5..3600 seconds, got {reasons_s!r}")
+        reasons_s = d.reasons_timeout_s
     return RatingPolicy(unrated=unrated, default_level=level, default_after_days=days,
                         code_order=order, channel_name=channel or d.channel_name,
-                        channel_code=code, ranking_weights=clean)
+                        channel_code=code, ranking_weights=clean, reasons=tuple(good),
+                        reasons_timeout_s=reasons_s)
+
+
+def _parse_staff(c: _Checker, raw: dict) -> StaffPolicy:
+    c.known_keys(raw, "staff", {"roster_required"})
+    required = c.get(raw, "staff", "roster_required", bool, False)
+    return StaffPolicy(roster_required=bool(required))
 
 
 def _parse_calling(c: _Checker, raw: dict) -> Calling:
@@ -765,11 +805,11 @@ WEB_LIMITS = {"serving_alert_min": 20, "wait_alert_min": 30, "idle_alert_waiting
 SERIAL_BAUDRATES = (9600, 19200, 38400, 57600, 115200)
 
 _DEVICE_KEYS = {
-    Role.KIOSK: {"printer", "paper_mm", "print_mode", "priority_entry", "idcard", "idcard_baudrate",
-                 "scanner", "scanner_baudrate"},
+    Role.KIOSK: {"printer", "paper_mm", "print_mode", "priority_entry", "idcard", "idcard_backend",
+                 "idcard_baudrate", "scanner", "scanner_baudrate"},
     Role.TERMINAL: {"shortcuts", "ask_case_no"},
     Role.COUNTER: {"port", "baudrate", "addresses", "evaluator", "keypad"},
-    Role.EVALUATOR: set(),
+    Role.EVALUATOR: {"screen"},
     Role.DISPLAY: {"area", "orientation", "voice", "voice_lang", "voice_rate", "voice_volume",
                 "voice_repeat", "voice_chime", "voice_chime_file", "voice_one", "voice_max_queue",
                 "voice_max_age_s", "voice_backend"},
@@ -783,7 +823,8 @@ _DEVICE_KEYS = {
 # What the loader fills in for a key a device leaves out: the one place these defaults live.
 DEVICE_DEFAULTS: dict[str, dict[str, Any]] = {
     "kiosk": {"printer": "", "paper_mm": 80, "print_mode": "raster", "priority_entry": True,
-              "idcard": "", "idcard_baudrate": 115200, "scanner": "", "scanner_baudrate": 9600},
+              "idcard": "", "idcard_backend": "serial", "idcard_baudrate": 115200, "scanner": "",
+              "scanner_baudrate": 9600},
     "counter": {"baudrate": DEFAULT_BAUDRATE, "evaluator": "5key", "keypad": "default"},
     "display": {"area": "", "orientation": "landscape"},
     "led": {"baudrate": DEFAULT_BAUDRATE, "protocol": "gbk-color", "idle_text": DEFAULT_IDLE_TEXT},
@@ -947,6 +988,22 @@ def _check_kiosk(c: _Checker, key: str, options: dict) -> None:
         rate = options[f"{port}_baudrate"]
         if rate not in SERIAL_BAUDRATES or isinstance(rate, bool):
             c.fail(f"{key}.{port}_baudrate", f"expected one of {', '.join(map(str, SERIAL_BAUDRATES))}")
+    _check_reader(c, key, options["idcard_backend"], options["idcard"])
+
+
+def _check_reader(c: _Checker, key: str, backend: object, where: object) -> None:
+    """``idcard`` is what the backend needs: a serial port, a service URL, or nothing."""
+    if backend not in READER_BACKENDS:
+        c.fail(f"{key}.idcard_backend", f"expected one of {', '.join(map(repr, READER_BACKENDS))}"
+               f" (docs/hardware.md), got {backend!r}")
+    elif not isinstance(where, str):
+        return
+    elif backend == "http" and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", where):
+        c.fail(f"{key}.idcard", "with idcard_backend = \"http\", expected the reader service's "
+               f"URL like \"http://127.0.0.1:24010/api/readcard\", got {where!r}")
+    elif backend == "keyboard" and where:
+        c.fail(f"{key}.idcard", "a keyboard-output reader types into the kiosk and has no port: "
+               f"expected \"\", got {where!r}")
 
 
 def _check_bus(c: _Checker, key: str, options: dict, table: str, bound: list | None,
@@ -993,6 +1050,26 @@ def _check_cross(c: _Checker, services: dict[str, Service], windows: dict[str, W
             c.fail(f"windows (id {w.id!r}).backup", "expected the id of another window")
 
 
+def _check_screens(c: _Checker, devices: dict[str, Device]) -> None:
+    """A screen evaluator names the web device that serves its page, and each window has
+    one screen at most."""
+    served: dict[str, str] = {}
+    for d in devices.values():
+        screen = d.options.get("screen") if d.role == Role.EVALUATOR else None
+        if screen is None:
+            continue
+        web = devices.get(screen) if isinstance(screen, str) else None
+        if web is None or web.role != Role.WEB:
+            webs = [w.id for w in devices.values() if w.role == Role.WEB]
+            c.fail(f"{device_key(d.id)}.screen", f"expected the id of a web device "
+                   f"(one of {', '.join(webs) or '(none)'}), got {screen!r}")
+        for w in d.windows:
+            if w in served:
+                c.fail(f"{device_key(d.id)}.windows", f"window {w!r} already has the screen "
+                       f"evaluator {served[w]!r}")
+            served.setdefault(w, d.id)
+
+
 def _check_shared_tokens(c: _Checker, devices: dict[str, Device]) -> None:
     owners: dict[str, str] = {}
     for d in devices.values():
@@ -1026,7 +1103,7 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
     c = _Checker(path)
     base = base or Path.cwd()
     c.known_keys(raw, "", {"hall", "calling", "services", "windows", "devices", "limits",
-                           "personal", "rating", "central", "booking", "web"})
+                           "personal", "rating", "central", "booking", "web", "staff"})
     hall_raw = c.get(raw, "", "hall", dict, what="a [hall] table with at least name") or {}
     hall = _parse_hall(c, hall_raw)
     c.strict_tokens = strict and not hall.demo
@@ -1048,6 +1125,7 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
             sound.add(parsed[-1].id)
     devices = _unique(c, parsed, "devices")
     _check_cross(c, services, windows)
+    _check_screens(c, devices)
     if c.strict_tokens:
         _check_shared_tokens(c, devices)
     limits = _parse_limits(c, c.get(raw, "", "limits", dict, {}) or {})
@@ -1064,7 +1142,8 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
     web = _parse_web(c, c.get(raw, "", "web", dict, {}) or {})
     config = HallConfig(path=path, hall=hall, calling=calling, services=services,
                         windows=windows, devices=devices, limits=limits, personal=personal,
-                        rating=rating, central=central, booking=booking, web=web)
+                        rating=rating, central=central, booking=booking, web=web,
+                        staff=_parse_staff(c, c.get(raw, "", "staff", dict, {}) or {}))
     for d in devices.values():
         check = (checks or {}).get(d.role)
         if check is not None and d.id in sound:

@@ -49,11 +49,13 @@ from caller.counter.rules import (
 )
 from drivers.bus.ft12 import Frame, FrameParser, encode_frame
 from drivers.bus.models import (
+    LOGIN_REFUSALS,
     evaluator_start,
     evaluator_stop,
     keypad_beep,
     keypad_display,
     keypad_fail,
+    keypad_login_refused,
 )
 from drivers.line import LineOwner, close_serial, open_serial
 
@@ -237,6 +239,8 @@ class CounterBridge:
         self._redraws: dict[str, asyncio.TimerHandle] = {}
         self._answered: set[str] = set()
         """Windows whose key the hub just carried out: their display goes out first."""
+        self._login_refused: dict[str, str] = {}
+        """Windows whose last login the roster refused → why (shown until a login succeeds)."""
         self._alerts = DeviceAlerts()
         """The line, and each window whose last snapshot entry its keypad could not show."""
 
@@ -297,13 +301,25 @@ class CounterBridge:
             log.info("window %s logged in as %s", window, staff)
         else:
             log.warning("window %s: login as %s refused: %s", window, staff, reply["error"]["message"])
+        self._login_answered(window, reply)
         return reply
+
+    def _login_answered(self, window: str, reply: dict) -> None:
+        """A refused login stays on the keypad's display until one succeeds."""
+        code = None if reply["ok"] else reply["error"]["code"]
+        if code in LOGIN_REFUSALS:
+            self._login_refused[window] = code
+            self._draw(window, first=True)
+        elif reply["ok"] and self._login_refused.pop(window, None):
+            self._draw(window, first=True)
 
     def _on_event(self, message: dict) -> None:
         name, window = message["event"], message.get("window")
         if window in self.views and name in RATING_EVENTS:
             self.views[window] = replace(self.views[window], rating_pending=name == Event.RATING_REQUESTED)
             self._light(window)
+        if name == Event.WINDOW_LOGIN and window in self._login_refused:
+            del self._login_refused[window]  # someone logged in there (a terminal)
         if name in REFRESH_ON:
             self._refresh_soon()
 
@@ -351,8 +367,10 @@ class CounterBridge:
 
     def _draw(self, window: str, first: bool = False) -> None:
         address, view = self.settings.addresses[window], self.views[window]
-        self._outbox.set(("keypad", address),
-                         keypad_display(address, view.ticket, view.waiting, self.settings.keypad), first)
+        refused = self._login_refused.get(window)
+        frame = (keypad_login_refused(address, refused, self.settings.keypad) if refused
+                 else keypad_display(address, view.ticket, view.waiting, self.settings.keypad))
+        self._outbox.set(("keypad", address), frame, first)
 
     def _light(self, window: str) -> None:
         model = self.settings.evaluator
@@ -388,6 +406,10 @@ class CounterBridge:
                 self._fail(action.address)
                 return
             reply = await self._carry_out(window, plan)
+            if action.action == "login":
+                self._login_answered(window, reply)
+                if not reply["ok"] and reply["error"]["code"] in LOGIN_REFUSALS:
+                    return  # the refusal stays on the display
         if reply["ok"]:
             ticket = reply.get("ticket") or {}
             log.info("window %s: %s ok %s", window, key_name(action), ticket.get("number", ""))

@@ -19,6 +19,7 @@ the engine forget finished tickets nothing refers to any more.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
@@ -35,9 +36,11 @@ from caller.hub.appeals import Appeal, Appeals
 from caller.hub.booking_desk import BookingDesk
 from caller.hub.bookings import Ban, Booking, Bookings
 from caller.hub.followup import Alert, Case, FollowUp
+from caller.hub.roster import Roster, StaffMember, staff_view
 
 ACTIVE_STATES = ("waiting", "called", "held")
 BAD_LEVELS = ("dissatisfied", "very_dissatisfied")
+REASONS_SEP = "、"  # between the reasons of a bad rating in its case
 CASE_NO_MAX = 64  # characters of a 办件编号 (the door checks the same, caller.core.validate)
 DEFAULTS_PER_RUN = 500  # tickets the no-rating policy settles in one batch (the writer is
 # busy meanwhile: see BENCHMARKS.md, defaults_batch_ms); a backlog goes on a minute later
@@ -86,6 +89,8 @@ class Ticket:
     id_last4: str | None = None
     case_no: str | None = None  # 办件编号 from the 受理 system, entered or scanned at finish
     appeal: str | None = None  # the rating's appeal: "pending" | "upheld" | "rejected"
+    rating_reasons: str | None = None  # a bad rating's reasons: a JSON array of texts
+    rating_text: str | None = None  # the citizen's own words (文字评价)
     source: str | None = None  # None: taken at a kiosk; "remote" (线上取号); "booking" (预约)
     phone: str | None = None  # remote tickets and appointments: for the clerk and the SMS
     contact_name: str | None = None  # an appointment's name as given: for the clerk only
@@ -132,6 +137,8 @@ class Changes:
     alerts: list[Alert] = field(default_factory=list)
     cases: list[Case] = field(default_factory=list)
     appeals: list[Appeal] = field(default_factory=list)
+    staff: list[StaffMember] = field(default_factory=list)
+    photos: list[tuple[str, bytes]] = field(default_factory=list)  # staff_no, portrait JPEG
     bookings: list[Booking] = field(default_factory=list)
     bans: list[Ban] = field(default_factory=list)
 
@@ -160,6 +167,7 @@ class Engine(BookingDesk):
         self.recent_calls: list[dict] = []
         self.followup = FollowUp()
         self.appeals = Appeals()
+        self.roster = Roster()
         self.bookings = Bookings()
         self._waiting: dict[str, dict[int, Ticket]] = {s: {} for s in config.services}
         self._directed: dict[str, dict[int, Ticket]] = {w: {} for w in config.windows}
@@ -188,6 +196,7 @@ class Engine(BookingDesk):
             "finish": self._finish,
             "request_rating": self._request_rating,
             "rate": self._rate,
+            "rate_reasons": self._rate_reasons,
             "login": self._login,
             "logout": self._logout,
             "report_alert": self._report_alert,
@@ -202,6 +211,11 @@ class Engine(BookingDesk):
             "appeal_decide": self._appeal_decide,
             "list_appeals": self._list_appeals,
             "apply_default_ratings": self._apply_default_ratings,
+            "staff_save": self._staff_save,
+            "staff_disable": self._staff_disable,
+            "staff_enable": self._staff_enable,
+            "staff_photo": self._staff_photo,
+            "staff_list": self._staff_list,
             **self.booking_commands(),
         }
 
@@ -251,6 +265,7 @@ class Engine(BookingDesk):
         )
         changes.alerts, changes.cases = self.followup.take_changes()
         changes.appeals = self.appeals.take_changes()
+        changes.staff, changes.photos = self.roster.take_changes()
         changes.bookings, changes.bans = self.bookings.take_changes()
         ended = [t for t in changes.tickets if t.state not in ACTIVE_STATES]
         referenced = self.referenced_ticket_ids() if ended else set()
@@ -274,13 +289,15 @@ class Engine(BookingDesk):
     def restore(self, meta: Meta, tickets: list[Ticket], windows: list[WindowState],
                 counters: list[DayCounter], recent_calls: list[dict],
                 followup: FollowUp | None = None, appeals: Appeals | None = None,
-                bookings: Bookings | None = None) -> None:
+                bookings: Bookings | None = None, staff: list[StaffMember] | None = None) -> None:
         """Load state kept by the store (active and referenced tickets only; the counters
         of the business day and of any later day)."""
         self.meta = meta
         self._dirty_meta = False
         self.followup = followup or FollowUp()
         self.appeals = appeals or Appeals()
+        self.roster = Roster()
+        self.roster.restore(staff or [])
         self.bookings = bookings or Bookings()
         self.tickets = {t.id: t for t in tickets}
         for ws in windows:
@@ -315,6 +332,7 @@ class Engine(BookingDesk):
             "recent_calls": self.recent_calls,
             "followup": self.followup.dump(),
             "appeals": self.appeals.dump(),
+            "roster": self.roster.dump(),
             "bookings": self.bookings.dump(),
         }
 
@@ -978,6 +996,34 @@ class Engine(BookingDesk):
             self._bad_rating(ws.id, t, level, local)
         return {"ticket": view, "level": level}
 
+    def _rate_reasons(self, cmd: dict, local: datetime) -> dict:
+        """What a bad rating named (one or more of `[rating] reasons`) and the citizen's own
+        words, from a screen evaluator, within `reasons_timeout_s` of the rating."""
+        ws = self._window(cmd, logged_in=False)
+        tid = self._arg(cmd, "ticket", int)
+        t = self.tickets.get(tid) if tid == ws.last_finished else None
+        policy = self.config.rating
+        if (t is None or t.rating_status != "rated" or t.rating not in BAD_LEVELS
+                or t.rating_reasons is not None or t.rated_at is None
+                or (local - t.rated_at).total_seconds() > policy.reasons_timeout_s):
+            raise Refused("reasons_closed")
+        reasons = cmd.get("reasons")
+        if (not isinstance(reasons, list) or not reasons or len(set(reasons)) != len(reasons)
+                or any(r not in policy.reasons for r in reasons)):
+            raise Refused("bad_reasons", message=say("bad_reasons", detail=REASONS_SEP.join(policy.reasons)))
+        comment = (self._arg(cmd, "comment", required=False) or "").strip()
+        named = [r for r in policy.reasons if r in reasons]  # in the configured order
+        t.rating_reasons = json.dumps(named, ensure_ascii=False)
+        t.rating_text = comment or None
+        self._touch(t)
+        view = self.ticket_view(t)
+        self._emit(Event.BAD_RATING_REASONS, window=ws.id, ticket=view, staff=t.staff,
+                   reasons=named, comment=comment)
+        case = self.followup.add_reasons(t.id, REASONS_SEP.join(named), comment)
+        if case is not None:
+            self._emit(Event.CASE_UPDATED, case=self.followup.case_view(case, local.date()))
+        return {"ticket": view, "reasons": named}
+
     def _bad_rating(self, wid: str, t: Ticket, level: str, local: datetime) -> None:
         """Alert the manager at once and open a follow-up case (差评整改)."""
         message = say(AlertKind.BAD_RATING, window_name=self.config.windows[wid].name,
@@ -998,6 +1044,10 @@ class Engine(BookingDesk):
         staff = self._arg(cmd, "staff").strip()
         if not staff:
             raise Refused("bad_request", "工号不能为空")
+        if self.config.staff.roster_required:
+            refusal = self.roster.login_refusal(staff, ws.id)
+            if refusal is not None:
+                raise Refused(refusal, staff)
         if ws.staff == staff:
             return {"window": ws.id, "staff": staff}
         if ws.current is not None:
@@ -1162,6 +1212,34 @@ class Engine(BookingDesk):
             self._emit(Event.RATING_DEFAULTED, window=t.window, ticket=self.ticket_view(t),
                        staff=t.staff, level=level)
         return {"defaulted": min(len(due), DEFAULTS_PER_RUN)}
+
+    # --- the staff roster (人员名册)
+
+    def _staff_changed(self, member: StaffMember) -> dict:
+        view = staff_view(member)
+        self._emit(Event.STAFF_CHANGED, staff=view)
+        return {"staff": view}
+
+    def _staff_save(self, cmd: dict, local: datetime) -> dict:
+        stars = self._arg(cmd, "stars", int, required=False)
+        windows = cmd.get("windows") or []
+        member = self.roster.save(self._arg(cmd, "staff_no"), self._arg(cmd, "name"),
+                                  self._arg(cmd, "title", required=False) or "",
+                                  0 if stars is None else stars, windows, set(self.windows), local)
+        return self._staff_changed(member)
+
+    def _staff_disable(self, cmd: dict, local: datetime) -> dict:
+        return self._staff_changed(self.roster.set_active(self._arg(cmd, "staff_no"), False, local))
+
+    def _staff_enable(self, cmd: dict, local: datetime) -> dict:
+        return self._staff_changed(self.roster.set_active(self._arg(cmd, "staff_no"), True, local))
+
+    def _staff_photo(self, cmd: dict, local: datetime) -> dict:
+        return self._staff_changed(self.roster.set_photo(self._arg(cmd, "staff_no"),
+                                                         self._arg(cmd, "photo"), local))
+
+    def _staff_list(self, cmd: dict, local: datetime) -> dict:
+        return {"staff": [staff_view(m) for _, m in sorted(self.roster.members.items())]}
 
     def _set_notice(self, cmd: dict, local: datetime) -> dict:
         """The TV wall's rolling notice; an empty text goes back to the config's."""

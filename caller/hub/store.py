@@ -39,6 +39,7 @@ from caller.hub.engine import (
     WindowState,
 )
 from caller.hub.followup import ALERT_FIELDS, CASE_FIELDS, Alert, Case, FollowUp
+from caller.hub.roster import STAFF_FIELDS, StaffMember
 
 _BOOKING_TIMES = ("made_at", "updated_at")
 _TICKET_TIMES = {"issued_at", "first_called_at", "called_at", "started_at", "finished_at",
@@ -110,6 +111,20 @@ def _create_v7_rating_record(db: sqlite_utils.Database) -> None:
                "AND (rating_status IS NULL OR rating_status = 'timeout')")
 
 
+def _create_staff_roster(db: sqlite_utils.Database) -> None:
+    """The staff roster (人员名册) and their portraits; a bad rating's reasons and the
+    citizen's words (文字评价) on the ticket and its follow-up case."""
+    db["staff"].create({
+        "staff_no": str, "name": str, "title": str, "stars": int, "windows": str,
+        "active": int, "photo": str, "updated_at": str,
+    }, pk="staff_no")
+    db["staff_photos"].create({"staff_no": str, "jpeg": bytes}, pk="staff_no")
+    db["tickets"].add_column("rating_reasons", str)
+    db["tickets"].add_column("rating_text", str)
+    db["cases"].add_column("reasons", str, not_null_default="")
+    db["cases"].add_column("comment", str, not_null_default="")
+
+
 def _create_bookings(db: sqlite_utils.Database) -> None:
     """Remote tickets and appointments (预约): where a ticket came from and its holder's
     contact, remote tickets per day, the bookings and the blacklist (失信)."""
@@ -131,7 +146,8 @@ def _create_bookings(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _create_v1, _create_v2, _create_v3, _create_v7_rating_record, _create_bookings]
+    _create_v1, _create_v2, _create_v3, _create_v7_rating_record, _create_bookings,
+    _create_staff_roster]
 
 
 class StorageError(HallqError):
@@ -186,6 +202,7 @@ class Store:
         self._alert_sql = _upsert_sql("alerts", ALERT_FIELDS)
         self._case_sql = _upsert_sql("cases", CASE_FIELDS)
         self._appeal_sql = _upsert_sql("appeals", APPEAL_FIELDS)
+        self._staff_sql = _upsert_sql("staff", STAFF_FIELDS)
         self._booking_sql = _upsert_sql("bookings", BOOKING_FIELDS)
         self._ban_sql = _upsert_sql("bans", BAN_FIELDS)
 
@@ -251,6 +268,10 @@ class Store:
             c.executemany(self._case_sql, [_row(k, CASE_FIELDS) for k in changes.cases])
         if changes.appeals:
             c.executemany(self._appeal_sql, [_row(a, APPEAL_FIELDS) for a in changes.appeals])
+        if changes.staff:
+            c.executemany(self._staff_sql, [_row(m, STAFF_FIELDS) for m in changes.staff])
+        if changes.photos:
+            c.executemany("INSERT OR REPLACE INTO staff_photos VALUES (?, ?)", changes.photos)
         if changes.bookings:
             c.executemany(self._booking_sql, [_row(b, BOOKING_FIELDS) for b in changes.bookings])
         if changes.bans:
@@ -302,6 +323,7 @@ class Store:
         engine = Engine(config, now)
         meta_rows = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
         if not meta_rows:
+            engine.roster.restore(self._staff())
             return engine
         meta = Meta(**{k: json.loads(v) for k, v in meta_rows.items()})
         windows = [_window_from_row(r) for r in self._dict_rows("SELECT * FROM windows")]
@@ -317,8 +339,12 @@ class Store:
                     for r in self._dict_rows("SELECT * FROM counters WHERE day >= ?", (meta.day,))]
         engine.restore(meta, [_ticket_from_row(r) for r in rows], windows, counters,
                        self._recent_calls(config.calling.recent_calls), self._followup(),
-                       self._appeals(), self._bookings(config, meta.day))
+                       self._appeals(), self._bookings(config, meta.day), self._staff())
         return engine
+
+    def _staff(self) -> list[StaffMember]:
+        return [StaffMember(**{**_times(r, ("updated_at",)), "active": bool(r["active"])})
+                for r in self._dict_rows("SELECT * FROM staff ORDER BY staff_no")]
 
     def _bookings(self, config: HallConfig, today: str) -> Bookings:
         """The bookings of the business day and later, the strikes and bans that count."""

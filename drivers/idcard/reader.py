@@ -4,8 +4,8 @@ thread that owns the reader so the kiosk's UI thread never waits on it.
 A backend answers ``poll()``: the card on the reader now, None when there is none, or
 raises :class:`CardReadFailed` (the card was there but could not be read: pulled out
 mid-read, damaged, not an ID card) or :class:`ReaderFault` (the reader itself is gone or
-talks nonsense). Keyboard-wedge readers type the ID number like a scanner does and are
-handled by the kiosk's key-burst detector; a vendor HTTP service would be one more backend.
+talks nonsense). The keyboard-output and vendor-HTTP backends are in
+``drivers.idcard.backends``, with ``make_backend`` choosing one from the kiosk's config.
 
 :class:`ReaderLine` polls a backend at a fixed rate in its own thread and reports, from
 that thread: ``on_card(card)`` once per presentation (the card must leave the reader
