@@ -168,6 +168,7 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "list_bans": {},
     "lift_ban": {"ban": (_I, True), "by": (_S, True)},
     "snapshot": {},
+    "queue_status": {},
     "stats": {},
     "shipped": {"seq": (_I, True)},
 }
@@ -193,7 +194,7 @@ ROLE_COMMANDS: dict[str, frozenset[str]] = {
                          # and the citizen's pages under /p, for which it is the hub client
                          "booking_slots", "book", "change_booking", "cancel_booking",
                          "booking_status", "remote_ticket", "list_bookings", "list_bans",
-                         "lift_ban"}),
+                         "lift_ban", "queue_status"}),
     # `hallq ship`: tells the hub how far the centre holds its events, so the prune keeps the rest.
     Role.SHIPPER: frozenset({"shipped"}),
 }

@@ -49,7 +49,8 @@ from caller.core.logs import JsonLogFormatter, setup_logging  # noqa: F401 - mov
 from caller.core.messages import say
 from caller.core.validate import for_log
 from caller.hub import limits
-from caller.hub.engine import DEFAULTS_PER_RUN, Engine
+from caller.hub.engine import DEFAULTS_PER_RUN, READ_ONLY, Engine
+from caller.hub.notify import Notifier, sender_for
 from caller.hub.store import StorageError, Store
 from caller.manager.stats import live_figures
 
@@ -165,6 +166,8 @@ class Hub:
         # The newest seq the centre holds, as `hallq ship` last reported it: the prune keeps
         # every event after it. None until it reports (after a restart): nothing is pruned.
         self.shipped: int | None = None
+        sender = sender_for(config)
+        self.notifier = Notifier(config, sender) if sender is not None else None
         self._backlog_alert = any(a.kind == protocol.AlertKind.SHIP_BACKLOG and not a.acknowledged_at
                                   for a in self.engine.followup.alerts.values())
 
@@ -184,6 +187,8 @@ class Hub:
                                            name="hub-unrated"),
                        asyncio.create_task(self._guarded(self._watchdog, CHECK_S),
                                            name="hub-watchdog")]
+        if self.notifier is not None:
+            self._tasks.append(asyncio.create_task(self.notifier.run(), name="hub-notify"))
         if self.config.central is not None:
             self._tasks.append(asyncio.create_task(self._guarded(self._check_backlog, CHECK_S),
                                                    name="hub-backlog"))
@@ -641,6 +646,8 @@ class Hub:
                 direct.setdefault(waiter, []).append(frame)
             self._log_command(item, reply)
         self._publish(direct, numbered)
+        if self.notifier is not None:  # after the calls are out: texts never delay them
+            self.notifier.after_batch(self.engine, numbered)
         for item in batch:
             if item.kind == "hello":
                 try:
@@ -675,7 +682,7 @@ class Hub:
         events = _last_queue_changed(events)
         changes = self.engine.take_changes()
         durable = [(i.session.device.id, i.payload["id"], protocol.reply_ok(i.payload["id"], r))
-                   for i, r in replies if r["ok"] and i.payload["type"] != "snapshot"]
+                   for i, r in replies if r["ok"] and i.payload["type"] not in READ_ONLY]
         numbered: list[dict] = []
         if events or durable or changes.tickets or changes.windows or changes.meta \
                 or changes.alerts or changes.cases or changes.counters or changes.appeals \
