@@ -22,6 +22,7 @@ COMMANDS = {
     "led": ("display.led.main", "bridge for the LED strips over the windows"),
     "sim": ("hallq.sim", "device simulators: bus (keypads/evaluators), idcard reader, led strips, printer"),
     "cases": ("caller.manager.cases_cli", "follow up bad ratings (差评整改) and acknowledge alerts"),
+    "staff": ("caller.manager.staff_cli", "the staff roster (人员名册): add, list, disable, photo"),
     "report": ("caller.central.report_cli",
                "statistics for managers: xlsx, csv, json, charts; --central: across halls"),
     "web": ("web.main", "the hall manager's browser console (大厅管理控制台)"),

@@ -23,16 +23,18 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from caller.core.client import HubTime, ThreadedHubClient
 from caller.core.config import HallConfig
+from caller.core.device_alerts import DeviceAlerts
 from caller.core.i18n import Translator
-from caller.core.protocol import AlertKind
 from caller.core.schedule import business_day
 from caller.kivyapp import on_ui_thread
+from drivers.idcard.backends import WedgeBackend, looks_like_id_number, make_backend
 from drivers.idcard.card import IdCard
-from drivers.idcard.reader import ReaderLine, SamSerialBackend
+from drivers.idcard.reader import ReaderLine
 from drivers.printer import PrinterStatus, PrinterWorker, PrintResult
 from drivers.scanner.codes import KeyBurst, Scan
 from drivers.scanner.serial_line import ScannerLine
 from kiosk import widgets as w
+from kiosk.checkin_screen import CheckinScreen
 from kiosk.model import KioskState, classify_scan, qr_data, swipe, ticket_print
 from kiosk.printing import Alert, PrinterAlerts, describe_status, printer_condition
 from kiosk.screens import ConfirmScreen, HomeScreen, Issued, RefusedScreen, ResultScreen
@@ -59,7 +61,8 @@ class KioskSettings:
     idle_timeout: float = 30.0
     status_url: str | None = None
     lang: str = "zh"
-    idcard: str = ""  # serial port of the ID-card reader
+    idcard: str = ""  # serial port or service URL of the ID-card reader
+    idcard_backend: str = "serial"  # or "keyboard" (types the number) or "http"
     idcard_baudrate: int = 115200
     scanner: str = ""  # serial port of the code scanner
     scanner_baudrate: int = 9600
@@ -73,6 +76,8 @@ class KioskApp(App):
         self.title = f"hallq kiosk {settings.device}"
         self.lang = settings.lang
         self.priority_entry = settings.priority_entry
+        booking = settings.config.booking
+        self.checkin_entry = any(booking.rules(sid).appointments for sid in settings.config.services)
         self.state = KioskState.from_config(settings.config)
         self.alerts = PrinterAlerts(settings.device)
         self.priority_mode = False
@@ -80,6 +85,7 @@ class KioskApp(App):
         self.selected: str | None = None
         self.issued: Issued | None = None
         self.refusal = ""
+        self.refusal_title = "refused_title"
         self.current = "home"
         self.deadline: float | None = None
         self.printer_status: PrinterStatus | None = None
@@ -92,7 +98,9 @@ class KioskApp(App):
         self.printer: PrinterWorker | None = None
         self.reader: ReaderLine | None = None
         self.scanner: ScannerLine | None = None
+        self.wedge: WedgeBackend | None = None  # a reader that types the ID number
         self.key_burst = KeyBurst()
+        self.device_alerts = DeviceAlerts()
         self.person: dict | None = None  # the card swiped during this visit
         self.units = w.Units.of(*Window.size)
 
@@ -119,9 +127,12 @@ class KioskApp(App):
             self.printer = PrinterWorker(
                 s.printer_url,
                 on_status=lambda status: on_ui_thread(lambda: self._printer_changed(status)))
-        if s.idcard:  # each device in its own thread; results come to the UI thread
+        if s.idcard or s.idcard_backend == "keyboard":  # each device in its own thread;
+            backend = make_backend(s.idcard_backend, s.idcard, s.idcard_baudrate)  # results
+            if isinstance(backend, WedgeBackend):  # come to the UI thread
+                self.wedge = backend
             self.reader = ReaderLine(
-                SamSerialBackend(s.idcard, s.idcard_baudrate),
+                backend,
                 on_card=lambda card: on_ui_thread(lambda: self.card_read(card)),
                 on_failure=lambda reason: on_ui_thread(lambda: self._refuse("card_failed")),
                 on_state=lambda up, _detail: on_ui_thread(lambda: self._device_state("idcard", up)))
@@ -162,7 +173,8 @@ class KioskApp(App):
         self.confirm = ConfirmScreen(self)
         self.result = ResultScreen(self)
         self.refused = RefusedScreen(self)
-        for screen in (self.home, self.confirm, self.result, self.refused):
+        self.checkin = CheckinScreen(self)
+        for screen in (self.home, self.confirm, self.result, self.refused, self.checkin):
             self.manager.add_widget(screen)
         root.add_widget(self.manager)
         root.add_widget(self._footer(u))
@@ -238,7 +250,9 @@ class KioskApp(App):
         elif name == "result" and self.issued is not None:
             self.result.render(self.issued)
         elif name == "refused":
-            self.refused.render(self.refusal)
+            self.refused.render(self.refusal, self.refusal_title)
+        elif name == "checkin":
+            self.checkin.render()
         self.manager.current = name
         if not keep_deadline:
             self.deadline = None if name == "home" and not self.priority_mode else self._idle_end()
@@ -275,6 +289,28 @@ class KioskApp(App):
             return
         self.selected = service_id
         self.show("confirm")
+
+    # -- appointments: 预约签到 ------------------------------------------------------------
+
+    def start_checkin(self) -> None:
+        if not self.state.can_issue:
+            return
+        self.checkin.start()
+        self.show("checkin")
+
+    def check_in(self, **args: Any) -> None:
+        """The one way an appointment checks in here: `code` (typed, or scanned from the
+        booking's QR code), `phone` + `id_last6`, or `person` (an ID card swiped); the hub
+        issues the ticket with the appointment's priority, and it prints like any other."""
+        if self.pending_issue or not self.state.can_issue or self.hub is None:
+            return
+        tapped = time.time_ns()
+        self.pending_issue = True
+        if self.current == "checkin":
+            self.checkin.update()
+        hall_name, notice, lang = self.state.hall_name, self.state.notice, self.lang
+        self.hub.request("check_in", **args, lang=lang).add_done_callback(
+            lambda request: self._answered(request, "", tapped, hall_name, notice, lang))
 
     # -- taking a number ----------------------------------------------------------------
 
@@ -332,6 +368,7 @@ class KioskApp(App):
                 view.open, view.reason = False, message
             self.home.update({service})
             self.refusal = message
+            self.refusal_title = "checkin_refused" if not service else "refused_title"
             self.show("refused")
             return
         self.issued = issued
@@ -383,22 +420,30 @@ class KioskApp(App):
 
     def _key_down(self, _window: Any, key: int, _scancode: int, codepoint: str | None,
                   _modifiers: list) -> bool:
-        """Keyboard-wedge scanners type the code: a fast burst ending in Enter is a scan."""
+        """Keyboard-wedge scanners type the code: a fast burst ending in Enter is a scan; a
+        keyboard-output ID-card reader types the ID number the same way."""
         char = "\r" if key == 13 else codepoint
         if not char:
             return False
         scan = self.key_burst.key(char, time.monotonic())
-        if scan is not None:
+        if scan is None:
+            return False
+        if self.wedge is not None and scan.ok and looks_like_id_number(scan.code):
+            self.wedge.feed(scan.code)
+        else:
             self.scanned(scan)
         return False
 
     def _refuse(self, key: str, **values: object) -> None:
         self.refusal = self.t(key, **values)
+        self.refusal_title = "refused_title"
         self.show("refused")
 
     def _device_state(self, device: str, up: bool) -> None:
-        kind = AlertKind.DEVICE_ONLINE if up else AlertKind.DEVICE_OFFLINE
-        self._report(Alert(kind, staff_words()(f"{device}_{'online' if up else 'offline'}")))
+        """The reader or the scanner went down or came back: tell the staff of a change."""
+        kind = self.device_alerts.changed(device, up)
+        if kind is not None:
+            self._report(Alert(kind, staff_words()(f"{device}_{'online' if up else 'offline'}")))
 
     # -- hub ----------------------------------------------------------------------------
 

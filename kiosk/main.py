@@ -97,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
         hub_url=args.hub, printer_url=printer, paper_mm=options.paper_mm,
         print_mode=options.print_mode, priority_entry=options.priority_entry, font_path=font,
         idle_timeout=args.idle_timeout, status_url=args.status_url, lang=args.lang,
-        idcard=options.idcard, idcard_baudrate=options.idcard_baudrate,
+        idcard=options.idcard, idcard_backend=options.idcard_backend,
+        idcard_baudrate=options.idcard_baudrate,
         scanner=options.scanner, scanner_baudrate=options.scanner_baudrate)
     KioskApp(settings, script).run()
     if script is not None and not script.ok:

@@ -13,7 +13,8 @@ class KioskOptions:
     paper_mm: int
     print_mode: str  # "raster" | "text"
     priority_entry: bool
-    idcard: str = ""  # serial port of the ID-card reader, "" for none
+    idcard: str = ""  # serial port or service URL of the ID-card reader, "" for none
+    idcard_backend: str = "serial"  # drivers.idcard.READER_BACKENDS
     idcard_baudrate: int = 115200
     scanner: str = ""  # serial port of the code scanner, "" for none
     scanner_baudrate: int = 9600
@@ -32,7 +33,8 @@ def parse(config: HallConfig, device: Device) -> KioskOptions:
         raise ConfigError(config.path, [f"{device_key(device.id)}.printer: {e}"]) from None
     return KioskOptions(printer=options["printer"], paper_mm=options["paper_mm"],
                         print_mode=options["print_mode"], priority_entry=options["priority_entry"],
-                        idcard=options["idcard"], idcard_baudrate=options["idcard_baudrate"],
+                        idcard=options["idcard"], idcard_backend=options["idcard_backend"],
+                        idcard_baudrate=options["idcard_baudrate"],
                         scanner=options["scanner"], scanner_baudrate=options["scanner_baudrate"])
 
 

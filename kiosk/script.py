@@ -9,7 +9,9 @@
     wait printed 1            # a number means "at least"
     sleep 0.5
 
-The kiosk's verb: `tap ID` (widget ids are the `kiosk_id`s the screens give their widgets).
+The kiosk's verbs: `tap ID` (widget ids are the `kiosk_id`s the screens give their widgets);
+`keys TEXT` types TEXT and Enter as one fast burst, as a keyboard-wedge scanner or a
+keyboard-output ID-card reader does.
 What `wait` compares: `screen`, `connected` (a number can be taken), `connection`, `printed`
 (print jobs finished), `printer` (ok|low|out|offline), `lang`; and its own conditions:
 `offline`, `text SUBSTRING` (shown somewhere), `alerted KIND` (the hub accepted a
@@ -25,7 +27,7 @@ from queue import Queue
 
 from caller.kivyapp import COMMON_VERBS, ScriptError, Step, load_script, parse_script
 
-APP_VERBS = ("tap",)
+APP_VERBS = ("tap", "keys")
 CONDITIONS = ("offline", "text", "alerted", "enabled", "disabled")
 VERBS = COMMON_VERBS + APP_VERBS
 

@@ -76,6 +76,13 @@ class KioskScript(ScriptRunner):
         return {"timings": list(app.timings), "alerts": list(app.alerts_sent),
                 "replies": list(app.replies)}
 
+    def do_keys(self, text: str) -> bool:
+        """Type ``text`` and Enter through the window's key events, all in one burst."""
+        for char in text:
+            Window.dispatch("on_key_down", ord(char), 0, char, [])
+        Window.dispatch("on_key_down", 13, 40, None, [])
+        return True
+
     def do_tap(self, kiosk_id: str) -> bool:
         """Press the widget once it is shown and enabled."""
         widget = find(self.app.root, kiosk_id)

@@ -198,6 +198,9 @@ PARSER_SECTIONS = {
     "_parse_personal": "## `[personal]`",
     "_parse_rating": "## `[rating]`",
     "_parse_central": "## `[central]`",
+    "_parse_staff": "## `[staff]`",
+    "_parse_booking": "## `[booking]`",
+    "_parse_web": "## `[web]`",
 }
 
 
@@ -213,6 +216,8 @@ def loader_keys() -> dict[str, list[set[str]]]:
             keys = call.args[2]
             if isinstance(keys, ast.BinOp):  # {"id", "role", …} | role-specific keys
                 keys = keys.left
+            if isinstance(keys, ast.Name):  # the fields of a dataclass: tested beside it
+                continue
             assert isinstance(keys, ast.Set), f"{function.name}: cannot read the keys"
             found.setdefault(function.name, []).append({e.value for e in keys.elts})
     return found

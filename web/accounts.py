@@ -64,7 +64,18 @@ def _create_v1(conn: sqlite3.Connection) -> None:
                  (secrets.token_hex(32),))
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_create_v1]
+def _create_screen_pairings(conn: sqlite3.Connection) -> None:
+    """Screen evaluator tablets paired with their window (`web.pairing`)."""
+    conn.execute("""CREATE TABLE web_pairing_codes (
+        code_hash TEXT PRIMARY KEY, window TEXT NOT NULL, created_at REAL NOT NULL,
+        expires_at REAL NOT NULL, created_by TEXT NOT NULL, used_at REAL)""")
+    conn.execute("""CREATE TABLE web_screens (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, window TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
+        paired_at REAL NOT NULL, paired_by TEXT NOT NULL, address TEXT NOT NULL,
+        last_seen REAL NOT NULL, revoked_at REAL, revoked_by TEXT)""")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_create_v1, _create_screen_pairings]
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,9 @@ from starlette.staticfiles import StaticFiles
 
 from caller.core.config import HallConfig
 from caller.manager.stats import StatsError
-from web import appeals, records, reports, strings
+from web import appeals, records, reports, screens, staff, strings
 from web.accounts import ROLE_NAMES, ROLES, AccountError, Accounts, User
+from web.citizen.app import PREFIX, Citizen
 from web.live import Hall
 from web.security import (
     COOKIE,
@@ -71,10 +72,15 @@ Handler = Callable[[Context], Awaitable[Response]]
 
 
 class Console:
+    screen_pages: screens.ScreenPages | None = None  # the screen evaluators' pages, if any
+    citizen: Citizen | None = None  # the hall's public pages (the city console has none)
+
     def __init__(self, config: HallConfig, hall: Hall, accounts: Accounts, db: Path | None, *,
                  idle_s: float = 30 * 60) -> None:
         self.config, self.hall, self.db = config, hall, db
+        self.citizen = Citizen(config, hall)
         self._setup(accounts, idle_s, config.hall.name, config.hall.tz)
+        self.screen_pages = screens.build(self, hall.hub_url, hall.device)
 
     def _setup(self, accounts: Accounts, idle_s: float, title: str, tz: tzinfo) -> None:
         """Accounts, sessions, throttles and templates: the same for every kind of console."""
@@ -93,9 +99,14 @@ class Console:
         @contextlib.asynccontextmanager
         async def lifespan(_: Starlette) -> AsyncIterator[None]:
             await self.hall.start()
+            parts = [self.screen_pages.screens] if self.screen_pages else []
+            for part in parts:
+                await part.start()
             try:
                 yield
             finally:
+                for part in parts:
+                    await part.stop()
                 await self.hall.stop()
 
         app = Starlette(routes=self.routes(), lifespan=lifespan,
@@ -131,6 +142,8 @@ class Console:
             Route("/cases/{case:int}", g("viewer", self.case_page)),
             Route("/cases/{case:int}/{step:str}", g("supervisor", self.case_step), methods=["POST"]),
             *appeals.routes(self),
+            *staff.routes(self),
+            *(self.screen_pages.routes() if self.screen_pages else []),
             Route("/reports", g("viewer", self.reports_page)),
             Route("/reports/download", g("viewer", self.report_download)),
             Route("/devices", g("viewer", self.devices_page)),
@@ -138,6 +151,7 @@ class Console:
             Route("/control/pause", g("manager", self.pause), methods=["POST"]),
             Route("/control/resume", g("manager", self.resume), methods=["POST"]),
             Route("/control/notice", g("manager", self.notice), methods=["POST"]),
+            self.citizen.mount(),
         ]
 
     def _context(self, request: Request) -> Context:
@@ -155,7 +169,8 @@ class Console:
         user = self.accounts.get(session.user) if session.user else None
         return user if user and not user.disabled and user.pw_changed_at == session.pw_stamp else None
 
-    def _guard(self, role: str | None, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    def _guard(self, role: str | None, handler: Handler, *,
+               max_body: int = MAX_BODY) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             ctx = self._context(request)
             if ctx.user is None:
@@ -166,7 +181,7 @@ class Console:
                                                 **({"expired": "1"} if ctx.expired else {})})
                 return self._set_cookie(RedirectResponse(target, status_code=303), ctx)
             if request.method == "POST":
-                refused = await self._check_post(ctx)
+                refused = await self._check_post(ctx, max_body)
                 if refused is not None:
                     return refused
             if role is not None and not ctx.user.may(role):
@@ -176,9 +191,12 @@ class Console:
             return self._set_cookie(await handler(ctx), ctx)
         return endpoint
 
-    async def _check_post(self, ctx: Context) -> Response | None:
+    async def _check_post(self, ctx: Context, max_body: int = MAX_BODY) -> Response | None:
+        length = ctx.request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > max_body:  # refused before it is read
+            return self._page(ctx, "error.html", {"message": "提交的内容太长"}, status=413)
         body = await ctx.request.body()
-        if len(body) > MAX_BODY:
+        if len(body) > max_body:
             return self._page(ctx, "error.html", {"message": "提交的内容太长"}, status=413)
         form = await ctx.request.form()
         token = form.get(CSRF_FIELD) or ctx.request.headers.get(CSRF_HEADER)
@@ -202,6 +220,9 @@ class Console:
         return self._set_cookie(HTMLResponse(html, status_code=status), ctx)
 
     async def _not_found(self, request: Request, exc: Exception) -> Response:
+        path = request.url.path
+        if self.citizen is not None and (path == PREFIX or path.startswith(PREFIX + "/")):
+            return await self.citizen.not_found(request)  # a phone, never the console's page
         return self._page(self._context(request), "error.html", {"message": strings.NOT_FOUND},
                           status=404)
 

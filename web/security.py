@@ -82,11 +82,19 @@ class Throttle:
         self.limit, self.window_s, self.clock, self.max_keys = limit, window_s, clock, max_keys
         self._hits: dict[str, deque[float]] = defaultdict(deque)
 
-    def allow(self, key: str) -> bool:
-        now = self.clock()
+    def _recent(self, key: str, now: float) -> deque[float]:
         hits = self._hits[key]
         while hits and hits[0] <= now - self.window_s:
             hits.popleft()
+        return hits
+
+    def full(self, key: str) -> bool:
+        """The key has used up its attempts (looking does not count as one)."""
+        return key in self._hits and len(self._recent(key, self.clock())) >= self.limit
+
+    def allow(self, key: str) -> bool:
+        now = self.clock()
+        hits = self._recent(key, now)
         if len(hits) >= self.limit:
             return False
         hits.append(now)
@@ -107,7 +115,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        static = scope["path"].startswith("/static/")
+        static = scope["path"].startswith(("/static/", "/p/static/"))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -13,6 +13,9 @@ APPEAL_STATES = {"pending": "待复核", "upheld": "申诉成立", "rejected": "
 APPEAL_DECISIONS = {"uphold": "申诉成立", "reject": "申诉驳回"}
 LEVELS = {"very_satisfied": "非常满意", "satisfied": "满意", "basic": "基本满意",
           "dissatisfied": "不满意", "very_dissatisfied": "非常不满意"}
+STAFF_BAD = "星级应为 0-5，窗口应从列表中选择"
+PHOTO_MISSING = "请选择要上传的照片"
+PHOTO_REFUSED = "照片未保存："
 ROLE_DEVICES = {"kiosk": "取号机", "terminal": "窗口终端", "counter": "呼叫器/评价器总线",
                 "evaluator": "评价器", "display": "综合屏", "led": "LED 条屏", "admin": "管理工具",
                 "web": "管理控制台", "shipper": "中心同步"}
@@ -22,7 +25,10 @@ ACTIONS = {"login": "登录", "login_failed": "登录失败", "logout": "退出"
            "user_add": "新建账户", "user_disable": "停用账户", "user_enable": "启用账户",
            "user_passwd": "重设密码", "export": "导出报表", "audit_export": "导出审计日志",
            "forbidden": "越权操作", "csrf": "表单校验失败",
-           "appeal_file": "提交申诉", "appeal_decide": "申诉复核"}
+           "appeal_file": "提交申诉", "appeal_decide": "申诉复核",
+           "staff_save": "保存人员", "staff_disable": "停用人员", "staff_enable": "启用人员",
+           "staff_photo": "上传照片", "screen_code": "评价器配对码", "screen_pair": "评价器配对",
+           "screen_revoke": "撤销评价器"}
 
 HUB_DOWN = "与叫号服务器的连接已断开，操作未执行，请稍后再试"
 HUB_TIMEOUT = "叫号服务器没有及时回应，操作可能未执行，请刷新页面查看"

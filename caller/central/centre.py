@@ -9,6 +9,7 @@ together or not at all: a crash at any point ships nothing twice and loses nothi
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -21,7 +22,6 @@ from caller.core.errors import HallqError
 
 _PG_TICKET = tuple("window_id" if c == "window" else c for c in TICKET_COLUMNS)
 _PG_CASE = tuple("window_id" if c == "window" else c for c in CASE_COLUMNS)
-_BOOLEAN = {"priority"}
 
 
 class PositionMoved(HallqError):
@@ -36,6 +36,34 @@ class HallIdentity:
     level: str
     timezone: str
     config_version: str
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A batch as the centre's COPY text (`encode`), made while the last batch is written."""
+
+    after: int
+    count: int  # events
+    first: int  # seq of the first event (after + 1 unless events were pruned before shipping)
+    upto: int
+    upto_at: str  # `at` of the event at `upto`
+    events: bytes
+    tickets: bytes
+    cases: bytes
+    ticket_days: set[date]
+    hours: Counter[datetime]  # the start of each hour the events fall in, with their number
+
+
+def encode(batch: Batch, hall: HallIdentity) -> Encoded:
+    """The batch of this hall as COPY text, the tickets tagged with the batch's last seq."""
+    first, last = (batch.events[0], batch.events[-1]) if batch.events else ((0, ""), (0, ""))
+    return Encoded(after=batch.after, count=len(batch.events), first=first[0], upto=batch.upto,
+                   upto_at=last[1],
+                   events=_copy_text(hall.hall_id, hall.config_version, batch.events),
+                   tickets=_copy_rows(hall.hall_id, batch.tickets, batch.upto),
+                   cases=_copy_rows(hall.hall_id, batch.cases),
+                   ticket_days={date.fromisoformat(row[3]) for row in batch.tickets},
+                   hours=_hours(batch))
 
 
 class Centre:
@@ -86,13 +114,12 @@ class Centre:
             self.conn.execute("UPDATE halls SET last_seen = now() WHERE hall_id = %s",
                               (self.hall.hall_id,))
 
-    def write(self, batch: Batch) -> None:
+    def write(self, batch: Encoded) -> None:
         """Commit one batch and the new position; raise PositionMoved (writing nothing)
         when the centre's position is not `batch.after`."""
-        if not batch.events:
+        if not batch.count:
             return
-        hours = _hours(batch)
-        months = {schema.month_of(at + edge) for at in hours.values() for edge in (_ZERO, _HOUR)}
+        months = {schema.month_of(at + edge) for at in batch.hours for edge in (_ZERO, _HOUR)}
         if not months <= self._months:
             schema.ensure_partitions(self.conn, months - self._months)
             self._months |= months
@@ -103,24 +130,21 @@ class Centre:
             if shipped != batch.after:
                 raise PositionMoved(f"the centre holds hall {hid} up to seq {shipped}, "
                                     f"the batch starts after {batch.after}")
-            version = self.hall.config_version
             with cur.copy("COPY events (hall_id, seq, at, name, config_version, body) FROM STDIN") as copy:
-                copy.write(_copy_text(hid, version, batch.events))
-            days = self._tickets(cur, batch) | self._event_days(cur, batch, hours)
+                copy.write(batch.events)
+            days = self._tickets(cur, batch) | self._event_days(cur, batch.hours)
             self._cases(cur, batch)
             self._days(cur, days)
-            last = batch.events[-1]
             cur.execute("UPDATE halls SET shipped_seq = %s, shipped_at = %s, last_seen = now(), "
-                        "config_version = %s WHERE hall_id = %s", (last[0], last[1], version, hid))
+                        "config_version = %s WHERE hall_id = %s",
+                        (batch.upto, batch.upto_at, self.hall.config_version, hid))
 
-    def _tickets(self, cur: psycopg.Cursor, batch: Batch) -> set[date]:
+    def _tickets(self, cur: psycopg.Cursor, batch: Encoded) -> set[date]:
         if not batch.tickets:
             return set()
         names = ", ".join(_PG_TICKET)
-        seq = batch.upto
         with cur.copy(f"COPY stage_tickets (hall_id, {names}, seq) FROM STDIN") as copy:
-            for row in batch.tickets:
-                copy.write_row((self.hall.hall_id, *_ticket_values(row), seq))
+            copy.write(batch.tickets)
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*_PG_TICKET[1:], "seq"))
         cur.execute(f"INSERT INTO tickets SELECT * FROM stage_tickets "
                     f"ON CONFLICT (hall_id, id) DO UPDATE SET {updates}")
@@ -131,27 +155,24 @@ class Centre:
             "ON CONFLICT (hall_id, ticket_id) DO UPDATE SET window_id = EXCLUDED.window_id, "
             "staff = EXCLUDED.staff, level = EXCLUDED.level, status = EXCLUDED.status, "
             "rated_at = EXCLUDED.rated_at")
-        return {date.fromisoformat(row[3]) for row in batch.tickets}
+        return batch.ticket_days
 
-    def _cases(self, cur: psycopg.Cursor, batch: Batch) -> None:
+    def _cases(self, cur: psycopg.Cursor, batch: Encoded) -> None:
         if not batch.cases:
             return
         names = ", ".join(_PG_CASE)
         with cur.copy(f"COPY stage_cases (hall_id, {names}) FROM STDIN") as copy:
-            for row in batch.cases:
-                copy.write_row((self.hall.hall_id, *row))
+            copy.write(batch.cases)
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _PG_CASE[1:])
         cur.execute(f"INSERT INTO cases ({', '.join(('hall_id', *_PG_CASE))}) "
                     f"SELECT hall_id, {names} FROM stage_cases "
                     f"ON CONFLICT (hall_id, id) DO UPDATE SET {updates}")
 
-    def _event_days(self, cur: psycopg.Cursor, batch: Batch,
-                    hours: dict[str, datetime]) -> set[date]:
+    def _event_days(self, cur: psycopg.Cursor, hours: Counter[datetime]) -> set[date]:
         """Add the batch's events to `hall_days.events` of the days (hall time) they fall on."""
-        counts: dict[date, int] = {}
-        for event in batch.events:
-            day = hours[_hour_key(event[1])].astimezone(self.tz).date()
-            counts[day] = counts.get(day, 0) + 1
+        counts: Counter[date] = Counter()
+        for hour, n in hours.items():
+            counts[hour.astimezone(self.tz).date()] += n
         cur.executemany(
             "INSERT INTO hall_days VALUES (%s, %s, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, %s) "
             "ON CONFLICT (hall_id, day) DO UPDATE SET events = hall_days.events + EXCLUDED.events",
@@ -194,15 +215,14 @@ def _hour_key(at: str) -> str:
     return at[:13] + at[19:].lstrip(".0123456789")
 
 
-def _hours(batch: Batch) -> dict[str, datetime]:
-    """The start of every hour the batch's events fall in (a few per batch, so the events'
-    months and days are found without parsing each time)."""
-    found: dict[str, datetime] = {}
-    for event in batch.events:
-        key = _hour_key(event[1])
-        if key not in found:
-            found[key] = datetime.fromisoformat(f"{key[:13]}:00{key[13:]}")
-    return found
+def _hours(batch: Batch) -> Counter[datetime]:
+    """The start of every hour the batch's events fall in, with how many fall in it (a
+    few hours per batch, so the events' months and days are found without parsing each
+    event's time)."""
+    hours: Counter[datetime] = Counter()
+    for key, n in Counter(_hour_key(at) for _, at, _, _ in batch.events).items():
+        hours[datetime.fromisoformat(f"{key[:13]}:00{key[13:]}")] += n
+    return hours
 
 
 def _copy_text(hall_id: str, version: str, events: list[tuple[int, str, str, str]]) -> bytes:
@@ -214,6 +234,19 @@ def _copy_text(hall_id: str, version: str, events: list[tuple[int, str, str, str
                    for seq, at, name, body in events).encode()
 
 
-def _ticket_values(row: tuple) -> tuple:
-    return tuple(bool(v) if name in _BOOLEAN and v is not None else v
-                 for name, v in zip(TICKET_COLUMNS, row, strict=True))
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_rows(hall_id: str, rows: list[tuple], *rest: object) -> bytes:
+    """Rows as the hub's SQLite gives them (None, int, float, str; booleans as 0/1, which
+    PostgreSQL reads as booleans too) as COPY text, each after `hall_id` and before `rest`.
+    Only a row whose text holds a tab, newline, CR or backslash is escaped."""
+    lines = []
+    for row in rows:
+        values = (hall_id, *row, *rest)
+        texts = "".join(v for v in values if type(v) is str)
+        escape = "\t" in texts or "\\" in texts or "\n" in texts or "\r" in texts
+        lines.append("\t".join(
+            "\\N" if v is None else (v.translate(_COPY_ESCAPES) if escape else v) if type(v) is str
+            else str(v) for v in values))
+    return "".join(f"{line}\n" for line in lines).encode()

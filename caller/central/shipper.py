@@ -24,8 +24,8 @@ from pathlib import Path
 
 import psycopg
 
-from caller.central.centre import Centre, HallIdentity, PositionMoved
-from caller.central.hall_log import Batch, HallLog, HallLogError
+from caller.central.centre import Centre, Encoded, HallIdentity, PositionMoved, encode
+from caller.central.hall_log import HallLog, HallLogError
 from caller.core.client import HubClient, HubUnavailable
 from caller.core.config import ConfigError, HallConfig
 
@@ -101,7 +101,7 @@ class Shipper:
         self._heartbeat = 0.0
         self._gap_logged = False
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="ship-read")
-        self._ahead: tuple[int, Future[Batch]] | None = None  # (its `after`, the read)
+        self._ahead: tuple[int, Future[Encoded]] | None = None  # (its `after`, the read)
 
     # ------------------------------------------------------------------ one step
 
@@ -126,34 +126,38 @@ class Shipper:
                 f"{self.db_path} another hall's database? Nothing is shipped until this is resolved "
                 "(docs/central.md, \"Restoring a hall\")")
         batch = self._next_batch(ahead)
-        if not batch.events:
+        if not batch.count:
             if time.monotonic() - self._heartbeat > HEARTBEAT_S:
                 self._centre.heartbeat()
                 self._heartbeat = time.monotonic()
             return 0
-        if batch.events[0][0] != self.position + 1 and not self._gap_logged:
+        if batch.first != self.position + 1 and not self._gap_logged:
             self._gap_logged = True
             log.warning("events were pruned before they were shipped", extra={"fields": {
-                "missing_from": self.position + 1, "missing_to": batch.events[0][0] - 1}})
+                "missing_from": self.position + 1, "missing_to": batch.first - 1}})
         self._centre.write(batch)
         self._heartbeat = time.monotonic()
         self.position = batch.upto
-        self.shipped_events += len(batch.events)
-        return len(batch.events)
+        self.shipped_events += batch.count
+        return batch.count
 
-    def _take_ahead(self) -> tuple[int, Batch] | None:
+    def _take_ahead(self) -> tuple[int, Encoded] | None:
         """The batch read ahead while the last one was written, once its read is done (the
         hub's file is read by one thread at a time)."""
         ahead, self._ahead = self._ahead, None
         return (ahead[0], ahead[1].result()) if ahead is not None else None
 
-    def _next_batch(self, ahead: tuple[int, Batch] | None) -> Batch:
+    def _read(self, after: int) -> Encoded:
+        """The batch after `after`, read from the hub's file and encoded for the centre."""
+        return encode(self._log.read(after, self.batch_size), self.hall)
+
+    def _next_batch(self, ahead: tuple[int, Encoded] | None) -> Encoded:
         """The batch after the position: the one read ahead if it starts there. A full batch
-        means a backlog: the next is read in a thread while this one goes to the centre."""
-        batch = ahead[1] if ahead is not None and ahead[0] == self.position else \
-            self._log.read(self.position, self.batch_size)
-        if len(batch.events) == self.batch_size:
-            self._ahead = (batch.upto, self._reader.submit(self._log.read, batch.upto, self.batch_size))
+        means a backlog: the next is read and encoded in a thread while this one goes to
+        the centre."""
+        batch = ahead[1] if ahead is not None and ahead[0] == self.position else self._read(self.position)
+        if batch.count == self.batch_size:
+            self._ahead = (batch.upto, self._reader.submit(self._read, batch.upto))
         return batch
 
     def _drop_centre(self) -> None:

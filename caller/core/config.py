@@ -24,16 +24,18 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, time
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from caller.core.booking import CHECKIN_RULES, LATE_RULES, BookingConfig, ServiceBooking
 from caller.core.errors import HallqError
 from caller.core.personal import SecretError, read_secret
 from caller.core.protocol import SCHEMAS, Role
+from drivers.idcard import READER_BACKENDS
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ROLES = tuple(Role)
@@ -46,6 +48,9 @@ BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 DEFAULT_BAUDRATE = 9600
 DEFAULT_IDLE_TEXT = "热情为您服务"
 DEFAULT_ANNOUNCE = "请{number}号到{window_name}办理"
+DEFAULT_REASONS = ("态度不好", "效率低", "材料要求说不清", "多次跑腿", "其他")
+REASON_MAX = 20  # characters of one configured reason
+REASONS_MAX = 12
 ANNOUNCE_FIELDS = ("number", "window_name", "window", "service_name")
 MIN_TOKEN_BYTES = 16
 MIN_TOKEN_CHARS = 8  # different characters: "1111111111111111" is no secret
@@ -128,11 +133,20 @@ class RatingPolicy:
     channel_name: str = "窗口评价器"
     channel_code: str = "5"
     ranking_weights: dict[str, float] = field(default_factory=dict)  # {} : the defaults
+    reasons: tuple[str, ...] = DEFAULT_REASONS  # what a bad rating may name (screen evaluator)
+    reasons_timeout_s: int = 60  # after a bad rating, how long its reasons are taken
 
     def level_code(self, level: str) -> int:
         """The 满意度代码 of a level in this hall's order."""
         place = RATING_LEVELS.index(level)
         return place + 1 if self.code_order == "satisfied_first" else len(RATING_LEVELS) - place
+
+
+@dataclass(frozen=True)
+class StaffPolicy:
+    """[staff]: whether a login must name a 工号 of the hall's roster (`hallq staff`)."""
+
+    roster_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -207,6 +221,16 @@ class Central:
 
 
 @dataclass(frozen=True)
+class WebPublic:
+    """[web]: the citizen pages of `hallq web` (docs/deployment.md).
+
+    `public_url` is where the hall's reverse proxy publishes `/p/`; without it the ticket
+    carries no QR code that promises a status page."""
+
+    public_url: str = ""  # "https://hall.example" (no trailing slash); "": not published
+
+
+@dataclass(frozen=True)
 class HallConfig:
     path: str
     hall: Hall
@@ -220,6 +244,9 @@ class HallConfig:
     personal: Personal = Personal()
     rating: RatingPolicy = RatingPolicy()
     central: Central | None = None  # no [central]: the hall ships nothing
+    staff: StaffPolicy = StaffPolicy()
+    booking: BookingConfig = field(default_factory=BookingConfig)  # remote tickets, appointments
+    web: WebPublic = WebPublic()
 
     def windows_for_service(self, service_id: str) -> list[Window]:
         return [w for w in self.windows.values() if service_id in w.services]
@@ -230,6 +257,13 @@ class HallConfig:
             if d.role == Role.EVALUATOR or (d.role == Role.COUNTER and d.options.get("evaluator")):
                 found.update(d.windows)
         return frozenset(found)
+
+    def screen_evaluators(self, web_device: str) -> dict[str, Device]:
+        """Window id -> the screen evaluator device (`screen = web_device`) the console
+        `web_device` serves the page of."""
+        return {w: d for d in self.devices.values()
+                if d.role == Role.EVALUATOR and d.options.get("screen") == web_device
+                for w in d.windows}
 
 
 class ConfigError(HallqError):
@@ -420,7 +454,8 @@ def _region_code(c: _Checker, raw: dict) -> str:
 
 def _parse_rating(c: _Checker, raw: dict) -> RatingPolicy:
     c.known_keys(raw, "rating", {"unrated", "default_level", "default_after_days", "code_order",
-                                 "channel_name", "channel_code", "ranking_weights"})
+                                 "channel_name", "channel_code", "ranking_weights", "reasons",
+                                 "reasons_timeout_s"})
     d = RatingPolicy()
     unrated = c.get(raw, "rating", "unrated", str, d.unrated)
     if unrated not in UNRATED_POLICIES:
@@ -451,9 +486,27 @@ def _parse_rating(c: _Checker, raw: dict) -> RatingPolicy:
             c.fail(f"rating.ranking_weights.{name}", f"expected points, a number >= 0, got {points!r}")
         else:
             clean[name] = float(points)
+    reasons = c.get(raw, "rating", "reasons", list, list(d.reasons)) or []
+    good = [r for r in reasons if isinstance(r, str) and r.strip() and len(r) <= REASON_MAX
+            and r.isprintable()]
+    if len(good) != len(reasons) or not 1 <= len(good) <= REASONS_MAX or len(set(good)) != len(good):
+        c.fail("rating.reasons", f"expected 1-{REASONS_MAX} different printable texts of at most "
+               f"{REASON_MAX} characters, like [\"态度不好\", \"其他\"], got {reasons!r}")
+        good = list(d.reasons)
+    reasons_s = c.get(raw, "rating", "reasons_timeout_s", int, d.reasons_timeout_s)
+    if reasons_s is None or not 5 <= reasons_s <= 3600:
+        c.fail("rating.reasons_timeout_s", f"expected 5..3600 seconds, got {reasons_s!r}")
+        reasons_s = d.reasons_timeout_s
     return RatingPolicy(unrated=unrated, default_level=level, default_after_days=days,
                         code_order=order, channel_name=channel or d.channel_name,
-                        channel_code=code, ranking_weights=clean)
+                        channel_code=code, ranking_weights=clean, reasons=tuple(good),
+                        reasons_timeout_s=reasons_s)
+
+
+def _parse_staff(c: _Checker, raw: dict) -> StaffPolicy:
+    c.known_keys(raw, "staff", {"roster_required"})
+    required = c.get(raw, "staff", "roster_required", bool, False)
+    return StaffPolicy(roster_required=bool(required))
 
 
 def _parse_calling(c: _Checker, raw: dict) -> Calling:
@@ -595,6 +648,92 @@ def _parse_personal(c: _Checker, raw: dict, base: Path, read_secret_file: bool,
                     wall_names=c.get(raw, "personal", "wall_names", bool, False))
 
 
+_BOOKING_SERVICE_KEYS = {f.name for f in fields(ServiceBooking)}
+_BOOKING_RANGES = {"slot_minutes": (5, 240), "slot_capacity": (1, 1000), "days_ahead": (0, 30),
+           "lead_minutes": (0, 1440), "cancel_before_minutes": (0, 10080),
+           "checkin_before_minutes": (0, 240), "checkin_after_minutes": (0, 240),
+           "checkin_places": (0, 1000), "per_person_per_day": (1, 10),
+           "no_show_limit": (1, 100), "cancel_limit": (1, 100), "strike_days": (1, 366),
+           "ban_days": (1, 3650)}
+
+
+def _service_booking(c: _Checker, raw: dict, key: str, base: ServiceBooking) -> ServiceBooking:
+    values: dict[str, Any] = {}
+    for name in ("remote", "appointments"):
+        if name in raw:
+            values[name] = c.get(raw, key, name, bool, getattr(base, name))
+    for name in ("slot_minutes", "slot_capacity", "days_ahead", "lead_minutes",
+                 "cancel_before_minutes", "checkin_before_minutes", "checkin_after_minutes",
+                 "checkin_places"):
+        if name in raw:
+            values[name] = _int_within(c, raw, key, name, getattr(base, name))
+    if "remote_share" in raw:
+        share = c.get(raw, key, "remote_share", (int, float), base.remote_share,
+                      what="a share of the daily cap between 0 and 1, like 0.3")
+        if not isinstance(share, int | float) or isinstance(share, bool) or not 0 <= share <= 1:
+            c.fail(f"{key}.remote_share", f"expected a share between 0 and 1 like 0.3, got {share!r}")
+        else:
+            values["remote_share"] = float(share)
+    if "remote_hours" in raw:
+        values["remote_hours"] = c.spans(f"{key}.remote_hours", raw["remote_hours"]) or ()
+    for name in ("earliest_booking", "latest_booking"):
+        if name in raw:
+            values[name] = c.clock(f"{key}.{name}", raw[name]) or getattr(base, name)
+    for name, allowed in (("late", LATE_RULES), ("checkin_rule", CHECKIN_RULES)):
+        if name in raw:
+            value = c.get(raw, key, name, str, getattr(base, name))
+            if value not in allowed:
+                c.fail(f"{key}.{name}", f"expected one of {', '.join(map(repr, allowed))}, "
+                       f"got {value!r}")
+            else:
+                values[name] = value
+    rules = replace(base, **values)
+    if rules.latest_booking <= rules.earliest_booking:
+        c.fail(f"{key}.latest_booking", "expected a time after earliest_booking")
+    return rules
+
+
+def _int_within(c: _Checker, raw: dict, key: str, name: str, default: int) -> int:
+    low, high = _BOOKING_RANGES[name]
+    value = c.get(raw, key, name, int, default)
+    if value is None or not low <= value <= high:
+        c.fail(f"{key}.{name}", f"expected a whole number {low}..{high}, got {value!r}")
+        return default
+    return value
+
+
+def _parse_booking(c: _Checker, raw: dict, hall: Hall, services: dict[str, Service]) -> BookingConfig:
+    """Read `[booking]`; problems go to the checker as `booking.KEY: expected …`."""
+    c.known_keys(raw, "booking", {"services", "per_person_per_day", "no_show_limit",
+                                  "cancel_limit", "strike_days", "ban_days",
+                                  "sms_verification"} | _BOOKING_SERVICE_KEYS)
+    default = _service_booking(c, raw, "booking", ServiceBooking())
+    hall_values = {name: _int_within(c, raw, "booking", name, getattr(BookingConfig, name))
+                   for name in ("per_person_per_day", "no_show_limit", "cancel_limit",
+                                "strike_days", "ban_days") if name in raw}
+    sms = c.get(raw, "booking", "sms_verification", bool, False)
+    per_service: dict[str, ServiceBooking] = {}
+    for sid, table in (c.get(raw, "booking", "services", dict, {}) or {}).items():
+        key = f"booking.services.{sid}"
+        if sid not in services:
+            c.fail(key, f"unknown service; expected one of {', '.join(services)}")
+            continue
+        if not isinstance(table, dict):
+            c.fail(key, "expected a table of the service's booking keys")
+            continue
+        c.known_keys(table, key, _BOOKING_SERVICE_KEYS)
+        per_service[sid] = _service_booking(c, table, key, default)
+    config = BookingConfig(services=per_service, default=default, sms_verification=sms,
+                           **hall_values)
+    hall_hours = hall.hours or hall.weekday_hours or any(s.hours for s in hall.seasons)
+    for sid, service in services.items():
+        if config.rules(sid).appointments and not (service.hours or hall_hours):
+            c.fail(f"booking.services.{sid}.appointments",
+                   "the service is open all day, so there are no slots to cut; expected "
+                   "[hall] hours or the service's hours")
+    return config
+
+
 def _parse_central(c: _Checker, raw: dict, hall: Hall, devices: dict[str, Device]) -> Central:
     c.known_keys(raw, "central", {"dsn_file", "device", "batch_size", "backlog_max",
                                   "personal_data"})
@@ -616,6 +755,19 @@ def _parse_central(c: _Checker, raw: dict, hall: Hall, devices: dict[str, Device
         c.fail("central.backlog_max", f"expected 1000..100000000 events, got {backlog}")
     return Central(dsn_file=dsn_file, device=device, batch_size=batch, backlog_max=backlog,
                    personal_data=c.get(raw, "central", "personal_data", bool, False))
+
+
+_PUBLIC_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~/-]*)?")
+
+
+def _parse_web(c: _Checker, raw: dict) -> WebPublic:
+    c.known_keys(raw, "web", {"public_url"})
+    url = c.get(raw, "web", "public_url", str, "", what="an http(s) URL like \"https://hall.example\"")
+    if url and not _PUBLIC_URL.fullmatch(url):
+        c.fail("web.public_url", "expected an http(s) URL like \"https://hall.example\" or "
+               f"\"https://gov.example/hall\" (no query, no fragment), got {url!r}")
+        url = ""
+    return WebPublic(public_url=url.rstrip("/"))
 
 
 def _parse_window(c: _Checker, raw: Any, i: int, services: dict[str, Service]) -> Window | None:
@@ -653,11 +805,11 @@ WEB_LIMITS = {"serving_alert_min": 20, "wait_alert_min": 30, "idle_alert_waiting
 SERIAL_BAUDRATES = (9600, 19200, 38400, 57600, 115200)
 
 _DEVICE_KEYS = {
-    Role.KIOSK: {"printer", "paper_mm", "print_mode", "priority_entry", "idcard", "idcard_baudrate",
-                 "scanner", "scanner_baudrate"},
+    Role.KIOSK: {"printer", "paper_mm", "print_mode", "priority_entry", "idcard", "idcard_backend",
+                 "idcard_baudrate", "scanner", "scanner_baudrate"},
     Role.TERMINAL: {"shortcuts", "ask_case_no"},
     Role.COUNTER: {"port", "baudrate", "addresses", "evaluator", "keypad"},
-    Role.EVALUATOR: set(),
+    Role.EVALUATOR: {"screen"},
     Role.DISPLAY: {"area", "orientation", "voice", "voice_lang", "voice_rate", "voice_volume",
                 "voice_repeat", "voice_chime", "voice_chime_file", "voice_one", "voice_max_queue",
                 "voice_max_age_s", "voice_backend"},
@@ -671,7 +823,8 @@ _DEVICE_KEYS = {
 # What the loader fills in for a key a device leaves out: the one place these defaults live.
 DEVICE_DEFAULTS: dict[str, dict[str, Any]] = {
     "kiosk": {"printer": "", "paper_mm": 80, "print_mode": "raster", "priority_entry": True,
-              "idcard": "", "idcard_baudrate": 115200, "scanner": "", "scanner_baudrate": 9600},
+              "idcard": "", "idcard_backend": "serial", "idcard_baudrate": 115200, "scanner": "",
+              "scanner_baudrate": 9600},
     "counter": {"baudrate": DEFAULT_BAUDRATE, "evaluator": "5key", "keypad": "default"},
     "display": {"area": "", "orientation": "landscape"},
     "led": {"baudrate": DEFAULT_BAUDRATE, "protocol": "gbk-color", "idle_text": DEFAULT_IDLE_TEXT},
@@ -835,6 +988,22 @@ def _check_kiosk(c: _Checker, key: str, options: dict) -> None:
         rate = options[f"{port}_baudrate"]
         if rate not in SERIAL_BAUDRATES or isinstance(rate, bool):
             c.fail(f"{key}.{port}_baudrate", f"expected one of {', '.join(map(str, SERIAL_BAUDRATES))}")
+    _check_reader(c, key, options["idcard_backend"], options["idcard"])
+
+
+def _check_reader(c: _Checker, key: str, backend: object, where: object) -> None:
+    """``idcard`` is what the backend needs: a serial port, a service URL, or nothing."""
+    if backend not in READER_BACKENDS:
+        c.fail(f"{key}.idcard_backend", f"expected one of {', '.join(map(repr, READER_BACKENDS))}"
+               f" (docs/hardware.md), got {backend!r}")
+    elif not isinstance(where, str):
+        return
+    elif backend == "http" and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", where):
+        c.fail(f"{key}.idcard", "with idcard_backend = \"http\", expected the reader service's "
+               f"URL like \"http://127.0.0.1:24010/api/readcard\", got {where!r}")
+    elif backend == "keyboard" and where:
+        c.fail(f"{key}.idcard", "a keyboard-output reader types into the kiosk and has no port: "
+               f"expected \"\", got {where!r}")
 
 
 def _check_bus(c: _Checker, key: str, options: dict, table: str, bound: list | None,
@@ -881,6 +1050,26 @@ def _check_cross(c: _Checker, services: dict[str, Service], windows: dict[str, W
             c.fail(f"windows (id {w.id!r}).backup", "expected the id of another window")
 
 
+def _check_screens(c: _Checker, devices: dict[str, Device]) -> None:
+    """A screen evaluator names the web device that serves its page, and each window has
+    one screen at most."""
+    served: dict[str, str] = {}
+    for d in devices.values():
+        screen = d.options.get("screen") if d.role == Role.EVALUATOR else None
+        if screen is None:
+            continue
+        web = devices.get(screen) if isinstance(screen, str) else None
+        if web is None or web.role != Role.WEB:
+            webs = [w.id for w in devices.values() if w.role == Role.WEB]
+            c.fail(f"{device_key(d.id)}.screen", f"expected the id of a web device "
+                   f"(one of {', '.join(webs) or '(none)'}), got {screen!r}")
+        for w in d.windows:
+            if w in served:
+                c.fail(f"{device_key(d.id)}.windows", f"window {w!r} already has the screen "
+                       f"evaluator {served[w]!r}")
+            served.setdefault(w, d.id)
+
+
 def _check_shared_tokens(c: _Checker, devices: dict[str, Device]) -> None:
     owners: dict[str, str] = {}
     for d in devices.values():
@@ -914,7 +1103,7 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
     c = _Checker(path)
     base = base or Path.cwd()
     c.known_keys(raw, "", {"hall", "calling", "services", "windows", "devices", "limits",
-                           "personal", "rating", "central"})
+                           "personal", "rating", "central", "booking", "web", "staff"})
     hall_raw = c.get(raw, "", "hall", dict, what="a [hall] table with at least name") or {}
     hall = _parse_hall(c, hall_raw)
     c.strict_tokens = strict and not hall.demo
@@ -936,17 +1125,25 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
             sound.add(parsed[-1].id)
     devices = _unique(c, parsed, "devices")
     _check_cross(c, services, windows)
+    _check_screens(c, devices)
     if c.strict_tokens:
         _check_shared_tokens(c, devices)
     limits = _parse_limits(c, c.get(raw, "", "limits", dict, {}) or {})
     personal = _parse_personal(c, c.get(raw, "", "personal", dict, {}), base, device is None,
                                services)
     rating = _parse_rating(c, c.get(raw, "", "rating", dict, {}) or {})
+    booking = _parse_booking(c, c.get(raw, "", "booking", dict, {}) or {}, hall, services)
+    if booking.any_enabled and not personal.secret_file:
+        c.fail("personal.secret_file", "missing; [booking] takes remote tickets or appointments, "
+               "expected the path of the hall secret (hallq secret new FILE) for booking codes "
+               "and ID numbers")
     central_raw = c.get(raw, "", "central", dict, None)
     central = _parse_central(c, central_raw, hall, devices) if central_raw is not None else None
+    web = _parse_web(c, c.get(raw, "", "web", dict, {}) or {})
     config = HallConfig(path=path, hall=hall, calling=calling, services=services,
                         windows=windows, devices=devices, limits=limits, personal=personal,
-                        rating=rating, central=central)
+                        rating=rating, central=central, booking=booking, web=web,
+                        staff=_parse_staff(c, c.get(raw, "", "staff", dict, {}) or {}))
     for d in devices.values():
         check = (checks or {}).get(d.role)
         if check is not None and d.id in sound:

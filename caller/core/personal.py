@@ -102,8 +102,8 @@ def person_from_card(secret: bytes, id_number: str, name: str, age: int | None) 
     number = id_number.upper()
     if not valid_id_number(number):
         raise ValueError("the ID number's check character or birth date is wrong")
-    if not name or len(name) > 30 or not name.isprintable():
-        raise ValueError("the name is empty, too long or unprintable")
+    if len(name) > 30 or not name.isprintable():  # "": a reader that gives the number only
+        raise ValueError("the name is too long or unprintable")
     return Person(person_key(secret, number), mask_name(name), number[-4:], age)
 
 

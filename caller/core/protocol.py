@@ -35,6 +35,12 @@ ERROR_CODES = (
     "case_not_called_back", "rate_limited", "storage_error",
     "id_required", "id_unavailable", "bad_id_number",
     "bad_case_no", "not_appealable", "already_appealed", "unknown_appeal",
+    "unknown_staff", "staff_disabled", "staff_not_here", "bad_staff", "bad_photo",
+    "bad_reasons", "reasons_closed",
+    "booking_closed", "remote_closed", "remote_full", "booking_hours", "slot_unavailable",
+    "slot_full", "booking_exists", "booking_banned", "unknown_booking", "booking_not_today",
+    "booking_ended", "checkin_early", "checkin_late", "cancel_too_late", "bad_phone",
+    "bad_name", "unknown_ban",
     "internal_error",
 )
 
@@ -58,6 +64,8 @@ class Event(StrEnum):
     RATING_RECEIVED = "rating_received"
     RATING_TIMEOUT = "rating_timeout"
     RATING_DEFAULTED = "rating_defaulted"  # the hall's no-rating policy, days later
+    BAD_RATING_REASONS = "bad_rating_reasons"  # what a bad rating named, from a screen evaluator
+    STAFF_CHANGED = "staff_changed"  # the roster: a member added, changed, disabled, a photo
     APPEAL_FILED = "appeal_filed"
     APPEAL_DECIDED = "appeal_decided"
     ALERT = "alert"
@@ -67,6 +75,13 @@ class Event(StrEnum):
     QUEUE_CHANGED = "queue_changed"
     SERVICE_STATUS = "service_status"
     NOTICE_CHANGED = "notice_changed"
+    BOOKING_MADE = "booking_made"  # 预约 (caller.hub.booking_desk)
+    BOOKING_CHANGED = "booking_changed"
+    BOOKING_CANCELLED = "booking_cancelled"
+    BOOKING_CHECKED_IN = "booking_checked_in"
+    BOOKING_NO_SHOW = "booking_no_show"
+    BAN_STARTED = "ban_started"  # 失信: no bookings for a while
+    BAN_LIFTED = "ban_lifted"
 
 
 # The events that open or close a window's rating.
@@ -117,6 +132,8 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "finish": {"window": (_S, True), "case_no": (_S, False)},
     "request_rating": {"window": (_S, True)},
     "rate": {"window": (_S, True), "level": (_S, True)},
+    "rate_reasons": {"window": (_S, True), "ticket": (_I, True), "reasons": (list, True),
+                     "comment": (_S, False)},
     "login": {"window": (_S, True), "staff": (_S, True)},
     "logout": {"window": (_S, True)},
     "report_alert": {"kind": (_S, True), "message": (_S, True), "window": (_S, False)},
@@ -131,26 +148,52 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "appeal_decide": {"appeal": (_I, True), "by": (_S, True), "decision": (_S, True),
                       "note": (_S, True)},
     "list_appeals": {},
+    "staff_save": {"staff_no": (_S, True), "name": (_S, True), "title": (_S, False),
+                   "stars": (_I, False), "windows": (list, False)},
+    "staff_disable": {"staff_no": (_S, True)},
+    "staff_enable": {"staff_no": (_S, True)},
+    "staff_photo": {"staff_no": (_S, True), "photo": (_S, True)},
+    "staff_list": {},
+    "booking_slots": {"service": (_S, True), "lang": (_S, False)},
+    "book": {"service": (_S, True), "day": (_S, True), "slot": (_S, True), "name": (_S, True),
+             "phone": (_S, True), "id_number": (_S, True), "lang": (_S, False)},
+    "change_booking": {"code": (_S, True), "day": (_S, True), "slot": (_S, True),
+                       "lang": (_S, False)},
+    "cancel_booking": {"code": (_S, True), "lang": (_S, False)},
+    "booking_status": {"code": (_S, True), "lang": (_S, False)},
+    "check_in": {"code": (_S, False), "phone": (_S, False), "id_last6": (_S, False),
+                 "person": (dict, False), "lang": (_S, False)},
+    "remote_ticket": {"service": (_S, True), "phone": (_S, True), "lang": (_S, False)},
+    "list_bookings": {"day": (_S, False)},
+    "list_bans": {},
+    "lift_ban": {"ban": (_I, True), "by": (_S, True)},
     "snapshot": {},
     "stats": {},
     "shipped": {"seq": (_I, True)},
 }
 
+# The staff roster (工号, name, title, stars, windows, photo): the admin and the console.
+ROSTER_COMMANDS = ("staff_save", "staff_disable", "staff_enable", "staff_photo", "staff_list")
 _WINDOW_WORK = ("login", "logout", "call_next", "recall", "skip", "transfer", "hold",
                 "call_held", "start", "pause", "resume", "finish", "request_rating", "snapshot",
                 "stats")
 ROLE_COMMANDS: dict[str, frozenset[str]] = {
-    Role.KIOSK: frozenset({"issue_ticket", "snapshot", "stats", "report_alert"}),
+    Role.KIOSK: frozenset({"issue_ticket", "check_in", "snapshot", "stats", "report_alert"}),
     Role.TERMINAL: frozenset(_WINDOW_WORK),
     Role.COUNTER: frozenset({*_WINDOW_WORK, "rate", "report_alert"}),
-    Role.EVALUATOR: frozenset({"rate", "snapshot", "report_alert"}),
+    Role.EVALUATOR: frozenset({"rate", "rate_reasons", "snapshot", "report_alert"}),
     Role.DISPLAY: frozenset({"snapshot", "stats", "report_alert"}),
     Role.LED: frozenset({"snapshot", "report_alert"}),
     Role.ADMIN: frozenset(SCHEMAS) - {"shipped"},  # the prune trusts the shipper alone
     # The manager's web console (`hallq web`): what its pages show and do, nothing more.
     Role.WEB: frozenset({"snapshot", "stats", "list_alerts", "ack_alert", "list_cases",
                          "case_callback", "case_rectify", "case_close", "pause", "resume",
-                         "set_notice", "appeal_file", "appeal_decide", "list_appeals"}),
+                         "set_notice", "appeal_file", "appeal_decide", "list_appeals",
+                         *ROSTER_COMMANDS,
+                         # and the citizen's pages under /p, for which it is the hub client
+                         "booking_slots", "book", "change_booking", "cancel_booking",
+                         "booking_status", "remote_ticket", "list_bookings", "list_bans",
+                         "lift_ban"}),
     # `hallq ship`: tells the hub how far the centre holds its events, so the prune keeps the rest.
     Role.SHIPPER: frozenset({"shipped"}),
 }
@@ -387,3 +430,11 @@ def _without_holders(value: Any, kind: str, windows: tuple[str, ...]) -> Any:
 def withheld(event: dict[str, Any]) -> dict[str, Any]:
     return {"type": "event", "seq": event["seq"], "event": WITHHELD}
 
+
+
+def holder_name(ticket: dict | None) -> str:
+    """The masked name (张*三) that came with a ticket for a wall or a strip: there only when
+    the hall shows names (``[personal] wall_names``); "" otherwise. Never the ID number."""
+    holder = (ticket or {}).get("holder")
+    name = holder.get("name") if isinstance(holder, dict) else None
+    return name if isinstance(name, str) else ""

@@ -21,11 +21,14 @@ FIELD_LENGTHS: dict[str, int] = {
     "service": 64, "to_service": 64, "window": 32, "to_window": 32, "priority": 16,
     "lang": 16, "number": 16, "ticket": 16, "level": 32, "kind": 32,
     "staff": 32, "by": 32, "reason": 100, "case_no": 64, "decision": 16,
+    "staff_no": 32, "title": 32, "photo": 60_000, "reasons": 20, "comment": 200,
+    "code": 32, "phone": 20, "id_last6": 6, "id_number": 32, "name": 30, "day": 10, "slot": 5,
     "message": 500, "text": 500, "note": 1000, "cause": 1000, "fix": 1000, "outcome": 1000,
 }
 FREE_TEXT = frozenset({"message", "text", "note", "cause", "fix", "outcome"})
 DEFAULT_LENGTH = 128
 INT_RANGE = (0, 2**31 - 1)
+LIST_MAX = 16  # items of a list argument (reasons, windows), each a string
 LOG_VALUE_MAX = 64  # characters of a client's value that reach a log line
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -67,7 +70,11 @@ def integer(field: str, value: int) -> int:
 
 
 def value(field: str, item: Any) -> Any:
-    """Check one argument the schema let through (a string or an integer)."""
+    """Check one argument the schema let through (a string, an integer, a list of strings)."""
+    if isinstance(item, list):
+        if len(item) > LIST_MAX or not all(isinstance(v, str) for v in item):
+            raise Invalid(field, f"应为不超过 {LIST_MAX} 个字符串的列表")
+        return [text(field, v) for v in item]
     if isinstance(item, str):
         return text(field, item)
     if isinstance(item, int) and not isinstance(item, bool):

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
@@ -32,6 +31,7 @@ import serial
 
 from caller.core.client import HubClient
 from caller.core.config import HallConfig
+from caller.core.device_alerts import DeviceAlerts
 from caller.core.protocol import RATING_EVENTS, AlertKind, Event
 from caller.counter.rules import (
     CounterSettings,
@@ -49,19 +49,21 @@ from caller.counter.rules import (
 )
 from drivers.bus.ft12 import Frame, FrameParser, encode_frame
 from drivers.bus.models import (
+    LOGIN_REFUSALS,
     evaluator_start,
     evaluator_stop,
     keypad_beep,
     keypad_display,
     keypad_fail,
+    keypad_login_refused,
 )
+from drivers.line import LineOwner, close_serial, open_serial
 
 READ_TIMEOUT_S = 0.01
 """How long one read waits: also how soon a queued frame goes out."""
 IDLE_GAP_S = 0.05
 """Silence after which an unfinished frame is given up (USB adapters deliver in bursts)."""
 WRITE_TIMEOUT_S = 2.0
-RETRY_S = 1.0
 FRAME_GAP_CHARS = 3.5
 """Silence the host leaves after each frame, in character times, so a device can talk."""
 STATS_EVERY_S = 60.0
@@ -93,32 +95,30 @@ def say(key: str, lang: str = "zh", **values: object) -> str:
 # --- the thread that owns the port ----------------------------------------------------
 
 
-class SerialLine:
-    """Owns one serial port in its own thread; see the module docstring.
+class SerialLine(LineOwner):
+    """Owns one serial port in its own thread (``drivers.line``); see the module docstring.
 
-    ``on_press(press)`` and ``on_status(up)`` are called from the line thread: pass
-    functions that hand over to your own loop. ``on_status`` reports changes only: up
+    ``on_press(press)`` and ``on_state(up, detail)`` are called from the line thread: pass
+    functions that hand over to your own loop. ``on_state`` reports changes only: up
     once the port opens, down when it fails or cannot be opened (the log says why).
     """
 
     def __init__(self, port: str, baudrate: int, classify: Callable[[Frame], Press | None], *,
-                 on_press: Callable[[Press], None], on_status: Callable[[bool], None]) -> None:
+                 on_press: Callable[[Press], None], on_state: Callable[[bool, str], None]) -> None:
+        super().__init__(f"counter line {port}", on_state)
         self.port = port
         self.baudrate = baudrate
         self.outbox = Outbox()
         self._classify = classify
         self._on_press = on_press
-        self._on_status = on_status
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"counter-line {port}", daemon=True)
         self._parser = FrameParser()
         self._serial: serial.SerialBase | None = None
-        self._up: bool | None = None
         self._free_at = 0.0
         self._last_rx = 0.0
+        self._next_stats = time.monotonic() + STATS_EVERY_S
+        self._logged = (0, 0)
         self.acked = 0
         self.ignored_frames = 0
-        self.reopened = 0
 
     @property
     def stats(self) -> dict[str, int]:
@@ -127,69 +127,27 @@ class SerialLine:
                 "bad_frames": self._parser.bad_frames, "dropped_bytes": self._parser.dropped_bytes,
                 "reopened": self.reopened}
 
-    def start(self) -> None:
-        self._thread.start()
-
     def stop(self) -> None:
-        """Stop the thread and close the port (blocks up to a read timeout or an open)."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
+        super().stop()
+        self._log_noise()
 
-    # the thread
-
-    def _run(self) -> None:
-        next_stats, logged = time.monotonic() + STATS_EVERY_S, (0, 0)
-        while not self._stop.is_set():
-            if self._serial is None and not self._open():
-                self._stop.wait(RETRY_S)
-                continue
-            try:
-                self._pump()
-            except Exception as e:  # a fault, or a bug, must not end the line: start over
-                if not isinstance(e, serial.SerialException | OSError):
-                    log.exception("counter line %s: unexpected error", self.port)
-                self._lost(str(e))
-                self._stop.wait(RETRY_S)
-            if time.monotonic() >= next_stats:
-                next_stats += STATS_EVERY_S
-                logged = self._log_noise(logged)
-        self._close()
-        self._log_noise(logged)
-
-    def _open(self) -> bool:
-        try:
-            self._serial = serial.serial_for_url(
-                self.port, baudrate=self.baudrate, bytesize=serial.EIGHTBITS,
-                parity=serial.PARITY_NONE, stopbits=serial.STOPBITS_ONE,
-                timeout=READ_TIMEOUT_S, write_timeout=WRITE_TIMEOUT_S)
-        except (serial.SerialException, OSError, ValueError) as e:
-            if self._up is not False:
-                log.warning("cannot open counter line %s: %s; retrying every %.0f s", self.port, e, RETRY_S)
-                self._report(False)
-            return False
-        self.reopened += self._up is False
+    def open(self) -> None:
+        self._serial = open_serial(
+            self.port, self.baudrate, bytesize=serial.EIGHTBITS, parity=serial.PARITY_NONE,
+            stopbits=serial.STOPBITS_ONE, timeout=READ_TIMEOUT_S, write_timeout=WRITE_TIMEOUT_S)
         log.info("counter line %s open at %d baud", self.port, self.baudrate)
         self._parser.flush()  # give up a frame cut off by the last failure
         self.outbox.line_reset()
-        self._report(True)
-        return True
 
-    def _lost(self, detail: str) -> None:
-        log.warning("counter line %s lost: %s; retrying every %.0f s", self.port, detail, RETRY_S)
-        self._close()
-        self._report(False)
+    def close(self) -> None:
+        close_serial(self._serial)
+        self._serial = None
 
-    def _close(self) -> None:
-        if self._serial is not None:
-            with contextlib.suppress(serial.SerialException, OSError):
-                self._serial.close()
-            self._serial = None
-
-    def _report(self, up: bool) -> None:
-        if up != self._up:
-            self._up = up
-            self._on_status(up)
+    def serve(self) -> None:
+        self._pump()
+        if time.monotonic() >= self._next_stats:
+            self._next_stats += STATS_EVERY_S
+            self._log_noise()
 
     def _pump(self) -> None:
         port = self._serial
@@ -237,12 +195,12 @@ class SerialLine:
         start = max(time.monotonic(), self._free_at)
         self._free_at = start + line_time(len(data) + FRAME_GAP_CHARS, self.baudrate)
 
-    def _log_noise(self, logged: tuple[int, int]) -> tuple[int, int]:
+    def _log_noise(self) -> None:
         counts = (self._parser.bad_frames, self._parser.dropped_bytes)
-        if counts != logged:
+        if counts != self._logged:
+            self._logged = counts
             log.warning("counter line %s: %d broken frames and %d noise bytes dropped so far "
                         "(%d valid frames ignored)", self.port, *counts, self.ignored_frames)
-        return counts
 
 
 # --- the bridge -----------------------------------------------------------------------
@@ -275,15 +233,16 @@ class CounterBridge:
         self.line: SerialLine | None = None
         self._locks = {w: asyncio.Lock() for w in settings.addresses}
         self._tasks: set[asyncio.Task] = set()
-        self._line_up: bool | None = None
         self._refresh: asyncio.Task | None = None
         self._refresh_again = False
         self._ready = asyncio.Event()
         self._redraws: dict[str, asyncio.TimerHandle] = {}
         self._answered: set[str] = set()
         """Windows whose key the hub just carried out: their display goes out first."""
-        self._bad_views: set[str] = set()
-        """Windows whose last snapshot entry their keypad could not show."""
+        self._login_refused: dict[str, str] = {}
+        """Windows whose last login the roster refused → why (shown until a login succeeds)."""
+        self._alerts = DeviceAlerts()
+        """The line, and each window whose last snapshot entry its keypad could not show."""
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -296,7 +255,7 @@ class CounterBridge:
 
         self.line = SerialLine(self.settings.port, self.settings.baudrate,
                                lambda frame: classify(frame, self.settings),
-                               on_press=to_loop(self._on_press), on_status=to_loop(self._on_line))
+                               on_press=to_loop(self._on_press), on_state=to_loop(self._on_line))
         await self.client.start(wait=False)
         self.line.start()
         log.info("counter bridge %s: line %s, hub %s", self.settings.device, self.settings.port,
@@ -342,13 +301,25 @@ class CounterBridge:
             log.info("window %s logged in as %s", window, staff)
         else:
             log.warning("window %s: login as %s refused: %s", window, staff, reply["error"]["message"])
+        self._login_answered(window, reply)
         return reply
+
+    def _login_answered(self, window: str, reply: dict) -> None:
+        """A refused login stays on the keypad's display until one succeeds."""
+        code = None if reply["ok"] else reply["error"]["code"]
+        if code in LOGIN_REFUSALS:
+            self._login_refused[window] = code
+            self._draw(window, first=True)
+        elif reply["ok"] and self._login_refused.pop(window, None):
+            self._draw(window, first=True)
 
     def _on_event(self, message: dict) -> None:
         name, window = message["event"], message.get("window")
         if window in self.views and name in RATING_EVENTS:
             self.views[window] = replace(self.views[window], rating_pending=name == Event.RATING_REQUESTED)
             self._light(window)
+        if name == Event.WINDOW_LOGIN and window in self._login_refused:
+            del self._login_refused[window]  # someone logged in there (a terminal)
         if name in REFRESH_ON:
             self._refresh_soon()
 
@@ -385,21 +356,21 @@ class CounterBridge:
             keypad_display(self.settings.addresses[window], view.ticket, view.waiting,
                            self.settings.keypad)
         except Exception as e:  # whatever one window's entry holds, the other keypads go on
-            if window not in self._bad_views:
-                self._bad_views.add(window)
+            if self._alerts.changed(f"view {window}", False) is not None:
                 log.error("window %s: keypad cannot show the hub's state: %r", window, e)
                 self._spawn(self._alert(AlertKind.DEVICE_OFFLINE,
                                         say("bad_view", self.lang, window=window, error=e)))
             return
         self.views[window] = view
-        if window in self._bad_views:
-            self._bad_views.discard(window)
+        if self._alerts.changed(f"view {window}", True) is not None:
             self._spawn(self._alert(AlertKind.DEVICE_ONLINE, say("view_ok", self.lang, window=window)))
 
     def _draw(self, window: str, first: bool = False) -> None:
         address, view = self.settings.addresses[window], self.views[window]
-        self._outbox.set(("keypad", address),
-                         keypad_display(address, view.ticket, view.waiting, self.settings.keypad), first)
+        refused = self._login_refused.get(window)
+        frame = (keypad_login_refused(address, refused, self.settings.keypad) if refused
+                 else keypad_display(address, view.ticket, view.waiting, self.settings.keypad))
+        self._outbox.set(("keypad", address), frame, first)
 
     def _light(self, window: str) -> None:
         model = self.settings.evaluator
@@ -435,6 +406,10 @@ class CounterBridge:
                 self._fail(action.address)
                 return
             reply = await self._carry_out(window, plan)
+            if action.action == "login":
+                self._login_answered(window, reply)
+                if not reply["ok"] and reply["error"]["code"] in LOGIN_REFUSALS:
+                    return  # the refusal stays on the display
         if reply["ok"]:
             ticket = reply.get("ticket") or {}
             log.info("window %s: %s ok %s", window, key_name(action), ticket.get("number", ""))
@@ -479,13 +454,11 @@ class CounterBridge:
 
     # the line's health
 
-    def _on_line(self, up: bool) -> None:
-        was, self._line_up = self._line_up, up
-        port = self.settings.port
-        if up and was is False:
-            self._spawn(self._alert(AlertKind.DEVICE_ONLINE, say("online", self.lang, port=port)))
-        elif not up:
-            self._spawn(self._alert(AlertKind.DEVICE_OFFLINE, say("offline", self.lang, port=port)))
+    def _on_line(self, up: bool, _detail: str) -> None:
+        kind = self._alerts.changed("line", up)
+        if kind is not None:
+            self._spawn(self._alert(kind, say("online" if up else "offline", self.lang,
+                                              port=self.settings.port)))
 
     async def _alert(self, kind: AlertKind, message: str) -> None:
         reply = await self._request("report_alert", timeout=None, kind=kind, message=message)

@@ -19,7 +19,10 @@ Staff: a window must be logged in before it can call. The config names no clerk 
 keypad, so the bridge logs each of its windows in as ``staff[window]`` (``hallq counter
 --staff 3=1003``; default ``K3`` for window 3) when nobody is logged in at start, and
 again whenever the hub answers ``not_logged_in``. A clerk who logged in on a terminal
-keeps the window.
+keeps the window. A clerk logs in at the keypad with their 工号's digits, the confirm code
+``01`` and the confirm key. Where the hall checks logins against its roster (`[staff]
+roster_required`), a refused login shows ``00000N`` (1: unknown 工号, 2: disabled, 3: not
+allowed at this window) with two beeps until a login succeeds.
 
 Display: the last three digits of the window's ticket and how many can be called there
 (``001  1``); two beeps and a blank display for two seconds when the hub refused a key.
@@ -207,6 +210,8 @@ def plan_key(action: KeypadAction, window: str, view: WindowView, config: HallCo
         return Plan(tuple((k, {}) for k in order), frozenset({"window_paused", "window_not_paused"}))
     if kind == "transfer":
         return Plan((("transfer", {"to_window": target_window(config, digits)}),))
+    if kind == "login":
+        return Plan((("login", {"staff": digits}),))
     if kind == "finish" and digits:
         return Plan((("finish", {"case_no": digits}),))
     return Plan(((kind, {}),))  # call_next, recall, finish, skip, hold: the same name

@@ -19,11 +19,13 @@ the engine forget finished tickets nothing refers to any more.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from caller.core.booking import mask_phone
 from caller.core.config import RATING_LEVELS, HallConfig, Service
 from caller.core.errors import Refused
 from caller.core.messages import LEVEL_NAMES, say
@@ -31,10 +33,14 @@ from caller.core.personal import Person, person_from_card
 from caller.core.protocol import AlertKind, Event
 from caller.core.schedule import add_working_days, business_day, open_status
 from caller.hub.appeals import Appeal, Appeals
+from caller.hub.booking_desk import BookingDesk
+from caller.hub.bookings import Ban, Booking, Bookings
 from caller.hub.followup import Alert, Case, FollowUp
+from caller.hub.roster import Roster, StaffMember, staff_view
 
 ACTIVE_STATES = ("waiting", "called", "held")
 BAD_LEVELS = ("dissatisfied", "very_dissatisfied")
+REASONS_SEP = "、"  # between the reasons of a bad rating in its case
 CASE_NO_MAX = 64  # characters of a 办件编号 (the door checks the same, caller.core.validate)
 DEFAULTS_PER_RUN = 500  # tickets the no-rating policy settles in one batch (the writer is
 # busy meanwhile: see BENCHMARKS.md, defaults_batch_ms); a backlog goes on a minute later
@@ -83,6 +89,11 @@ class Ticket:
     id_last4: str | None = None
     case_no: str | None = None  # 办件编号 from the 受理 system, entered or scanned at finish
     appeal: str | None = None  # the rating's appeal: "pending" | "upheld" | "rejected"
+    rating_reasons: str | None = None  # a bad rating's reasons: a JSON array of texts
+    rating_text: str | None = None  # the citizen's own words (文字评价)
+    source: str | None = None  # None: taken at a kiosk; "remote" (线上取号); "booking" (预约)
+    phone: str | None = None  # remote tickets and appointments: for the clerk and the SMS
+    contact_name: str | None = None  # an appointment's name as given: for the clerk only
 
 
 @dataclass
@@ -104,6 +115,7 @@ class DayCounter:
     last: int  # the last sequence number issued
     issued: int = 0
     segments: dict[str, int] = field(default_factory=dict)  # "HH:MM" segment start -> issued
+    remote: int = 0  # of `issued`, remote tickets (线上取号)
 
 
 @dataclass
@@ -125,13 +137,17 @@ class Changes:
     alerts: list[Alert] = field(default_factory=list)
     cases: list[Case] = field(default_factory=list)
     appeals: list[Appeal] = field(default_factory=list)
+    staff: list[StaffMember] = field(default_factory=list)
+    photos: list[tuple[str, bytes]] = field(default_factory=list)  # staff_no, portrait JPEG
+    bookings: list[Booking] = field(default_factory=list)
+    bans: list[Ban] = field(default_factory=list)
 
 
 def iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value is not None else None
 
 
-class Engine:
+class Engine(BookingDesk):
     def __init__(self, config: HallConfig, now: datetime | None = None) -> None:
         self.config = config
         self._backed_up: dict[str, list[str]] = {}  # B window -> the windows it backs up
@@ -151,6 +167,8 @@ class Engine:
         self.recent_calls: list[dict] = []
         self.followup = FollowUp()
         self.appeals = Appeals()
+        self.roster = Roster()
+        self.bookings = Bookings()
         self._waiting: dict[str, dict[int, Ticket]] = {s: {} for s in config.services}
         self._directed: dict[str, dict[int, Ticket]] = {w: {} for w in config.windows}
         self._open: dict[str, tuple[bool, str]] = {}
@@ -178,6 +196,7 @@ class Engine:
             "finish": self._finish,
             "request_rating": self._request_rating,
             "rate": self._rate,
+            "rate_reasons": self._rate_reasons,
             "login": self._login,
             "logout": self._logout,
             "report_alert": self._report_alert,
@@ -192,6 +211,12 @@ class Engine:
             "appeal_decide": self._appeal_decide,
             "list_appeals": self._list_appeals,
             "apply_default_ratings": self._apply_default_ratings,
+            "staff_save": self._staff_save,
+            "staff_disable": self._staff_disable,
+            "staff_enable": self._staff_enable,
+            "staff_photo": self._staff_photo,
+            "staff_list": self._staff_list,
+            **self.booking_commands(),
         }
 
     # ------------------------------------------------------------------ entry points
@@ -240,6 +265,8 @@ class Engine:
         )
         changes.alerts, changes.cases = self.followup.take_changes()
         changes.appeals = self.appeals.take_changes()
+        changes.staff, changes.photos = self.roster.take_changes()
+        changes.bookings, changes.bans = self.bookings.take_changes()
         ended = [t for t in changes.tickets if t.state not in ACTIVE_STATES]
         referenced = self.referenced_ticket_ids() if ended else set()
         for t in ended:
@@ -261,13 +288,17 @@ class Engine:
 
     def restore(self, meta: Meta, tickets: list[Ticket], windows: list[WindowState],
                 counters: list[DayCounter], recent_calls: list[dict],
-                followup: FollowUp | None = None, appeals: Appeals | None = None) -> None:
+                followup: FollowUp | None = None, appeals: Appeals | None = None,
+                bookings: Bookings | None = None, staff: list[StaffMember] | None = None) -> None:
         """Load state kept by the store (active and referenced tickets only; the counters
         of the business day and of any later day)."""
         self.meta = meta
         self._dirty_meta = False
         self.followup = followup or FollowUp()
         self.appeals = appeals or Appeals()
+        self.roster = Roster()
+        self.roster.restore(staff or [])
+        self.bookings = bookings or Bookings()
         self.tickets = {t.id: t for t in tickets}
         for ws in windows:
             if ws.id in self.windows:
@@ -301,6 +332,8 @@ class Engine:
             "recent_calls": self.recent_calls,
             "followup": self.followup.dump(),
             "appeals": self.appeals.dump(),
+            "roster": self.roster.dump(),
+            "bookings": self.bookings.dump(),
         }
 
     # ------------------------------------------------------------------ views
@@ -321,11 +354,20 @@ class Engine:
             "called_at": iso(t.called_at),
             "finished_at": iso(t.finished_at),
             "recalls": t.recalls,
+            "source": t.source or "kiosk",
             **({"case_no": t.case_no} if t.case_no else {}),
-            **({"holder": {"name": t.holder_name, "last4": t.id_last4,
-                           "wall": self.config.personal.wall_names}}
-               if t.person_key else {}),
+            **({"holder": self._holder(t)} if t.person_key or t.phone else {}),
         }
+
+    def _holder(self, t: Ticket) -> dict:
+        """Who holds a ticket: masked, and (under `contact`) as given, for the managing
+        roles and the clerk serving it only (`protocol.shown`)."""
+        holder: dict[str, Any] = {"name": t.holder_name, "last4": t.id_last4,
+                                  "wall": self.config.personal.wall_names and t.holder_name is not None}
+        if t.phone:
+            holder["phone"] = mask_phone(t.phone)
+            holder["contact"] = {"name": t.contact_name, "phone": t.phone}
+        return holder
 
     @property
     def notice(self) -> str:
@@ -431,6 +473,7 @@ class Engine:
         minute = (local.date(), local.hour, local.minute)
         if minute != self._open_checked:
             self._open_checked = minute
+            self.settle_bookings(local)
             for s in self.config.services.values():
                 status = self._service_open(s, local)
                 previous = self._open.get(s.id)
@@ -477,6 +520,7 @@ class Engine:
         self.meta.day = day.isoformat()
         self._dirty_meta = True
         self.counters = self._counters_ahead.pop(self.meta.day, {})
+        self._open_checked = None  # the new day's bookings are settled at once
         self._counters_ahead = {d: c for d, c in self._counters_ahead.items() if d > self.meta.day}
         if cancelled:
             self._queue_changed()
@@ -585,10 +629,26 @@ class Engine:
             raise Refused("service_closed", message=reason)
         elderly = (person is not None and person.age is not None
                    and service.green_channel_age is not None and person.age >= service.green_channel_age)
+        t, ahead = self._new_ticket(
+            service, local, priority=priority_arg == "priority" or service.green_channel or elderly,
+            lang=cmd.get("lang") if isinstance(cmd.get("lang"), str) else "zh", person=person)
+        return self._ticket_reply(t, ahead) | {"green_channel": elderly}
+
+    def _new_ticket(self, service: Service, local: datetime, *, priority: bool, lang: str,
+                    person: Person | None = None, caps: bool = True, source: str | None = None,
+                    phone: str | None = None, contact_name: str | None = None,
+                    places: int | None = None) -> tuple[Ticket, int]:
+        """Number, store and queue a ticket (kiosk, remote or appointment) and say so;
+        `caps=False` (an appointment checking in) skips the daily and segment caps,
+        `places` puts it that many waiting tickets from the front. Returns it and how
+        many wait ahead of it."""
+        sid = service.id
         counter = self.counters.get(sid) or DayCounter(sid, self.meta.day, service.numbers[0] - 1)
-        segment = self._check_caps(service, counter, local)
+        segment = self._check_caps(service, counter, local, caps)
         counter.last += 1
         counter.issued += 1
+        if source == "remote":
+            counter.remote += 1
         if segment is not None:
             counter.segments[segment] = counter.segments.get(segment, 0) + 1
         self.counters[sid] = counter
@@ -597,12 +657,14 @@ class Engine:
             id=self.meta.next_ticket_id,
             number=f"{service.prefix}{counter.last:0{service.digits}d}",
             service=sid, day=self.meta.day, issued_at=local, order=self.meta.next_order,
-            priority=priority_arg == "priority" or service.green_channel or elderly,
-            lang=cmd.get("lang") if isinstance(cmd.get("lang"), str) else "zh",
+            priority=priority, lang=lang,
             person_key=person.key if person else None,
             holder_name=person.name if person else None,
             id_last4=person.last4 if person else None,
+            source=source, phone=phone, contact_name=contact_name,
         )
+        if places is not None:
+            t.order = self._order_after(t, places)
         self.meta.next_ticket_id += 1
         self.meta.next_order += 1
         self._dirty_meta = True
@@ -610,11 +672,10 @@ class Engine:
         self._enqueue(t)
         self._touch(t)
         # a normal ticket's order is the newest: everyone already waiting is ahead of it
-        ahead = len(self._waiting[sid]) - 1 if not t.priority else self._ahead(t)
-        view = self.ticket_view(t)
-        self._emit(Event.TICKET_ISSUED, ticket=view, ahead=ahead)
+        ahead = len(self._waiting[sid]) - 1 if not t.priority and places is None else self._ahead(t)
+        self._emit(Event.TICKET_ISSUED, ticket=self.ticket_view(t), ahead=ahead)
         self._queue_changed()
-        return self._ticket_reply(t, ahead) | {"green_channel": elderly}
+        return t, ahead
 
     def _ticket_reply(self, t: Ticket, ahead: int) -> dict:
         """What the kiosk prints: the holder stays out (kiosks never get personal data)."""
@@ -659,10 +720,14 @@ class Engine:
         ahead = self._ahead(t) if t.state == "waiting" else 0
         return self._ticket_reply(t, ahead) | {"existing": True, "green_channel": False}
 
-    def _check_caps(self, service: Service, counter: DayCounter, local: datetime) -> str | None:
-        """Refuse when a cap is reached; return the time segment the ticket counts in."""
+    def _check_caps(self, service: Service, counter: DayCounter, local: datetime,
+                    caps: bool = True) -> str | None:
+        """Refuse when the number range is used up or (with `caps`) a cap is reached;
+        return the time segment the ticket counts in."""
         if counter.last + 1 > service.numbers[1]:
             raise Refused("daily_limit_reached", message=say("cap_range", service=service.name))
+        if not caps:
+            return None
         if service.daily_cap is not None and counter.issued >= service.daily_cap:
             raise Refused("daily_limit_reached",
                           message=say("cap_daily", service=service.name, cap=service.daily_cap))
@@ -931,6 +996,34 @@ class Engine:
             self._bad_rating(ws.id, t, level, local)
         return {"ticket": view, "level": level}
 
+    def _rate_reasons(self, cmd: dict, local: datetime) -> dict:
+        """What a bad rating named (one or more of `[rating] reasons`) and the citizen's own
+        words, from a screen evaluator, within `reasons_timeout_s` of the rating."""
+        ws = self._window(cmd, logged_in=False)
+        tid = self._arg(cmd, "ticket", int)
+        t = self.tickets.get(tid) if tid == ws.last_finished else None
+        policy = self.config.rating
+        if (t is None or t.rating_status != "rated" or t.rating not in BAD_LEVELS
+                or t.rating_reasons is not None or t.rated_at is None
+                or (local - t.rated_at).total_seconds() > policy.reasons_timeout_s):
+            raise Refused("reasons_closed")
+        reasons = cmd.get("reasons")
+        if (not isinstance(reasons, list) or not reasons or len(set(reasons)) != len(reasons)
+                or any(r not in policy.reasons for r in reasons)):
+            raise Refused("bad_reasons", message=say("bad_reasons", detail=REASONS_SEP.join(policy.reasons)))
+        comment = (self._arg(cmd, "comment", required=False) or "").strip()
+        named = [r for r in policy.reasons if r in reasons]  # in the configured order
+        t.rating_reasons = json.dumps(named, ensure_ascii=False)
+        t.rating_text = comment or None
+        self._touch(t)
+        view = self.ticket_view(t)
+        self._emit(Event.BAD_RATING_REASONS, window=ws.id, ticket=view, staff=t.staff,
+                   reasons=named, comment=comment)
+        case = self.followup.add_reasons(t.id, REASONS_SEP.join(named), comment)
+        if case is not None:
+            self._emit(Event.CASE_UPDATED, case=self.followup.case_view(case, local.date()))
+        return {"ticket": view, "reasons": named}
+
     def _bad_rating(self, wid: str, t: Ticket, level: str, local: datetime) -> None:
         """Alert the manager at once and open a follow-up case (差评整改)."""
         message = say(AlertKind.BAD_RATING, window_name=self.config.windows[wid].name,
@@ -951,6 +1044,10 @@ class Engine:
         staff = self._arg(cmd, "staff").strip()
         if not staff:
             raise Refused("bad_request", "工号不能为空")
+        if self.config.staff.roster_required:
+            refusal = self.roster.login_refusal(staff, ws.id)
+            if refusal is not None:
+                raise Refused(refusal, staff)
         if ws.staff == staff:
             return {"window": ws.id, "staff": staff}
         if ws.current is not None:
@@ -1115,6 +1212,34 @@ class Engine:
             self._emit(Event.RATING_DEFAULTED, window=t.window, ticket=self.ticket_view(t),
                        staff=t.staff, level=level)
         return {"defaulted": min(len(due), DEFAULTS_PER_RUN)}
+
+    # --- the staff roster (人员名册)
+
+    def _staff_changed(self, member: StaffMember) -> dict:
+        view = staff_view(member)
+        self._emit(Event.STAFF_CHANGED, staff=view)
+        return {"staff": view}
+
+    def _staff_save(self, cmd: dict, local: datetime) -> dict:
+        stars = self._arg(cmd, "stars", int, required=False)
+        windows = cmd.get("windows") or []
+        member = self.roster.save(self._arg(cmd, "staff_no"), self._arg(cmd, "name"),
+                                  self._arg(cmd, "title", required=False) or "",
+                                  0 if stars is None else stars, windows, set(self.windows), local)
+        return self._staff_changed(member)
+
+    def _staff_disable(self, cmd: dict, local: datetime) -> dict:
+        return self._staff_changed(self.roster.set_active(self._arg(cmd, "staff_no"), False, local))
+
+    def _staff_enable(self, cmd: dict, local: datetime) -> dict:
+        return self._staff_changed(self.roster.set_active(self._arg(cmd, "staff_no"), True, local))
+
+    def _staff_photo(self, cmd: dict, local: datetime) -> dict:
+        return self._staff_changed(self.roster.set_photo(self._arg(cmd, "staff_no"),
+                                                         self._arg(cmd, "photo"), local))
+
+    def _staff_list(self, cmd: dict, local: datetime) -> dict:
+        return {"staff": [staff_view(m) for _, m in sorted(self.roster.members.items())]}
 
     def _set_notice(self, cmd: dict, local: datetime) -> dict:
         """The TV wall's rolling notice; an empty text goes back to the config's."""

@@ -53,6 +53,8 @@ class Case:
     closed_at: datetime | None = None
     closed_by: str | None = None
     outcome: str = ""
+    reasons: str = ""  # what the citizen named, "、"-separated (a screen evaluator)
+    comment: str = ""  # the citizen's own words (文字评价)
 
 
 CASE_FIELDS = tuple(f.name for f in fields(Case))
@@ -112,6 +114,14 @@ class FollowUp:
         self.next_case_id += 1
         self.cases[case.id] = case
         self._dirty_cases[case.id] = case
+        return case
+
+    def add_reasons(self, ticket_id: int, reasons: str, comment: str) -> Case | None:
+        """The reasons of the bad rating that opened a case, when that case is still open."""
+        case = next((c for c in self.cases.values() if c.ticket_id == ticket_id), None)
+        if case is not None:
+            case.reasons, case.comment = reasons, comment
+            self._dirty_cases[case.id] = case
         return case
 
     def _case(self, case_id: Any) -> Case:

@@ -693,7 +693,8 @@ class Hub:
                    for i, r in replies if r["ok"] and i.payload["type"] != "snapshot"]
         numbered: list[dict] = []
         if events or durable or changes.tickets or changes.windows or changes.meta \
-                or changes.alerts or changes.cases or changes.counters or changes.appeals:
+                or changes.alerts or changes.cases or changes.counters or changes.appeals \
+                or changes.bookings or changes.bans:
             self._snapshots = None
             numbered = await asyncio.to_thread(self.store.commit, changes, events, now, durable)
             self.last_commit = time.monotonic()

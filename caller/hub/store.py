@@ -16,7 +16,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,6 +26,7 @@ from caller.core.config import HallConfig
 from caller.core.errors import HallqError
 from caller.core.protocol import Event, encode
 from caller.hub.appeals import APPEAL_FIELDS, Appeal, Appeals
+from caller.hub.bookings import BAN_FIELDS, BOOKING_FIELDS, Ban, Booking, Bookings, Strike
 from caller.hub.engine import (
     ACTIVE_STATES,
     TICKET_FIELDS,
@@ -38,7 +39,9 @@ from caller.hub.engine import (
     WindowState,
 )
 from caller.hub.followup import ALERT_FIELDS, CASE_FIELDS, Alert, Case, FollowUp
+from caller.hub.roster import STAFF_FIELDS, StaffMember
 
+_BOOKING_TIMES = ("made_at", "updated_at")
 _TICKET_TIMES = {"issued_at", "first_called_at", "called_at", "started_at", "finished_at",
                  "held_at", "rated_at"}
 
@@ -108,8 +111,43 @@ def _create_v7_rating_record(db: sqlite_utils.Database) -> None:
                "AND (rating_status IS NULL OR rating_status = 'timeout')")
 
 
+def _create_staff_roster(db: sqlite_utils.Database) -> None:
+    """The staff roster (人员名册) and their portraits; a bad rating's reasons and the
+    citizen's words (文字评价) on the ticket and its follow-up case."""
+    db["staff"].create({
+        "staff_no": str, "name": str, "title": str, "stars": int, "windows": str,
+        "active": int, "photo": str, "updated_at": str,
+    }, pk="staff_no")
+    db["staff_photos"].create({"staff_no": str, "jpeg": bytes}, pk="staff_no")
+    db["tickets"].add_column("rating_reasons", str)
+    db["tickets"].add_column("rating_text", str)
+    db["cases"].add_column("reasons", str, not_null_default="")
+    db["cases"].add_column("comment", str, not_null_default="")
+
+
+def _create_bookings(db: sqlite_utils.Database) -> None:
+    """Remote tickets and appointments (预约): where a ticket came from and its holder's
+    contact, remote tickets per day, the bookings and the blacklist (失信)."""
+    for column in ("source", "phone", "contact_name"):
+        db["tickets"].add_column(column, str)
+    db["counters"].add_column("remote", int, not_null_default=0)
+    db["bookings"].create({
+        "id": int, "code": str, "service": str, "day": str, "slot": str, "slot_end": str,
+        "person_key": str, "id_last4": str, "checkin_key": str, "name": str, "phone": str,
+        "lang": str, "made_at": str, "state": str, "updated_at": str, "ticket_id": int,
+        "ticket_number": str,
+    }, pk="id")
+    db["bookings"].create_index(["day", "service"])
+    db["bookings"].create_index(["person_key"])
+    db["bans"].create({
+        "id": int, "person_key": str, "id_last4": str, "name": str, "reason": str,
+        "strikes": int, "since": str, "until": str, "lifted_at": str, "lifted_by": str,
+    }, pk="id")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _create_v1, _create_v2, _create_v3, _create_v7_rating_record]
+    _create_v1, _create_v2, _create_v3, _create_v7_rating_record, _create_bookings,
+    _create_staff_roster]
 
 
 class StorageError(HallqError):
@@ -164,6 +202,9 @@ class Store:
         self._alert_sql = _upsert_sql("alerts", ALERT_FIELDS)
         self._case_sql = _upsert_sql("cases", CASE_FIELDS)
         self._appeal_sql = _upsert_sql("appeals", APPEAL_FIELDS)
+        self._staff_sql = _upsert_sql("staff", STAFF_FIELDS)
+        self._booking_sql = _upsert_sql("bookings", BOOKING_FIELDS)
+        self._ban_sql = _upsert_sql("bans", BAN_FIELDS)
 
     # ------------------------------------------------------------------ schema
 
@@ -227,10 +268,19 @@ class Store:
             c.executemany(self._case_sql, [_row(k, CASE_FIELDS) for k in changes.cases])
         if changes.appeals:
             c.executemany(self._appeal_sql, [_row(a, APPEAL_FIELDS) for a in changes.appeals])
+        if changes.staff:
+            c.executemany(self._staff_sql, [_row(m, STAFF_FIELDS) for m in changes.staff])
+        if changes.photos:
+            c.executemany("INSERT OR REPLACE INTO staff_photos VALUES (?, ?)", changes.photos)
+        if changes.bookings:
+            c.executemany(self._booking_sql, [_row(b, BOOKING_FIELDS) for b in changes.bookings])
+        if changes.bans:
+            c.executemany(self._ban_sql, [_row(b, BAN_FIELDS) for b in changes.bans])
         if changes.counters:
             c.executemany(
-                "INSERT OR REPLACE INTO counters VALUES (?, ?, ?, ?, ?)",
-                [(k.service, k.day, k.last, k.issued, json.dumps(k.segments))
+                "INSERT OR REPLACE INTO counters (service, day, last, issued, segments, remote) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(k.service, k.day, k.last, k.issued, json.dumps(k.segments), k.remote)
                  for k in changes.counters])
         if changes.meta is not None:
             c.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
@@ -273,6 +323,7 @@ class Store:
         engine = Engine(config, now)
         meta_rows = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
         if not meta_rows:
+            engine.roster.restore(self._staff())
             return engine
         meta = Meta(**{k: json.loads(v) for k, v in meta_rows.items()})
         windows = [_window_from_row(r) for r in self._dict_rows("SELECT * FROM windows")]
@@ -284,12 +335,34 @@ class Store:
                 f"SELECT * FROM tickets WHERE id IN ({', '.join('?' * len(refs))}) "
                 f"AND state NOT IN ({marks})", (*sorted(refs), *ACTIVE_STATES))
         counters = [DayCounter(r["service"], r["day"], r["last"], r["issued"],
-                               json.loads(r["segments"]))
+                               json.loads(r["segments"]), r["remote"])
                     for r in self._dict_rows("SELECT * FROM counters WHERE day >= ?", (meta.day,))]
         engine.restore(meta, [_ticket_from_row(r) for r in rows], windows, counters,
                        self._recent_calls(config.calling.recent_calls), self._followup(),
-                       self._appeals())
+                       self._appeals(), self._bookings(config, meta.day), self._staff())
         return engine
+
+    def _staff(self) -> list[StaffMember]:
+        return [StaffMember(**{**_times(r, ("updated_at",)), "active": bool(r["active"])})
+                for r in self._dict_rows("SELECT * FROM staff ORDER BY staff_no")]
+
+    def _bookings(self, config: HallConfig, today: str) -> Bookings:
+        """The bookings of the business day and later, the strikes and bans that count."""
+        bookings = Bookings()
+        since = (date.fromisoformat(today) - timedelta(days=config.booking.strike_days)).isoformat()
+        live = [Booking(**_times(r, _BOOKING_TIMES)) for r in self._dict_rows(
+            "SELECT * FROM bookings WHERE day >= ? ORDER BY id", (today,))]
+        strikes = [Strike(r["person_key"], r["day"], r["kind"]) for r in self._dict_rows(
+            "SELECT person_key, CASE state WHEN 'no_show' THEN day ELSE substr(updated_at, 1, 10) "
+            "END AS day, CASE state WHEN 'no_show' THEN 'no_show' ELSE 'cancel' END AS kind "
+            "FROM bookings WHERE state IN ('no_show', 'cancelled') AND person_key IS NOT NULL "
+            "AND day >= ? ORDER BY updated_at, id", (since,))]
+        bans = [Ban(**_times(r, ("lifted_at",))) for r in self._dict_rows(
+            "SELECT * FROM bans WHERE until >= ? ORDER BY id", (since,))]
+        next_id = self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM bookings").fetchone()[0]
+        next_ban = self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM bans").fetchone()[0]
+        bookings.restore(live, strikes, bans, next_id, next_ban)
+        return bookings
 
     def _appeals(self) -> Appeals:
         appeals = Appeals()
@@ -362,10 +435,18 @@ class Store:
         in the tickets and in the stored events. Returns how many tickets were erased."""
         self.conn.execute("BEGIN IMMEDIATE")
         cursor = self.conn.execute(
-            "UPDATE tickets SET person_key = NULL, holder_name = NULL, id_last4 = NULL "
-            "WHERE person_key IS NOT NULL AND day < ?", (before_day,))
+            "UPDATE tickets SET person_key = NULL, holder_name = NULL, id_last4 = NULL, "
+            "phone = NULL, contact_name = NULL "
+            "WHERE (person_key IS NOT NULL OR phone IS NOT NULL) AND day < ?", (before_day,))
         self.conn.execute(
-            "UPDATE events SET body = json_remove(body, '$.ticket.holder') "
+            "UPDATE bookings SET person_key = NULL, id_last4 = NULL, checkin_key = NULL, "
+            "name = NULL, phone = NULL WHERE day < ? AND (name IS NOT NULL OR phone IS NOT NULL "
+            "OR person_key IS NOT NULL)", (before_day,))
+        self.conn.execute(
+            "UPDATE bans SET person_key = NULL, id_last4 = NULL, name = NULL "
+            "WHERE until < ? AND person_key IS NOT NULL", (before_day,))
+        self.conn.execute(
+            "UPDATE events SET body = json_remove(body, '$.ticket.holder', '$.booking.holder') "
             "WHERE substr(at, 1, 10) < ? AND instr(body, '\"holder\"') > 0", (before_day,))
         self.conn.execute("COMMIT")
         return cursor.rowcount

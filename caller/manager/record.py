@@ -56,8 +56,8 @@ FIELDS = (
     ("appeal", "申诉状态"),
 )
 HEADERS = tuple(title for _, title in FIELDS)
-# columns another part of hallq adds to the tickets table (the screen evaluator's reasons
-# and text); read only where the database has them
+# columns of the screen evaluator's reasons and text (the staff roster's migration);
+# read only where the database has them
 OPTIONAL_COLUMNS = ("rating_reasons", "rating_text")
 
 
@@ -105,10 +105,18 @@ def _reasons(raw: str | None) -> tuple[str, ...]:
     return tuple(str(r) for r in value) if isinstance(value, list) else ()
 
 
-def staff_label(staff: str | None) -> str:
-    """How the record names a member of staff: by 工号 (the staff roster, where a hall
-    keeps one, gives the name)."""
-    return staff or ""
+def staff_label(staff: str | None, names: dict[str, str] | None = None) -> str:
+    """How the record names a member of staff: the name the hall's roster gives the 工号,
+    else the 工号."""
+    return (names or {}).get(staff or "", staff or "")
+
+
+def roster_names(conn: sqlite3.Connection) -> dict[str, str]:
+    """工号 -> name from the hall's staff roster (none in a database from before it)."""
+    try:
+        return dict(conn.execute("SELECT staff_no, name FROM staff").fetchall())
+    except sqlite3.OperationalError:
+        return {}
 
 
 def load_record(conn: sqlite3.Connection, first: date, last: date,
@@ -123,6 +131,7 @@ def load_record(conn: sqlite3.Connection, first: date, last: date,
         "AND rating_status IN ('rated', 'default') AND rating IS NOT NULL "
         "ORDER BY rated_at, id", (first.isoformat(), last.isoformat()))
     policy, tz = config.rating, config.hall.tz
+    names = roster_names(conn)
     seen: Counter[str] = Counter()
     out = []
     for (number, sid, window, staff, level, status, rated_at, holder, reasons, text, case_no,
@@ -142,7 +151,7 @@ def load_record(conn: sqlite3.Connection, first: date, last: date,
             count=seen[case_no] if case_no else 1,
             level=LEVEL_NAMES[level], level_code=policy.level_code(level),
             kind=KINDS[status], reasons=_reasons(reasons), text=text or "",
-            staff=staff_label(staff), staff_no=staff or "",
+            staff=staff_label(staff, names), staff_no=staff or "",
             window=w.name if w else (window or ""), number=number,
             appeal=APPEAL_NAMES.get(appeal, appeal or ""),
         ))

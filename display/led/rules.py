@@ -2,7 +2,8 @@
 
 What a strip shows follows its window (colours are the strip's three: red, green, yellow):
 
-- a call or recall (``ticket_called``): ``请A023号办理`` in green, flashed (written and
+- a call or recall (``ticket_called``): ``请A023号办理`` in green (``请A023号张*三办理``
+  when the hall shows masked names, ``[personal] wall_names``), flashed (written and
   blanked in turn, ``flashes`` times) and then steady; it stays while the ticket is served;
 - paused: ``暂停服务`` in yellow, steady (a pause wins over a ticket still at the window);
 - logged in with nothing to do (also after finish, skip, hold or transfer): the device's
@@ -42,7 +43,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from caller.core.config import DEFAULT_IDLE_TEXT
-from caller.core.protocol import Event
+from caller.core.protocol import Event, holder_name
 from caller.core.text import clean
 from drivers.led import Colour, StripText
 
@@ -59,6 +60,7 @@ BLANK = StripText()
 STRINGS: dict[str, dict[str, str]] = {
     "zh": {
         "call": "请{number}号办理",
+        "call_named": "请{number}号{name}办理",
         "paused": "暂停服务",
         "closed": "窗口关闭",
         "staff": "工号{staff}为您服务",
@@ -69,6 +71,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "en": {
         "call": "No. {number} please",
+        "call_named": "No. {number} {name} please",
         "paused": "Paused",
         "closed": "Closed",
         "staff": "Staff {staff} at your service",
@@ -93,6 +96,7 @@ class Look:
     state: LookState
     number: str = ""
     staff: str = ""
+    holder: str = ""  # the masked name (张*三), only when the hall shows names on walls
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,7 @@ class _Window:
     paused: bool = False
     number: str | None = None  # the current ticket's number and id
     ticket_id: int | None = None
+    holder: str = ""
 
     def look(self) -> Look:
         if self.staff is None:
@@ -117,7 +122,7 @@ class _Window:
         if self.paused:
             return Look("paused")
         if self.number is not None:
-            return Look("call", number=self.number)
+            return Look("call", number=self.number, holder=self.holder)
         return Look("idle", staff=self.staff)
 
 
@@ -151,6 +156,7 @@ class WindowBoard:
                 paused=view.get("state") == "paused",
                 number=ticket["number"] if ticket else None,
                 ticket_id=ticket["id"] if ticket else None,
+                holder=holder_name(ticket),
             )
 
     def apply(self, event: dict) -> list[LookChange]:
@@ -159,6 +165,7 @@ class WindowBoard:
         if name == Event.TICKET_CALLED:
             window = self._window(event["window"])
             window.number, window.ticket_id = event["ticket"]["number"], event["ticket"]["id"]
+            window.holder = holder_name(event["ticket"])
             look = window.look()
             return [LookChange(event["window"], look, flash=look.state == "call")]
         wid = self._window_of(name, event)
@@ -169,6 +176,7 @@ class WindowBoard:
         if name in _TICKET_LEAVES:
             if window.ticket_id == event["ticket"]["id"]:
                 window.number = window.ticket_id = None
+                window.holder = ""
         elif name == Event.WINDOW_PAUSED:
             window.paused = True
         elif name == Event.WINDOW_RESUMED:
@@ -242,7 +250,9 @@ class StripTexts:
         """The sentence ``key`` with the (cleaned) values filled in."""
         return STRINGS[self.lang][key].format(**{k: clean(v) for k, v in values.items()})
 
-    def call(self, number: str) -> StripText:
+    def call(self, number: str, holder: str = "") -> StripText:
+        if holder:
+            return strip_line(self.say("call_named", number=number, name=holder), CALL_COLOUR)
         return strip_line(self.say("call", number=number), CALL_COLOUR)
 
     def paused(self) -> StripText:
@@ -266,7 +276,7 @@ def strip_line(text: str, colour: Colour) -> StripText:
 def program_for(look: Look, flash: bool, texts: StripTexts, timing: StripTiming) -> Program:
     """How a strip plays ``look``: see the module docstring for the rules."""
     if look.state == "call":
-        content = texts.call(look.number)
+        content = texts.call(look.number, look.holder)
         if not flash or timing.flashes <= 0:
             return Program.steady(content)
         blink = ((content, timing.flash_on_s), (BLANK, timing.flash_off_s)) * timing.flashes

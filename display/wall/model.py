@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from caller.core.protocol import holder_name
+
 # Row statuses, in the words of `wall_strings` ("status_<name>").
 CALLING, SERVING, DONE, SKIPPED, REQUEUED = "calling", "serving", "done", "skipped", "requeued"
 HELD, TRANSFERRED, CANCELLED, CALLED = "held", "transferred", "cancelled", "called"
@@ -269,11 +271,9 @@ class WallModel:
 
 def _call_view(payload: dict) -> CallView:
     ticket = payload["ticket"]
-    holder = ticket.get("holder")
-    name = holder.get("name") if isinstance(holder, dict) else None
     return CallView(ticket["id"], ticket["number"], payload["window"], payload["window_name"],
                     ticket.get("service_name", ""), int(payload.get("recalls", 0)),
-                    name if isinstance(name, str) else "")
+                    holder_name(ticket))
 
 
 def _row(payload: dict) -> RecentRow:

@@ -30,10 +30,10 @@ LEVELS = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatis
 
 KEYPAD_ACTIONS = (
     "call_next", "call_number", "recall", "finish", "pause_toggle",
-    "transfer", "skip", "hold", "call_held",
+    "transfer", "skip", "hold", "call_held", "login",
 )
-DIGITS_REQUIRED = frozenset({"call_number", "transfer"})
-"""Actions that need digits: the ticket number to call, the target window."""
+DIGITS_REQUIRED = frozenset({"call_number", "transfer", "login"})
+"""Actions that need digits: the ticket number to call, the target window, the 工号."""
 DIGITS_OPTIONAL = frozenset({"call_held", "finish"})
 """Actions that may carry digits: which held ticket (none: the host picks); the case
 number (办件编号) of the service being finished."""
@@ -91,7 +91,8 @@ DEFAULT_KEYPAD = KeypadModel(
     call_key=0x0C,
     transfer_key=0x13,
     confirm_key=0x0F,
-    confirm_codes=MappingProxyType({0x06: "skip", 0x00: "hold", 0x03: "call_held"}),
+    confirm_codes=MappingProxyType({0x06: "skip", 0x00: "hold", 0x03: "call_held",
+                                    0x01: "login"}),
     plain_keys=MappingProxyType({0x0D: "recall", 0x0B: "finish", 0x12: "pause_toggle"}),
 )
 
@@ -226,6 +227,17 @@ def keypad_fail(address: int, model: KeypadModel = DEFAULT_KEYPAD) -> bytes:
     cells = bytes([model.blank] * DISPLAY_CELLS)
     blank = encode_frame(Frame(address, model.display_function, cells))
     return blank + keypad_beep(address, model) * 2
+
+
+LOGIN_REFUSALS = {"unknown_staff": 1, "staff_disabled": 2, "staff_not_here": 3}
+"""Why a login was refused → the number a keypad shows (``000001`` …)."""
+
+
+def keypad_login_refused(address: int, reason: str, model: KeypadModel = DEFAULT_KEYPAD) -> bytes:
+    """A login was refused: ``00000N`` (N from ``LOGIN_REFUSALS``) and two beeps, kept until a
+    login succeeds; no ticket ever shows ``000``."""
+    cells = bytes([0] * (DISPLAY_CELLS - 1) + [LOGIN_REFUSALS[reason]])
+    return encode_frame(Frame(address, model.display_function, cells)) + keypad_beep(address, model) * 2
 
 
 def decode_display(frame: Frame, model: KeypadModel = DEFAULT_KEYPAD) -> str | None:

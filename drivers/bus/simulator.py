@@ -21,17 +21,13 @@ whenever the host changes it. With a host that acknowledges and answers::
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import os
 import select
 import sys
 import threading
-import time
 import tty
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TextIO
 
 from drivers.bus.ft12 import Frame, FrameParser
@@ -51,6 +47,7 @@ from drivers.bus.models import (
     keypad_press,
 )
 from drivers.closing import Closing
+from drivers.simcli import point_link, run_line, run_program, simulator_parser, stable_link
 
 IDLE_GAP = 0.05
 """Seconds of silence after which an unfinished frame from the host is given up."""
@@ -128,9 +125,7 @@ class BusSimulator(Closing):
         evaluator_model: EvaluatorModel = FIVE_KEY,
         on_change: Callable[[BusSimulator, int], None] | None = None,
     ) -> None:
-        self.link = Path(link) if link is not None else None
-        if self.link is not None and self.link.exists() and not self.link.is_symlink():
-            raise FileExistsError(f"{self.link} exists and is not a symlink; not replacing it")
+        self.link = stable_link(link)
         self.keypad_model = keypad_model
         self.evaluator_model = evaluator_model
         self._keypads = None if keypads is None else frozenset(keypads)
@@ -168,7 +163,7 @@ class BusSimulator(Closing):
             self._pty = _Pty(self._apply)
             self.port = self._pty.port
             if self.link is not None:
-                _point_link(self.link, self.port)
+                point_link(self.link, self.port)
 
     def close(self) -> None:
         self.unplug()
@@ -284,15 +279,6 @@ class BusSimulator(Closing):
         return False
 
 
-def _point_link(link: Path, target: str) -> None:
-    """Make ``link`` point at ``target`` in one step, so a reader never sees it missing."""
-    temporary = link.with_name(f".{link.name}.{os.getpid()}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        temporary.unlink()
-    temporary.symlink_to(target)
-    os.replace(temporary, link)
-
-
 # --- the program ----------------------------------------------------------------------
 
 COMMANDS = """\
@@ -331,31 +317,20 @@ def describe(sim: BusSimulator, address: int) -> str:
 
 def run_command(sim: BusSimulator, line: str, out: TextIO) -> bool:
     """Carry out one command line; False when it asks to quit. ValueError if it is wrong."""
-    words = line.split("#", 1)[0].split()
-    if not words:
+
+    def bus_word(head: str, rest: list[str]) -> bool:
+        if head == "raw":
+            sim.send_raw(bytes.fromhex("".join(rest)))
+        elif head == "show":
+            for address in sim.addresses:
+                print(describe(sim, address), file=out, flush=True)
+        elif head.isdigit():
+            _device_command(sim, int(head), rest)
+        else:
+            return False
         return True
-    head, *rest = words
-    if head in ("quit", "exit"):
-        return False
-    if head == "sleep":
-        time.sleep(float(_only(rest, "sleep SECONDS")))
-    elif head == "raw":
-        sim.send_raw(bytes.fromhex("".join(rest)))
-    elif head == "show":
-        for address in sim.addresses:
-            print(describe(sim, address), file=out, flush=True)
-    elif head == "unplug":
-        sim.unplug()
-    elif head == "replug":
-        sim.replug()
-        print(f"plugged in at {sim.port}", file=out, flush=True)
-    elif head == "help":
-        print(COMMANDS, file=out, end="", flush=True)
-    elif head.isdigit():
-        _device_command(sim, int(head), rest)
-    else:
-        raise ValueError(f"unknown command {head!r} (try help)")
-    return True
+
+    return run_line(sim, line, COMMANDS, out, bus_word)
 
 
 def _device_command(sim: BusSimulator, address: int, words: list[str]) -> None:
@@ -390,27 +365,19 @@ def _only(words: list[str], usage: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``hallq sim bus``: run a simulated keypad/evaluator line until quit or end of input."""
-    parser = argparse.ArgumentParser(
-        prog="hallq sim bus",
-        description="Simulate caller keypads and evaluators on one RS-485 line (a pty).",
-        epilog=COMMANDS,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--link", help="keep a symlink here to the pty (stable name for configs)")
+    parser = simulator_parser("hallq sim bus", "Simulate caller keypads and evaluators on one "
+                              "RS-485 line (a pty).", COMMANDS)
     parser.add_argument("--keypad", type=int, action="append", metavar="ADDR",
                         help="a keypad at this address (repeatable; none given: every address)")
     parser.add_argument("--evaluator", type=int, action="append", metavar="ADDR",
                         help="an evaluator at this address (repeatable)")
     parser.add_argument("--keypad-model", choices=sorted(KEYPAD_MODELS), default="default")
     parser.add_argument("--evaluator-model", choices=sorted(EVALUATOR_MODELS), default="5key")
-    parser.add_argument("--script", type=Path, help="read commands from this file, then exit")
     args = parser.parse_args(argv)
 
     def show_change(sim: BusSimulator, address: int) -> None:
         print(describe(sim, address), flush=True)
 
-    if args.script is not None and not args.script.is_file():
-        parser.error(f"no script file {args.script}")
     no_devices_named = args.keypad is None and args.evaluator is None
     with BusSimulator(
         args.link,
@@ -420,28 +387,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         evaluator_model=EVALUATOR_MODELS[args.evaluator_model],
         on_change=show_change,
     ) as sim:
-        link = f" (link {args.link})" if args.link else ""
-        print(f"bus simulator on {sim.port}{link}; type help for commands", flush=True)
-        if args.script is None:
-            return _run_lines(sim, sys.stdin, None)
-        with args.script.open(encoding="utf-8") as lines:
-            return _run_lines(sim, lines, args.script)
-
-
-def _run_lines(sim: BusSimulator, lines: Iterable[str], script: Path | None) -> int:
-    try:
-        for number, line in enumerate(lines, 1):
-            try:
-                if not run_command(sim, line, sys.stdout):
-                    break
-            except (ValueError, RuntimeError) as error:
-                where = f"{script}:{number}: " if script else ""
-                print(f"error: {where}{error}", file=sys.stderr, flush=True)
-                if script:
-                    return 2
-    except KeyboardInterrupt:
-        pass
-    return 0
+        return run_program(parser, args, sim, "bus simulator",
+                           lambda line: run_command(sim, line, sys.stdout), (ValueError, RuntimeError))
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ class IdCard:
         return f"IdCard(last4={self.id_number[-4:]!r})"
 
 
-def _date(text: str, field: str) -> date:
+def yyyymmdd(text: str, field: str) -> date:
     if len(text) != 8 or not text.isascii() or not text.isdigit():
         raise CardDataError(f"{field} is not a YYYYMMDD date")
     try:
@@ -92,15 +92,15 @@ def parse_text(block: bytes) -> IdCard:
     number = values["id_number"].upper()
     if not _NUMBER.fullmatch(number):
         raise CardDataError("the ID number is not 17 digits and a digit or X")
-    birth = _date(values["birth_date"], "birth_date")
+    birth = yyyymmdd(values["birth_date"], "birth_date")
     if number[6:14] != values["birth_date"]:
         raise CardDataError("the birth date does not match the ID number")
     until = values["valid_until"]
     return IdCard(
         name=values["name"], gender=values["gender"], ethnicity=values["ethnicity"],
         birth_date=birth, address=values["address"], id_number=number,
-        authority=values["authority"], valid_from=_date(values["valid_from"], "valid_from"),
-        valid_until=None if until == LONG_TERM else _date(until, "valid_until"),
+        authority=values["authority"], valid_from=yyyymmdd(values["valid_from"], "valid_from"),
+        valid_until=None if until == LONG_TERM else yyyymmdd(until, "valid_until"),
     )
 
 
@@ -132,3 +132,16 @@ def parse_base_info(data: bytes) -> IdCard:
 def encode_base_info(card: IdCard, photo: bytes = bytes(1024)) -> bytes:
     """DATA of a "read basic information" answer for ``card`` (the simulator's side)."""
     return TEXT_SIZE.to_bytes(2, "big") + len(photo).to_bytes(2, "big") + encode_text(card) + photo
+
+
+def card_from_number(number: str) -> IdCard:
+    """What a reader that gives only the ID number (a keyboard wedge) tells: the number,
+    and the birth date and gender inside it; no name, and no validity (never expired).
+    CardDataError when ``number`` is not an ID number's shape or birth date."""
+    number = number.strip().upper()
+    if not _NUMBER.fullmatch(number):
+        raise CardDataError("not 17 digits and a digit or X")
+    birth = yyyymmdd(number[6:14], "the birth date in the ID number")
+    return IdCard(name="", gender="1" if int(number[16]) % 2 else "2", ethnicity="",
+                  birth_date=birth, address="", id_number=number, authority="",
+                  valid_from=birth, valid_until=None)

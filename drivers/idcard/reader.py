@@ -4,8 +4,8 @@ thread that owns the reader so the kiosk's UI thread never waits on it.
 A backend answers ``poll()``: the card on the reader now, None when there is none, or
 raises :class:`CardReadFailed` (the card was there but could not be read: pulled out
 mid-read, damaged, not an ID card) or :class:`ReaderFault` (the reader itself is gone or
-talks nonsense). Keyboard-wedge readers type the ID number like a scanner does and are
-handled by the kiosk's key-burst detector; a vendor HTTP service would be one more backend.
+talks nonsense). The keyboard-output and vendor-HTTP backends are in
+``drivers.idcard.backends``, with ``make_backend`` choosing one from the kiosk's config.
 
 :class:`ReaderLine` polls a backend at a fixed rate in its own thread and reports, from
 that thread: ``on_card(card)`` once per presentation (the card must leave the reader
@@ -15,9 +15,7 @@ before it is reported again), ``on_failure(reason)`` for a failed read of a card
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -27,17 +25,17 @@ import serial
 from drivers.errors import DeviceError
 from drivers.idcard import sam
 from drivers.idcard.card import CardDataError, IdCard, parse_base_info
+from drivers.line import LineFault, LineOwner, close_serial, open_serial
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BAUDRATE = 115200
 POLL_INTERVAL_S = 0.25
-RETRY_S = 1.0
 ANSWER_TIMEOUT_S = 0.5
 """How long the reader may take to start answering; the line time is added on top."""
 
 
-class ReaderFault(DeviceError, OSError):
+class ReaderFault(LineFault):
     """The reader is missing, silent, or answers garbage."""
 
 
@@ -70,20 +68,15 @@ class SamSerialBackend:
         self._parser = sam.FrameParser(answers=True)
 
     def open(self) -> None:
-        try:
-            self._serial = serial.serial_for_url(self.port, baudrate=self.baudrate, timeout=0.02)
-        except (serial.SerialException, OSError, ValueError) as e:
-            raise ReaderFault(f"cannot open {self.port}: {e}") from e
+        self._serial = open_serial(self.port, self.baudrate, timeout=0.02)
         self._parser.flush()
         answer = self._ask(sam.STATUS, 16)
         if answer.sw3 != sam.SW_OK:
             raise ReaderFault(f"SAM status: {sam.describe_status(answer.sw3)}")
 
     def close(self) -> None:
-        if self._serial is not None:
-            with contextlib.suppress(serial.SerialException, OSError):
-                self._serial.close()
-            self._serial = None
+        close_serial(self._serial)
+        self._serial = None
 
     def poll(self) -> IdCard | None:
         found = self._ask(sam.FIND_CARD, 16)
@@ -133,55 +126,26 @@ class SamSerialBackend:
         raise ReaderFault(f"no valid answer to {command[0]:02X} {command[1]:02X}")
 
 
-class ReaderLine:
+class ReaderLine(LineOwner):
     """Polls ``backend`` in its own thread; see the module docstring."""
 
     def __init__(self, backend: Backend, *, on_card: Callable[[IdCard], None],
                  on_failure: Callable[[str], None], on_state: Callable[[bool, str], None],
                  poll_interval: float = POLL_INTERVAL_S) -> None:
+        super().__init__("ID-card reader", on_state)
         self.backend = backend
         self._on_card = on_card
         self._on_failure = on_failure
-        self._on_state = on_state
         self._interval = poll_interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="idcard-line", daemon=True)
-        self._up: bool | None = None
         self._card_on_reader = False
 
-    def start(self) -> None:
-        self._thread.start()
+    def open(self) -> None:
+        self.backend.open()
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
-
-    def _run(self) -> None:
-        opened = False
-        while not self._stop.is_set():
-            try:
-                if not opened:
-                    self.backend.open()
-                    opened = True
-                    self._report(True, "")
-                self._poll_once()
-                self._stop.wait(self._interval)
-            except ReaderFault as e:
-                log.warning("ID-card reader: %s; retrying every %.0f s", e, RETRY_S)
-                self.backend.close()
-                opened = False
-                self._report(False, str(e))
-                self._stop.wait(RETRY_S)
-            except Exception as e:  # a bug must not end the line: start over
-                log.exception("ID-card reader: unexpected error")
-                self.backend.close()
-                opened = False
-                self._report(False, type(e).__name__)
-                self._stop.wait(RETRY_S)
+    def close(self) -> None:
         self.backend.close()
 
-    def _poll_once(self) -> None:
+    def serve(self) -> None:
         try:
             card = self.backend.poll()
         except CardReadFailed as e:
@@ -190,14 +154,10 @@ class ReaderLine:
                 log.info("ID-card read failed (%s): %s", e.reason, e)
                 self._on_failure(e.reason)
             self._card_on_reader = False
-            return
-        if card is None:
-            self._card_on_reader = False
-        elif not self._card_on_reader:
-            self._card_on_reader = True
-            self._on_card(card)
-
-    def _report(self, up: bool, detail: str) -> None:
-        if up != self._up:
-            self._up = up
-            self._on_state(up, detail)
+        else:
+            if card is None:
+                self._card_on_reader = False
+            elif not self._card_on_reader:
+                self._card_on_reader = True
+                self._on_card(card)
+        self.pause(self._interval)

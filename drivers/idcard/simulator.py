@@ -1,13 +1,18 @@
 """A simulated ID-card reader: the SAM protocol's real bytes on a pseudo-terminal.
 
-The host opens ``port`` (or the stable ``link``) with pyserial as if it were a USB–serial
+``IdCardSimulator``: the host opens ``port`` (or the stable ``link``) with pyserial as if it were a USB–serial
 reader. Answers are paced at ``baudrate`` so a read takes as long as on a real line
 (1295 bytes at 115200 baud: about 0.11 s). Besides presenting and removing made-up cards
 (``drivers.idcard.identities``) it can misbehave: break the next read's answer
 (``damaged``), have the card pulled out during the next read (``pull``), answer garbage
 or nothing at all, or be unplugged.
 
-As a program (``hallq sim idcard``) it reads commands (``help``) from stdin or ``--script``::
+``HttpReaderSimulator`` is a vendor's local reader service on loopback instead (the JSON
+of ``drivers.idcard.backends.card_from_json``), with the same cards and faults and a few of
+its own (HTTP errors, oversized answers).
+
+As a program (``hallq sim idcard``, ``--http PORT`` for the service) it reads commands
+(``help``) from stdin or ``--script``::
 
     $ hallq sim idcard --link /tmp/hallq-idcard
     ID-card reader simulator on /dev/pts/3 (link /tmp/hallq-idcard); type help for commands
@@ -16,45 +21,42 @@ As a program (``hallq sim idcard``) it reads commands (``help``) from stdin or `
 
 from __future__ import annotations
 
-import argparse
 import contextlib
+import http.server
+import json
 import os
 import select
 import sys
 import threading
 import time
 import tty
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
+from typing import TextIO
 
 from drivers.closing import Closing
 from drivers.idcard import sam
-from drivers.idcard.card import IdCard, encode_base_info
+from drivers.idcard.card import LONG_TERM, IdCard, encode_base_info
 from drivers.idcard.identities import RESIDENTS
 from drivers.idcard.reader import DEFAULT_BAUDRATE, line_time
+from drivers.simcli import point_link, run_line, run_program, simulator_parser, stable_link
 
 MODES = ("normal", "damaged", "pull", "garbage", "silent")
+ONE_READ = ("damaged", "pull")
 _GARBAGE = bytes(range(0x30, 0x70)) + b"\xaa\xaa\x96"
 
 
-class IdCardSimulator(Closing):
-    """One reader on a pty. ``mode`` is one of MODES; ``damaged`` and ``pull`` apply to
-    the next read only, then the reader is ``normal`` again."""
+class SimulatedReader(Closing):
+    """The card on a simulated reader and how the reader misbehaves, whatever it speaks.
+    ``mode`` is one of ``MODES``; ``damaged`` and ``pull`` apply to the next read only,
+    then the reader is ``normal`` again."""
 
-    def __init__(self, link: str | os.PathLike[str] | None = None, *,
-                 baudrate: int = DEFAULT_BAUDRATE) -> None:
-        self.link = Path(link) if link is not None else None
-        if self.link is not None and self.link.exists() and not self.link.is_symlink():
-            raise FileExistsError(f"{self.link} exists and is not a symlink; not replacing it")
-        self.baudrate = baudrate
+    MODES: tuple[str, ...] = MODES
+
+    def __init__(self) -> None:
         self.card: IdCard | None = None
         self.mode = "normal"
-        self.commands: list[sam.Command] = []
         self._lock = threading.Lock()
-        self._fds: tuple[int, int, int, int] | None = None
-        self._thread: threading.Thread | None = None
         self.port = ""
-        self.replug()
 
     # --- the citizen and the fault injector ---------------------------------------
 
@@ -67,10 +69,44 @@ class IdCardSimulator(Closing):
             self.card = None
 
     def set_mode(self, mode: str) -> None:
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        if mode not in self.MODES:
+            raise ValueError(f"mode must be one of {', '.join(self.MODES)}, not {mode!r}")
         with self._lock:
             self.mode = mode
+
+    def take_read(self) -> tuple[str, IdCard | None]:
+        """The mode and card one read meets; a one-read mode is used up, ``pull`` takes
+        the card away."""
+        with self._lock:
+            mode, card = self.mode, self.card
+            if mode in ONE_READ and card is not None:
+                self.mode = "normal"
+                if mode == "pull":
+                    self.card = None
+            return mode, card
+
+    def unplug(self) -> None:
+        raise NotImplementedError
+
+    def replug(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.unplug()
+
+
+class IdCardSimulator(SimulatedReader):
+    """One reader on a pty, speaking the SAM protocol."""
+
+    def __init__(self, link: str | os.PathLike[str] | None = None, *,
+                 baudrate: int = DEFAULT_BAUDRATE) -> None:
+        super().__init__()
+        self.link = stable_link(link)
+        self.baudrate = baudrate
+        self.commands: list[sam.Command] = []
+        self._fds: tuple[int, int, int, int] | None = None
+        self._thread: threading.Thread | None = None
+        self.replug()
 
     # --- the line -------------------------------------------------------------------
 
@@ -101,14 +137,7 @@ class IdCardSimulator(Closing):
                                         name=f"idcard-sim {self.port}", daemon=True)
         self._thread.start()
         if self.link is not None:
-            temporary = self.link.with_name(f".{self.link.name}.{os.getpid()}.tmp")
-            with contextlib.suppress(FileNotFoundError):
-                temporary.unlink()
-            temporary.symlink_to(self.port)
-            os.replace(temporary, self.link)
-
-    def close(self) -> None:
-        self.unplug()
+            point_link(self.link, self.port)
 
     def _serve(self, master: int, wake: int) -> None:
         parser = sam.FrameParser(answers=False)
@@ -138,33 +167,131 @@ class IdCardSimulator(Closing):
         with self._lock:
             self.commands.append(command)
             mode, card = self.mode, self.card
-            if mode == "silent":
-                return b""
-            if mode == "garbage":
-                return _GARBAGE
-            pair = (command.cmd, command.para)
-            if pair in (sam.RESET, sam.STATUS):
-                return sam.encode_answer(sam.Answer(sam.SW_OK))
-            if pair == sam.FIND_CARD:
-                if card is None:
-                    return sam.encode_answer(sam.Answer(sam.SW_NO_CARD))
-                return sam.encode_answer(sam.Answer(sam.SW_FOUND, bytes(4)))
-            if pair == sam.SELECT_CARD:
-                if card is None:
-                    return sam.encode_answer(sam.Answer(sam.SW_SELECT_FAILED))
-                return sam.encode_answer(sam.Answer(sam.SW_OK, bytes(8)))
-            if pair == sam.READ_BASE:
-                if card is None:
-                    return sam.encode_answer(sam.Answer(sam.SW_READ_FAILED))
-                if mode == "pull":
-                    self.card, self.mode = None, "normal"
-                    return sam.encode_answer(sam.Answer(sam.SW_READ_FAILED))
-                frame = bytearray(sam.encode_answer(sam.Answer(sam.SW_OK, encode_base_info(card))))
-                if mode == "damaged":
-                    self.mode = "normal"
-                    frame[100] ^= 0x5A  # inside the text block: the check byte no longer fits
-                return bytes(frame)
-            return sam.encode_answer(sam.Answer(sam.SW_COMMAND))
+        if mode == "silent":
+            return b""
+        if mode == "garbage":
+            return _GARBAGE
+        pair = (command.cmd, command.para)
+        if pair in (sam.RESET, sam.STATUS):
+            return sam.encode_answer(sam.Answer(sam.SW_OK))
+        if pair == sam.FIND_CARD:
+            if card is None:
+                return sam.encode_answer(sam.Answer(sam.SW_NO_CARD))
+            return sam.encode_answer(sam.Answer(sam.SW_FOUND, bytes(4)))
+        if pair == sam.SELECT_CARD:
+            if card is None:
+                return sam.encode_answer(sam.Answer(sam.SW_SELECT_FAILED))
+            return sam.encode_answer(sam.Answer(sam.SW_OK, bytes(8)))
+        if pair == sam.READ_BASE:
+            mode, card = self.take_read()
+            if card is None or mode == "pull":
+                return sam.encode_answer(sam.Answer(sam.SW_READ_FAILED))
+            frame = bytearray(sam.encode_answer(sam.Answer(sam.SW_OK, encode_base_info(card))))
+            if mode == "damaged":
+                frame[100] ^= 0x5A  # inside the text block: the check byte no longer fits
+            return bytes(frame)
+        return sam.encode_answer(sam.Answer(sam.SW_COMMAND))
+
+
+HTTP_MODES = (*MODES, "error", "huge")
+NO_CARD = {"resultCode": 1, "resultMessage": "未找到卡片"}
+"""The simulated service's answer when it read no card (any non-zero resultCode)."""
+
+
+def card_json(card: IdCard, damaged: bool = False) -> dict:
+    """A vendor service's answer for ``card`` (the shape ``backends.card_from_json`` reads)."""
+    birthday = "19000101" if damaged else card.birth_date.strftime("%Y%m%d")
+    until = LONG_TERM if card.valid_until is None else card.valid_until.strftime("%Y%m%d")
+    return {"resultCode": 0, "resultMessage": "读卡成功", "data": {
+        "cardType": "0", "name": card.name, "sex": "男" if card.gender == "1" else "女",
+        "nation": "汉", "birthday": birthday, "address": card.address,
+        "citizenId": card.id_number, "issueOrgan": card.authority,
+        "validDateStart": card.valid_from.strftime("%Y%m%d"), "validDateExpire": until,
+        "photoType": "bmp", "photoData": "Qk0" + "A" * 2000}}
+
+
+class HttpReaderSimulator(SimulatedReader):
+    """A vendor's local reader service on loopback: ``GET url`` answers the card as JSON.
+
+    Besides the pty reader's modes: ``error`` answers HTTP 500, ``huge`` an answer of
+    half a megabyte; ``silent`` holds the request without answering (the client times
+    out); ``garbage`` answers bytes that are not JSON. ``unplug`` stops the service (the
+    port refuses), ``replug`` starts it again on the same port.
+    """
+
+    MODES = HTTP_MODES
+    PATH = "/api/readcard"
+
+    def __init__(self, port: int = 0) -> None:
+        super().__init__()
+        self._port_number = port
+        self._server: http.server.ThreadingHTTPServer | None = None
+        self._released = threading.Event()
+        self.requests = 0
+        self.replug()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._port_number}{self.PATH}"
+
+    def replug(self) -> None:
+        self.unplug()
+        self._released.clear()
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", self._port_number), self._handler())
+        server.daemon_threads = True
+        self._port_number = server.server_address[1]
+        self._server = server
+        self.port = self.url
+        threading.Thread(target=server.serve_forever, name="idcard-http-sim", daemon=True).start()
+
+    def unplug(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            self._released.set()  # silent requests give up
+            server.shutdown()
+            server.server_close()
+
+    def answer(self) -> tuple[int, bytes]:
+        """Status and body of one read."""
+        with self._lock:
+            self.requests += 1
+            mode = self.mode
+        if mode == "silent":
+            self._released.wait(10)
+            return 0, b""
+        if mode == "garbage":
+            return 200, _GARBAGE
+        if mode == "error":
+            return 500, b"internal error"
+        if mode == "huge":
+            return 200, b'{"resultCode": 0, "pad": "' + b"x" * 512 * 1024 + b'"}'
+        mode, card = self.take_read()
+        damaged = mode == "damaged"
+        body = NO_CARD if card is None or mode == "pull" else card_json(card, damaged=damaged)
+        return 200, json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+    def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
+        sim = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path.split("?", 1)[0] != sim.PATH:
+                    self.send_error(404)
+                    return
+                status, body = sim.answer()
+                if not status:
+                    return  # silent: the connection closes unanswered
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                with contextlib.suppress(OSError):
+                    self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                """Quiet: the simulator prints nothing per request."""
+
+        return Handler
 
 
 # --- the program ----------------------------------------------------------------------
@@ -176,75 +303,45 @@ commands:
   remove            take the card away (no card)
   damaged | pull    break the next read's answer | pull the card out during the next read
   garbage | silent | normal   the reader answers junk | nothing | properly again
+  error | huge      (--http only) HTTP 500 | an answer of half a megabyte
   sleep SECONDS | unplug | replug | help | quit
 """
 
 
-def run_command(sim: IdCardSimulator, line: str) -> bool:
+def run_command(sim: SimulatedReader, line: str, out: TextIO | None = None) -> bool:
     """Carry out one command line; False when it asks to quit. ValueError if it is wrong."""
-    words = line.split("#", 1)[0].split()
-    if not words:
+
+    def reader_word(head: str, rest: list[str]) -> bool:
+        if head == "present":
+            if len(rest) != 1 or rest[0] not in RESIDENTS:
+                raise ValueError(f"usage: present NAME, NAME one of {', '.join(RESIDENTS)}")
+            sim.present(RESIDENTS[rest[0]])
+        elif head == "remove":
+            sim.remove()
+        elif head in sim.MODES:
+            sim.set_mode(head)
+        else:
+            return False
         return True
-    head, *rest = words
-    if head in ("quit", "exit"):
-        return False
-    if head == "present":
-        if len(rest) != 1 or rest[0] not in RESIDENTS:
-            raise ValueError(f"usage: present NAME, NAME one of {', '.join(RESIDENTS)}")
-        sim.present(RESIDENTS[rest[0]])
-    elif head == "remove":
-        sim.remove()
-    elif head in MODES:
-        sim.set_mode(head)
-    elif head == "sleep" and len(rest) == 1:
-        time.sleep(float(rest[0]))
-    elif head == "unplug":
-        sim.unplug()
-    elif head == "replug":
-        sim.replug()
-        print(f"plugged in at {sim.port}", flush=True)
-    elif head == "help":
-        print(COMMANDS, end="", flush=True)
-    else:
-        raise ValueError(f"unknown command {line.strip()!r} (try help)")
-    return True
+
+    return run_line(sim, line, COMMANDS, out or sys.stdout, reader_word)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``hallq sim idcard``: run a simulated ID-card reader until quit or end of input."""
-    parser = argparse.ArgumentParser(
-        prog="hallq sim idcard", epilog=COMMANDS,
-        description="Simulate an ID-card reader (SAM serial protocol) on a pty.",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--link", help="keep a symlink here to the pty (stable name for configs)")
+    parser = simulator_parser("hallq sim idcard", "Simulate an ID-card reader: the SAM serial "
+                              "protocol on a pty, or a vendor's HTTP service (--http).", COMMANDS)
     parser.add_argument("--baudrate", type=int, default=DEFAULT_BAUDRATE)
-    parser.add_argument("--script", type=Path, help="read commands from this file, then exit")
+    parser.add_argument("--http", type=int, metavar="PORT",
+                        help="be a vendor reader service on 127.0.0.1:PORT instead (0: any port)")
     args = parser.parse_args(argv)
-    if args.script is not None and not args.script.is_file():
-        parser.error(f"no script file {args.script}")
-    with IdCardSimulator(args.link, baudrate=args.baudrate) as sim:
-        link = f" (link {args.link})" if args.link else ""
-        print(f"ID-card reader simulator on {sim.port}{link}; type help for commands", flush=True)
-        if args.script is None:
-            return _run_lines(sim, sys.stdin, None)
-        with args.script.open(encoding="utf-8") as lines:
-            return _run_lines(sim, lines, args.script)
-
-
-def _run_lines(sim: IdCardSimulator, lines: Iterable[str], script: Path | None) -> int:
-    try:
-        for number, line in enumerate(lines, 1):
-            try:
-                if not run_command(sim, line):
-                    break
-            except ValueError as error:
-                where = f"{script}:{number}: " if script else ""
-                print(f"error: {where}{error}", file=sys.stderr, flush=True)
-                if script:
-                    return 2
-    except KeyboardInterrupt:
-        pass
-    return 0
+    if args.http is not None and args.link:
+        parser.error("--link is for the pty reader; --http serves on a port")
+    reader = (HttpReaderSimulator(args.http) if args.http is not None
+              else IdCardSimulator(args.link, baudrate=args.baudrate))
+    with reader as sim:
+        return run_program(parser, args, sim, "ID-card reader simulator",
+                           lambda line: run_command(sim, line))
 
 
 if __name__ == "__main__":

@@ -112,8 +112,8 @@ FROM tickets WHERE rating_status IS NOT NULL
 _EVENTS_SQL = """
 INSERT INTO events (hall_id, seq, at, name, config_version, body)
 SELECT hall_id, id * %(events)s + k + 1, issued_at + k * interval '1 second', names[k + 1], 'bench',
-    jsonb_build_object('type', 'event', 'seq', id * %(events)s + k + 1, 'event', names[k + 1],
-        'ticket', jsonb_build_object('id', id, 'number', number, 'service', service,
+    json_build_object('type', 'event', 'seq', id * %(events)s + k + 1, 'event', names[k + 1],
+        'ticket', json_build_object('id', id, 'number', number, 'service', service,
             'service_name', service || '业务', 'priority', 'normal', 'state', state,
             'window', window_id, 'issued_at', issued_at, 'called_at', called_at,
             'finished_at', finished_at, 'recalls', 0))

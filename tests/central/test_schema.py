@@ -3,7 +3,7 @@ from datetime import UTC, date, datetime
 import psycopg
 import pytest
 
-from caller.central import schema
+from caller.central import centre, schema
 
 
 def test_migrate_twice_applies_once_and_records_the_version(postgres):
@@ -40,3 +40,24 @@ def test_events_go_to_monthly_partitions_made_on_demand(central_dsn):
         assert schema.existing_partitions(conn) == {date(2026, 12, 1)}
         where = conn.execute("SELECT tableoid::regclass::text FROM events").fetchone()[0]
         assert where == "events_2026_12"
+
+
+def test_ticket_rows_with_tabs_newlines_and_backslashes_reach_the_centre_unchanged(central_dsn):
+    """The shipper writes the hub's rows as COPY text: SQLite's None, int, float, 0/1 and
+    text, escaped only where a row needs it."""
+    rows = [(1, "A\t001", None, 2.5, 1), (2, "C:\\hall\nnew\rline", "plain", 0.0, 0),
+            (3, "\\N", "", 1e-05, 1)]
+    with psycopg.connect(central_dsn) as conn:
+        conn.execute("CREATE TEMP TABLE t (hall_id text, id bigint, a text, b text, x double precision, "
+                     "p boolean, seq bigint)")
+        with conn.cursor().copy("COPY t FROM STDIN") as copy:
+            copy.write(centre._copy_rows("h1", rows, 42))
+        got = conn.execute("SELECT * FROM t ORDER BY id").fetchall()
+    assert got == [("h1", n, a, b, x, bool(p), 42) for n, a, b, x, p in rows]
+
+
+def test_event_bodies_are_stored_as_json_read_by_key(central_dsn):
+    with psycopg.connect(central_dsn) as conn:
+        kind = conn.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                            "WHERE attrelid = 'events'::regclass AND attname = 'body'").fetchone()[0]
+    assert kind == "json"

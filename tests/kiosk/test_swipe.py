@@ -55,3 +55,23 @@ def test_bad_reader_options_name_the_key() -> None:
         parse_config(kiosk_hall(idcard="/dev/ttyUSB1", idcard_baudrate=12345))
     with pytest.raises(ConfigError, match=r"\.scanner: expected a serial port"):
         parse_config(kiosk_hall(scanner=5))
+
+
+def test_the_reader_backend_is_chosen_in_the_kiosks_options() -> None:
+    assert kiosk_options(parse_config(kiosk_hall()), "k").idcard_backend == "serial"
+    http = kiosk_options(parse_config(kiosk_hall(idcard_backend="http",
+                                                 idcard="http://127.0.0.1:24010/api/readcard")), "k")
+    assert (http.idcard_backend, http.idcard) == ("http", "http://127.0.0.1:24010/api/readcard")
+    assert kiosk_options(parse_config(kiosk_hall(idcard_backend="keyboard")), "k").idcard == ""
+
+
+@pytest.mark.parametrize(("options", "says"), [
+    ({"idcard_backend": "bluetooth"}, r"\.idcard_backend: expected one of 'serial', 'keyboard', 'http'"),
+    ({"idcard_backend": "http", "idcard": "/dev/ttyUSB1"}, r"\.idcard: with idcard_backend = \"http\""),
+    ({"idcard_backend": "http", "idcard": "ftp://x/"}, r"\.idcard: with idcard_backend"),
+    ({"idcard_backend": "keyboard", "idcard": "/dev/ttyUSB1"}, r"\.idcard: a keyboard-output reader"),
+    ({"idcard_backend": 1}, r"\.idcard_backend: expected one of"),
+])
+def test_bad_reader_backends_name_the_key(options: dict, says: str) -> None:
+    with pytest.raises(ConfigError, match=r"devices\[0\] \(id 'k'\)" + says):
+        parse_config(kiosk_hall(**options))

@@ -212,3 +212,30 @@ def test_the_wall_shows_the_masked_name_only_when_enabled(secret_file, wall_name
     wall.apply(protocol.shown(called, ("display", ())))
     assert wall.newest is not None
     assert wall.newest.holder_name == ("王*国" if wall_names else "")
+
+
+@pytest.mark.parametrize("wall_names", [False, True])
+def test_the_led_strip_shows_the_masked_name_only_when_enabled(secret_file, wall_names: bool) -> None:
+    """From the engine's events as the LED role sees them to the bytes on the strip line."""
+    from display.led.rules import StripTexts, StripTiming, WindowBoard, program_for
+    from drivers.led.gbk_color import Decoder, encode
+
+    d = hall(secret_file, wall_names=wall_names)
+    d.ok("issue_ticket", service="a", person=swipe("wang"))
+    board = WindowBoard()
+    board.load(protocol.shown({"snapshot": d.engine.snapshot(d.clock.now)}, ("led", ()))["snapshot"])
+    d.call("1")
+    called = next(e for e in d.events if e["event"] == "ticket_called")
+    (change,) = board.apply(protocol.shown(called, ("led", ())))
+    program = program_for(change.look, False, StripTexts(), StripTiming())
+    frame = encode(1, program.frames[-1][0])
+    ((_address, shown),) = Decoder().feed(frame)
+    text = shown.text
+    assert text == ("请A001号王*国办理" if wall_names else "请A001号办理")
+    card = RESIDENTS["wang"]
+    for secret in (card.id_number, card.id_number[-4:], card.name):
+        assert secret.encode("gbk") not in frame and secret not in text
+    # A later snapshot (the bridge reconnecting) keeps the name on the strip.
+    again = WindowBoard()
+    again.load(protocol.shown({"snapshot": d.engine.snapshot(d.clock.now)}, ("led", ()))["snapshot"])
+    assert again.look(change.window).holder == ("王*国" if wall_names else "")

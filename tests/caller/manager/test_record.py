@@ -74,11 +74,10 @@ def driven_day(tmp_path, **rating) -> StoreDriver:
 
 
 def add_reasons(db, number: str, reasons: list[str], text: str) -> None:
-    """What the screen evaluator stores with a bad rating (its columns, added here)."""
+    """What the screen evaluator stores with a bad rating (`rate_reasons`, tested in
+    tests/caller/hub/test_roster.py), written straight into its columns."""
     conn = sqlite3.connect(db)
     with conn:
-        conn.execute("ALTER TABLE tickets ADD COLUMN rating_reasons TEXT")
-        conn.execute("ALTER TABLE tickets ADD COLUMN rating_text TEXT")
         conn.execute("UPDATE tickets SET rating_reasons = ?, rating_text = ? WHERE number = ?",
                      (json.dumps(reasons, ensure_ascii=False), text, number))
     conn.close()
