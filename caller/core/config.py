@@ -35,7 +35,6 @@ from caller.core.booking import CHECKIN_RULES, LATE_RULES, BookingConfig, Servic
 from caller.core.errors import HallqError
 from caller.core.personal import SecretError, read_secret
 from caller.core.protocol import SCHEMAS, Role
-from drivers.idcard import READER_BACKENDS
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ROLES = tuple(Role)
@@ -875,6 +874,8 @@ def _parse_window(c: _Checker, raw: Any, i: int, services: dict[str, Service]) -
 # waiting make an idle window stand out.
 WEB_LIMITS = {"serving_alert_min": 20, "wait_alert_min": 30, "idle_alert_waiting": 1}
 SERIAL_BAUDRATES = (9600, 19200, 38400, 57600, 115200)
+# what a kiosk's idcard_backend may name (drivers.idcard.backends.make_backend)
+READER_BACKENDS = ("serial", "keyboard", "http")
 
 _DEVICE_KEYS = {
     Role.KIOSK: {"printer", "paper_mm", "print_mode", "priority_entry", "idcard", "idcard_backend",

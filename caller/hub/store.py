@@ -443,6 +443,11 @@ class Store:
                           (self.last_seq - keep_request_seq,))
         self.conn.execute("COMMIT")
 
+    def purge(self, today: str, retention_days: int) -> int:
+        """Erase the personal fields older than the retention period (个人信息保护法): of
+        every business day before `today` minus `retention_days`. Returns the tickets erased."""
+        return self.erase_holders(kept_from(today, retention_days))
+
     def erase_holders(self, before_day: str) -> int:
         """Forget who held the tickets of days before ``before_day`` (the retention period):
         in the tickets and in the stored events. Returns how many tickets were erased."""
@@ -487,6 +492,11 @@ class Store:
         self.reader.close()
         self.conn.close()
         self._lock.close()
+
+
+def kept_from(today: str, retention_days: int) -> str:
+    """The first business day whose personal fields are still kept."""
+    return (date.fromisoformat(today) - timedelta(days=retention_days)).isoformat()
 
 
 def _lock(path: str) -> IO[str]:

@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from caller.core.config import HallConfig
 from caller.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, translator
+from web.citizen.booking import BookingPages
 from web.citizen.limits import PublicLimits, address
 from web.citizen.tickets import Board, Found
 from web.live import Hall
@@ -47,6 +48,7 @@ class Citizen:
     def routes(self) -> list[BaseRoute]:
         return [
             Route("/", self.limited("page", self.home)),
+            *BookingPages(self).routes(),
             Route("/t/{code:str}", self.limited("page", self.ticket_page)),
             Route("/t/{code:str}/events", self.limited("stream", self.ticket_events)),
             Route("/t/{code:str}/view", self.limited("page", self.ticket_view)),
