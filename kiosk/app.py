@@ -34,6 +34,7 @@ from drivers.printer import PrinterStatus, PrinterWorker, PrintResult
 from drivers.scanner.codes import KeyBurst, Scan
 from drivers.scanner.serial_line import ScannerLine
 from kiosk import widgets as w
+from kiosk.checkin_screen import CheckinScreen
 from kiosk.model import KioskState, classify_scan, qr_data, swipe, ticket_print
 from kiosk.printing import Alert, PrinterAlerts, describe_status, printer_condition
 from kiosk.screens import ConfirmScreen, HomeScreen, Issued, RefusedScreen, ResultScreen
@@ -75,6 +76,8 @@ class KioskApp(App):
         self.title = f"hallq kiosk {settings.device}"
         self.lang = settings.lang
         self.priority_entry = settings.priority_entry
+        booking = settings.config.booking
+        self.checkin_entry = any(booking.rules(sid).appointments for sid in settings.config.services)
         self.state = KioskState.from_config(settings.config)
         self.alerts = PrinterAlerts(settings.device)
         self.priority_mode = False
@@ -82,6 +85,7 @@ class KioskApp(App):
         self.selected: str | None = None
         self.issued: Issued | None = None
         self.refusal = ""
+        self.refusal_title = "refused_title"
         self.current = "home"
         self.deadline: float | None = None
         self.printer_status: PrinterStatus | None = None
@@ -169,7 +173,8 @@ class KioskApp(App):
         self.confirm = ConfirmScreen(self)
         self.result = ResultScreen(self)
         self.refused = RefusedScreen(self)
-        for screen in (self.home, self.confirm, self.result, self.refused):
+        self.checkin = CheckinScreen(self)
+        for screen in (self.home, self.confirm, self.result, self.refused, self.checkin):
             self.manager.add_widget(screen)
         root.add_widget(self.manager)
         root.add_widget(self._footer(u))
@@ -245,7 +250,9 @@ class KioskApp(App):
         elif name == "result" and self.issued is not None:
             self.result.render(self.issued)
         elif name == "refused":
-            self.refused.render(self.refusal)
+            self.refused.render(self.refusal, self.refusal_title)
+        elif name == "checkin":
+            self.checkin.render()
         self.manager.current = name
         if not keep_deadline:
             self.deadline = None if name == "home" and not self.priority_mode else self._idle_end()
@@ -282,6 +289,28 @@ class KioskApp(App):
             return
         self.selected = service_id
         self.show("confirm")
+
+    # -- appointments: 预约签到 ------------------------------------------------------------
+
+    def start_checkin(self) -> None:
+        if not self.state.can_issue:
+            return
+        self.checkin.start()
+        self.show("checkin")
+
+    def check_in(self, **args: Any) -> None:
+        """The one way an appointment checks in here: `code` (typed, or scanned from the
+        booking's QR code), `phone` + `id_last6`, or `person` (an ID card swiped); the hub
+        issues the ticket with the appointment's priority, and it prints like any other."""
+        if self.pending_issue or not self.state.can_issue or self.hub is None:
+            return
+        tapped = time.time_ns()
+        self.pending_issue = True
+        if self.current == "checkin":
+            self.checkin.update()
+        hall_name, notice, lang = self.state.hall_name, self.state.notice, self.lang
+        self.hub.request("check_in", **args, lang=lang).add_done_callback(
+            lambda request: self._answered(request, "", tapped, hall_name, notice, lang))
 
     # -- taking a number ----------------------------------------------------------------
 
@@ -339,6 +368,7 @@ class KioskApp(App):
                 view.open, view.reason = False, message
             self.home.update({service})
             self.refusal = message
+            self.refusal_title = "checkin_refused" if not service else "refused_title"
             self.show("refused")
             return
         self.issued = issued
@@ -406,6 +436,7 @@ class KioskApp(App):
 
     def _refuse(self, key: str, **values: object) -> None:
         self.refusal = self.t(key, **values)
+        self.refusal_title = "refused_title"
         self.show("refused")
 
     def _device_state(self, device: str, up: bool) -> None:

@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from caller.core.config import HallConfig
 from caller.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, translator
+from web.citizen.booking import BookingPages
 from web.citizen.limits import PublicLimits, address
 from web.live import Hall
 
@@ -38,6 +39,7 @@ class Citizen:
     def routes(self) -> list[BaseRoute]:
         return [
             Route("/", self.limited("page", self.home)),
+            *BookingPages(self).routes(),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="citizen-static"),
         ]
 
