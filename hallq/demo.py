@@ -30,12 +30,13 @@ from drivers.bus.simulator import BusSimulator
 from drivers.led.simulator import LedLineSimulator
 from hallq.check_config import load_checked
 from hallq.demo_central import agreement, shipping_config, start_shipper
-from hallq.demo_console import screenshots, start_console
+from hallq.demo_console import phone_screenshots, screenshots, start_console
 from hallq.demo_hour import BusyHour, HourPlan, kiosk_script
 from hallq.demo_screens import Tablets, seed_roster
 from hallq.demo_summary import write_summary
 from hallq.demo_swipes import STEPS, Citizens, real_name_config, script_lines
 from hallq.harness.postgres import Postgres, PostgresMissing
+from hallq.harness.web import publish_pages
 from hallq.supervisor import Program, Supervisor, hallq_argv
 
 
@@ -76,9 +77,10 @@ class Hall:
     """The processes and simulators of one demo hall."""
 
     def __init__(self, config: HallConfig, out: Path, port: int, report,
-                 centre: Postgres | None = None) -> None:
+                 centre: Postgres | None = None, web_port: int | None = None) -> None:
         self.config, self.out, self.report, self.centre = config, out, report, centre
         self.port = port or free_port()
+        self.web_port = web_port or free_port()
         self.url = f"ws://127.0.0.1:{self.port}/"
         self.sup = Supervisor(out / "logs", on_report=report)
         self.counter = next(d for d in config.devices.values() if d.role == Role.COUNTER)
@@ -105,10 +107,14 @@ class Hall:
             "led", "--config", cfg, "--device", self.led.id, "--hub", self.url,
             "--port", str(self.strips.link))))
         self.console = start_console(self.sup, self.config, self.out / "hall.db", self.url,
-                                     free_port(), self.report)
+                                     self.web_port, self.report)
+
+        def shots() -> None:
+            screenshots(self.console, self.out / "console", self.report)
+            phone_screenshots(self.console, self.out / "hall.db", self.out / "phone", self.report)
+
         # Playwright's own loop needs a thread of its own beside the busy hour's
-        self.console_shots = threading.Thread(target=screenshots, daemon=True, args=(
-            self.console, self.out / "console", self.report))
+        self.console_shots = threading.Thread(target=shots, daemon=True)
         web = next((d for d in self.config.devices.values() if d.role == Role.WEB), None)
         screens = sorted(self.config.screen_evaluators(web.id)) if web else []
         self.tablets = (Tablets(self.console, screens, self.out / "evaluator", self.report)
@@ -159,10 +165,12 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
     start = opening_morning(config)
     report(f"hallq demo: {config.hall.name}, {start:%Y-%m-%d %H:%M}, {plan.minutes} hall minutes "
            f"at {plan.speed:g}x -> {out}")
-    config = load_checked(str(real_name_config(config.path, out)))
+    web_port = free_port()  # the ticket pages' address goes into the config: known first
+    config = load_checked(str(publish_pages(real_name_config(config.path, out),
+                                            f"http://127.0.0.1:{web_port}")))
     if centre is not None:
         config = load_checked(str(shipping_config(config, centre)))
-    hall = Hall(config, out, args.port, report, centre)
+    hall = Hall(config, out, args.port, report, centre, web_port)
     central_checks: list[dict] = []
     script, citizens = kiosk_script(plan, list(config.services))
     (out / "kiosk-script.txt").write_text(script, encoding="utf-8")

@@ -59,7 +59,6 @@ class KioskSettings:
     priority_entry: bool = True
     font_path: str | None = None
     idle_timeout: float = 30.0
-    status_url: str | None = None
     lang: str = "zh"
     idcard: str = ""  # serial port or service URL of the ID-card reader
     idcard_backend: str = "serial"  # or "keyboard" (types the number) or "http"
@@ -342,7 +341,7 @@ class KioskApp(App):
         issued = None
         if reply.get("ok"):
             ticket = reply["ticket"]
-            issued = Issued(reply=reply, qr=qr_data(ticket, self.settings.status_url),
+            issued = Issued(reply=reply, qr=qr_data(reply),
                             priority=ticket.get("priority") == "priority")
             if self.printer is None:
                 issued.print_state = "none"

@@ -335,8 +335,9 @@ class ResultScreen(KioskScreen):
         anchor = AnchorLayout(anchor_x="center", anchor_y="center")
         anchor.add_widget(w.tagged(w.qr_image(issued.qr, side), "qr"))
         qr_panel.add_widget(anchor)
-        qr_panel.add_widget(w.text(self.t("qr_caption"), u(32), w.MUTED, halign="center",
-                                   size_hint_y=None, height=u(56)))
+        if issued.reply.get("status_url"):  # no promise of a page the hall does not publish
+            qr_panel.add_widget(w.text(self.t("qr_caption"), u(32), w.MUTED, halign="center",
+                                       size_hint_y=None, height=u(56)))
         column.add_widget(qr_panel)
         column.add_widget(self.countdown_label())
         done = w.Action(self.t("done"), u(50), radius=u(16), size_hint_y=None, height=u(130))
@@ -370,6 +371,9 @@ class ResultScreen(KioskScreen):
         ahead = int(reply.get("ahead", 0))
         card.add_widget(w.tagged(w.fitted(self.t("ahead", n=ahead) if ahead else self.t("ahead_none"),
                                           u(46), w.TEXT, bold=True, halign="center"), "ahead"))
+        if reply.get("wait_min"):
+            card.add_widget(w.tagged(w.fitted(self.t("wait", n=reply["wait_min"]), u(36), w.TEXT,
+                                              halign="center"), "wait"))
         windows = self.t("window_separator").join(reply.get("windows", []))
         card.add_widget(w.tagged(w.fitted(self.t("windows", windows=windows), u(36), w.MUTED,
                                           halign="center"), "windows"))
