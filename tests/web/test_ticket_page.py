@@ -5,6 +5,7 @@ open it on a phone-sized Chromium and follow the ticket through a real hub and a
 from __future__ import annotations
 
 import http.client
+import itertools
 import re
 from urllib.parse import urlsplit
 
@@ -78,7 +79,7 @@ def test_scan_the_ticket_and_follow_it_to_the_window(browser, hall, devices):
     # keyed hash, not the number or the id in disguise)
     codes = [printed_url(t).rsplit("/", 1)[1] for t in (first, before, mine)]
     assert len(set(codes)) == 3
-    assert all(a[:4] != b[:4] for a, b in zip(codes, codes[1:]))
+    assert all(a[:4] != b[:4] for a, b in itertools.pairwise(codes))
 
     page = phone(browser)
     page.goto(url)
