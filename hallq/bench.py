@@ -61,6 +61,11 @@ GOALS: dict[str, tuple[str, Callable[[Any, dict], bool] | None]] = {
     "console_update_p50_ms": ("call → 20 consoles", None),
     "console_update_p99_ms": ("< 200 ms", lambda v, _: v < 200),
     "web_rss_mb": ("hallq web, 20 open", None),
+    "status_page_p50_ms": ("call → 1000 phones", None),
+    "status_page_p99_ms": ("< 200 ms", lambda v, _: v < 200),
+    "status_pages_rss_mb": ("hallq web, 1000 open", None),
+    "wait_estimate_mae_min": ("demo's busy hour", None),
+    "wait_estimate_p90_err_min": ("estimate at issue", None),
     "swipe_to_print_ms": ("card → last byte", None),
     "defaults_batch_ms": ("writer busy", None),
     "record_xlsx_s": ("rating record", None),
@@ -136,11 +141,13 @@ def measure_voice_uncached(calls: int, press_to_event_ms: float | None) -> dict:
 def measure_devices(quick: bool) -> dict:
     """The figures that involve a device program: keypad, voice, kiosk printing, ID-card
     swipe, the web console."""
+    from hallq.benches.citizen import measure as status_pages
     from hallq.benches.console import measure as console
     from hallq.benches.counter import measure as keypad
     from hallq.benches.printing import measure as kiosk
     from hallq.benches.swipe import measure as swipe
     from hallq.benches.voice import measure as voice
+    from hallq.benches.waits import measure as waits
 
     results: dict[str, Any] = {}
     results["keypad_ms"] = keypad(10 if quick else 30)["median_ms"]
@@ -149,6 +156,8 @@ def measure_devices(quick: bool) -> dict:
     results.update(measure_voice_uncached(3 if quick else 10, spoken.get("press_to_event")))
     results["kiosk_print_ms"] = kiosk(5 if quick else 50)["tap_to_last_byte_ms"]["median"]
     results.update(console(*((5, 5) if quick else (20, 30))))
+    results.update(status_pages(quick))
+    results.update(waits(quick))
     results["swipe_to_print_ms"] = swipe(5 if quick else 30)["median_ms"]
     return results
 

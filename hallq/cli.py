@@ -30,6 +30,7 @@ COMMANDS = {
     "bench": ("hallq.bench", "measure the hub against its goals"),
     "ship": ("hallq.ship", "copy the hub's event log to the central PostgreSQL (docs/central.md)"),
     "backup": ("caller.hub.backup", "copy the hub's database safely while it runs"),
+    "purge": ("caller.hub.purge", "erase personal data past [personal] retention_days now"),
     "token": ("caller.manager.token_cli", "make fresh random device tokens (hallq token new DEVICE)"),
     "secret": ("caller.manager.secret_cli", "make the hall secret for ID-card tickets (secret new FILE)"),
 }

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -29,11 +30,13 @@ from drivers.bus.simulator import BusSimulator
 from drivers.led.simulator import LedLineSimulator
 from hallq.check_config import load_checked
 from hallq.demo_central import agreement, shipping_config, start_shipper
-from hallq.demo_console import screenshots, start_console
+from hallq.demo_console import phone_screenshots, screenshots, start_console
 from hallq.demo_hour import BusyHour, HourPlan, kiosk_script
+from hallq.demo_screens import Tablets, seed_roster
 from hallq.demo_summary import write_summary
 from hallq.demo_swipes import STEPS, Citizens, real_name_config, script_lines
 from hallq.harness.postgres import Postgres, PostgresMissing
+from hallq.harness.web import publish_pages
 from hallq.supervisor import Program, Supervisor, hallq_argv
 
 
@@ -74,9 +77,10 @@ class Hall:
     """The processes and simulators of one demo hall."""
 
     def __init__(self, config: HallConfig, out: Path, port: int, report,
-                 centre: Postgres | None = None) -> None:
+                 centre: Postgres | None = None, web_port: int | None = None) -> None:
         self.config, self.out, self.report, self.centre = config, out, report, centre
         self.port = port or free_port()
+        self.web_port = web_port or free_port()
         self.url = f"ws://127.0.0.1:{self.port}/"
         self.sup = Supervisor(out / "logs", on_report=report)
         self.counter = next(d for d in config.devices.values() if d.role == Role.COUNTER)
@@ -93,6 +97,7 @@ class Hall:
             "hub", "--config", cfg, "--db", str(self.out / "hall.db"), "--port", str(self.port),
             "--start-time", start_time.isoformat(), "--speed", str(speed))))
         self._wait_for_hub()
+        seed_roster(self.config, self.url, self.out / "evaluator", self.report)
         if self.centre is not None:
             start_shipper(self.sup, self.config, self.out / "hall.db", self.url)
         self.sup.start(Program("counter", hallq_argv(
@@ -102,10 +107,18 @@ class Hall:
             "led", "--config", cfg, "--device", self.led.id, "--hub", self.url,
             "--port", str(self.strips.link))))
         self.console = start_console(self.sup, self.config, self.out / "hall.db", self.url,
-                                     free_port(), self.report)
+                                     self.web_port, self.report)
+
+        def shots() -> None:
+            screenshots(self.console, self.out / "console", self.report)
+            phone_screenshots(self.console, self.out / "hall.db", self.out / "phone", self.report)
+
         # Playwright's own loop needs a thread of its own beside the busy hour's
-        self.console_shots = threading.Thread(target=screenshots, daemon=True, args=(
-            self.console, self.out / "console", self.report))
+        self.console_shots = threading.Thread(target=shots, daemon=True)
+        web = next((d for d in self.config.devices.values() if d.role == Role.WEB), None)
+        screens = sorted(self.config.screen_evaluators(web.id)) if web else []
+        self.tablets = (Tablets(self.console, screens, self.out / "evaluator", self.report)
+                        if self.console and screens and shutil.which("chromium") else None)
 
     def _wait_for_hub(self, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
@@ -126,7 +139,8 @@ class Hall:
 
 
 async def busy_hour(hall: Hall, plan: HourPlan, kiosk_done) -> BusyHour:
-    hour = BusyHour(hall.config, plan, hall.url, hall.bus, hall.report)
+    hour = BusyHour(hall.config, plan, hall.url, hall.bus, hall.report,
+                    screen_windows=set(hall.tablets.windows) if hall.tablets else set())
 
     def on_minute(minute: int) -> None:
         if minute == plan.minutes // 2 and hall.console:  # the console while the hall is busy
@@ -151,10 +165,12 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
     start = opening_morning(config)
     report(f"hallq demo: {config.hall.name}, {start:%Y-%m-%d %H:%M}, {plan.minutes} hall minutes "
            f"at {plan.speed:g}x -> {out}")
-    config = load_checked(str(real_name_config(config.path, out)))
+    web_port = free_port()  # the ticket pages' address goes into the config: known first
+    config = load_checked(str(publish_pages(real_name_config(config.path, out),
+                                            f"http://127.0.0.1:{web_port}")))
     if centre is not None:
         config = load_checked(str(shipping_config(config, centre)))
-    hall = Hall(config, out, args.port, report, centre)
+    hall = Hall(config, out, args.port, report, centre, web_port)
     central_checks: list[dict] = []
     script, citizens = kiosk_script(plan, list(config.services))
     (out / "kiosk-script.txt").write_text(script, encoding="utf-8")
@@ -162,6 +178,8 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
     swiping = Citizens(out, out / "kiosk", start.date().isoformat())
     try:
         hall.start_core(start, plan.speed)
+        if hall.tablets is not None:  # paired before the clerks log in: 暂停服务 first
+            hall.tablets.start()
         kiosk = next(d for d in config.devices.values() if d.role == Role.KIOSK)
         wall = next(d for d in config.devices.values() if d.role == Role.DISPLAY)
         hall.sup.start(Program("wall", hallq_argv(
@@ -200,6 +218,9 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
         hall.sup.retire("wall")
         if hall.console_shots.is_alive():
             hall.console_shots.join(60)
+        if hall.tablets is not None:
+            hall.tablets.stop()
+            hall.tablets.join(60)
         hall.strips.render_all_png(out / "led")
         strips = {a: hall.strips.text(a) for a in hall.led.options["strips"].values()}
         restarts = {p.name: p.restarts for p in hall.sup.programs.values() if p.restarts}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -62,6 +63,46 @@ def screenshots(url: str, out: Path, report: Callable[[str], None]) -> list[Path
         report(f"  console screenshots stopped after {len(written)}: {e.message.splitlines()[0]}")
         return written
     report(f"  console screenshots: {len(written)} in {out}")
+    return written
+
+
+def phone_screenshots(url: str | None, db: Path, out: Path, report: Callable[[str], None]) -> list[Path]:
+    """The live ticket page of a waiting, a called and a finished ticket, on a phone."""
+    executable = shutil.which("chromium")
+    if url is None or executable is None:
+        return []
+    try:
+        from playwright.sync_api import Error as BrowserError
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return []
+    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        codes = {state: row[0] for state in ("waiting", "called", "done") if (row := conn.execute(
+            "SELECT code FROM tickets WHERE state = ? AND code IS NOT NULL ORDER BY id DESC "
+            "LIMIT 1", (state,)).fetchone())}
+    finally:
+        conn.close()
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=executable, headless=True)
+            try:
+                page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                        device_scale_factor=2, has_touch=True)
+                for state, code in codes.items():
+                    page.goto(f"{url.rstrip('/')}/p/t/{code}")
+                    page.wait_for_function("() => window.hallqTicket && window.hallqTicket.updates > 0")
+                    target = out / f"ticket-{state}.png"
+                    page.screenshot(path=str(target), full_page=True)
+                    written.append(target)
+            finally:
+                browser.close()
+    except BrowserError as e:
+        report(f"  phone screenshots stopped after {len(written)}: {e.message.splitlines()[0]}")
+        return written
+    report(f"  the citizen's phone: {len(written)} ticket pages in {out}")
     return written
 
 

@@ -90,8 +90,9 @@ class HallWatch:
 
 class BusyHour:
     def __init__(self, config: HallConfig, plan: HourPlan, hub_url: str, bus: BusSimulator,
-                 report: Callable[[str], None]) -> None:
+                 report: Callable[[str], None], screen_windows: set[str] | None = None) -> None:
         self.config, self.plan, self.url, self.bus = config, plan, hub_url, bus
+        self.screen_windows = screen_windows or set()  # rated on the tablets (hallq.demo_screens)
         self.report = report
         self.rnd = random.Random(plan.seed + 1)
         self.watch = HallWatch()
@@ -199,6 +200,8 @@ class BusyHour:
         levels, weights = zip(*RATING_MIX, strict=True)
         while True:
             window = await self.watch.rating_windows.get()
+            if window in self.screen_windows:
+                continue
             if self.rnd.random() < 0.1:
                 continue  # walks away without rating: the hub records the timeout
             level = self.rnd.choices(levels, weights)[0]

@@ -34,6 +34,7 @@ from drivers.printer import PrinterStatus, PrinterWorker, PrintResult
 from drivers.scanner.codes import KeyBurst, Scan
 from drivers.scanner.serial_line import ScannerLine
 from kiosk import widgets as w
+from kiosk.checkin_screen import CheckinScreen
 from kiosk.model import KioskState, classify_scan, qr_data, swipe, ticket_print
 from kiosk.printing import Alert, PrinterAlerts, describe_status, printer_condition
 from kiosk.screens import ConfirmScreen, HomeScreen, Issued, RefusedScreen, ResultScreen
@@ -60,7 +61,6 @@ class KioskSettings:
     priority_entry: bool = True
     font_path: str | None = None
     idle_timeout: float = 30.0
-    status_url: str | None = None
     lang: str = "zh"
     idcard: str = ""  # serial port or service URL of the ID-card reader
     idcard_backend: str = "serial"  # or "keyboard" (types the number) or "http"
@@ -77,6 +77,8 @@ class KioskApp(App):
         self.title = f"hallq kiosk {settings.device}"
         self.lang = settings.lang
         self.priority_entry = settings.priority_entry
+        booking = settings.config.booking
+        self.checkin_entry = any(booking.rules(sid).appointments for sid in settings.config.services)
         self.state = KioskState.from_config(settings.config)
         self.alerts = PrinterAlerts(settings.device)
         self.priority_mode = False
@@ -84,6 +86,7 @@ class KioskApp(App):
         self.selected: str | None = None
         self.issued: Issued | None = None
         self.refusal = ""
+        self.refusal_title = "refused_title"
         self.current = "home"
         self.deadline: float | None = None
         self.printer_status: PrinterStatus | None = None
@@ -172,8 +175,10 @@ class KioskApp(App):
         self.confirm = ConfirmScreen(self)
         self.result = ResultScreen(self)
         self.refused = RefusedScreen(self)
+        self.checkin = CheckinScreen(self)
         self.ticket_state = TicketStateScreen(self)
-        for screen in (self.home, self.confirm, self.result, self.refused, self.ticket_state):
+        for screen in (self.home, self.confirm, self.result, self.refused, self.checkin,
+                       self.ticket_state):
             self.manager.add_widget(screen)
         root.add_widget(self.manager)
         root.add_widget(self._footer(u))
@@ -249,7 +254,9 @@ class KioskApp(App):
         elif name == "result" and self.issued is not None:
             self.result.render(self.issued)
         elif name == "refused":
-            self.refused.render(self.refusal)
+            self.refused.render(self.refusal, self.refusal_title)
+        elif name == "checkin":
+            self.checkin.render()
         elif name == "ticket_state" and self.scanned_ticket is not None:
             self.ticket_state.render(self.scanned_ticket)
         self.manager.current = name
@@ -289,6 +296,28 @@ class KioskApp(App):
         self.selected = service_id
         self.show("confirm")
 
+    # -- appointments: 预约签到 ------------------------------------------------------------
+
+    def start_checkin(self) -> None:
+        if not self.state.can_issue:
+            return
+        self.checkin.start()
+        self.show("checkin")
+
+    def check_in(self, **args: Any) -> None:
+        """The one way an appointment checks in here: `code` (typed, or scanned from the
+        booking's QR code), `phone` + `id_last6`, or `person` (an ID card swiped); the hub
+        issues the ticket with the appointment's priority, and it prints like any other."""
+        if self.pending_issue or not self.state.can_issue or self.hub is None:
+            return
+        tapped = time.time_ns()
+        self.pending_issue = True
+        if self.current == "checkin":
+            self.checkin.update()
+        hall_name, notice, lang = self.state.hall_name, self.state.notice, self.lang
+        self.hub.request("check_in", **args, lang=lang).add_done_callback(
+            lambda request: self._answered(request, "", tapped, hall_name, notice, lang))
+
     # -- taking a number ----------------------------------------------------------------
 
     def take_number(self) -> None:
@@ -319,7 +348,7 @@ class KioskApp(App):
         issued = None
         if reply.get("ok"):
             ticket = reply["ticket"]
-            issued = Issued(reply=reply, qr=qr_data(ticket, self.settings.status_url),
+            issued = Issued(reply=reply, qr=qr_data(reply),
                             priority=ticket.get("priority") == "priority")
             if self.printer is None:
                 issued.print_state = "none"
@@ -345,6 +374,7 @@ class KioskApp(App):
                 view.open, view.reason = False, message
             self.home.update({service})
             self.refusal = message
+            self.refusal_title = "checkin_refused" if not service else "refused_title"
             self.show("refused")
             return
         self.issued = issued
@@ -412,7 +442,7 @@ class KioskApp(App):
             self.scanned_ticket = reply["ticket"]
             self.show("ticket_state", keep_deadline=True)
         elif reply.get("error", {}).get("code") == "no_such_ticket":
-            self.refusal = reply["error"]["message"]
+            self.refusal, self.refusal_title = reply["error"]["message"], "refused_title"
             self.show("refused")
         else:
             self._refuse("scan_ticket", number=(self.scanned_ticket or {}).get("number", ""))
@@ -435,6 +465,7 @@ class KioskApp(App):
 
     def _refuse(self, key: str, **values: object) -> None:
         self.refusal = self.t(key, **values)
+        self.refusal_title = "refused_title"
         self.show("refused")
 
     def _device_state(self, device: str, up: bool) -> None:

@@ -43,9 +43,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", choices=["zh", "en"], default="zh", help="starting language")
     parser.add_argument("--idle-timeout", type=float, default=30.0,
                         help="seconds without a touch before going back home (default 30)")
-    parser.add_argument("--status-url",
-                        help="QR code target, e.g. https://hall.example/q/{day}/{number} "
-                             "(default: hallq:ticket:{day}:{number})")
     parser.add_argument("--script", type=Path, help="steps to run, then exit (see kiosk.script)")
     parser.add_argument("--shots", type=Path, default=Path("out/kiosk-shots"),
                         help="where --script writes screenshots and run.json")
@@ -96,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         config=config, device=args.device, token=config.devices[args.device].token,
         hub_url=args.hub, printer_url=printer, paper_mm=options.paper_mm,
         print_mode=options.print_mode, priority_entry=options.priority_entry, font_path=font,
-        idle_timeout=args.idle_timeout, status_url=args.status_url, lang=args.lang,
+        idle_timeout=args.idle_timeout, lang=args.lang,
         idcard=options.idcard, idcard_backend=options.idcard_backend,
         idcard_baudrate=options.idcard_baudrate,
         scanner=options.scanner, scanner_baudrate=options.scanner_baudrate)

@@ -178,12 +178,13 @@ def classify_scan(code: str) -> ScannedTicket | None:
     return None
 
 
-def qr_data(ticket: dict, status_url: str | None = None) -> str:
-    """What the ticket's QR code holds: the status page if the hall has one, else an id."""
-    day = ticket.get("issued_at", "")[:10]
-    if status_url:
-        return status_url.format(day=day, number=ticket["number"], id=ticket.get("id", ""))
-    return f"hallq:ticket:{day}:{ticket['number']}"
+def qr_data(reply: dict) -> str:
+    """What the ticket's QR code holds: its live page when the hall publishes one (the hub's
+    `status_url`), else the number for the kiosk's own scanner (no promise of a page)."""
+    if reply.get("status_url"):
+        return reply["status_url"]
+    ticket = reply["ticket"]
+    return f"hallq:ticket:{ticket.get('issued_at', '')[:10]}:{ticket['number']}"
 
 
 def issued_time(ticket: dict) -> str:
@@ -202,6 +203,8 @@ def ticket_print(reply: dict, qr: str, hall_name: str, notice: str) -> TicketPri
         service_name=clean(ticket.get("service_name", ticket.get("service", ""))),
         number=clean(ticket["number"]),
         ahead=int(reply.get("ahead", 0)),
+        wait_min=reply.get("wait_min") if isinstance(reply.get("wait_min"), int) else None,
+        status_page=bool(reply.get("status_url")),
         issued_at=issued_time(ticket),
         windows=[clean(w) for w in reply.get("windows", [])],
         materials=[clean(m) for m in reply.get("materials", [])],

@@ -14,7 +14,7 @@ class KioskOptions:
     print_mode: str  # "raster" | "text"
     priority_entry: bool
     idcard: str = ""  # serial port or service URL of the ID-card reader, "" for none
-    idcard_backend: str = "serial"  # drivers.idcard.READER_BACKENDS
+    idcard_backend: str = "serial"  # caller.core.config.READER_BACKENDS
     idcard_baudrate: int = 115200
     scanner: str = ""  # serial port of the code scanner, "" for none
     scanner_baudrate: int = 9600

@@ -47,6 +47,7 @@ class KioskShell(Protocol):
     lang: str
     state: KioskState
     priority_entry: bool
+    checkin_entry: bool
     priority_mode: bool
     pending_issue: bool
 
@@ -57,6 +58,10 @@ class KioskShell(Protocol):
     def choose(self, service_id: str) -> None: ...
 
     def take_number(self) -> None: ...
+
+    def start_checkin(self) -> None: ...
+
+    def check_in(self, **args: str) -> None: ...
 
 
 class KioskScreen(Screen):
@@ -92,27 +97,39 @@ class HomeScreen(KioskScreen):
         super().__init__(app, name="home", **kwargs)
         self.cards: dict[str, tuple[w.Card, Any]] = {}
         self.entry: w.Action | None = None
+        self.checkin: w.Action | None = None
 
     def render(self) -> None:
         """Lay the whole screen out (start, language, orientation, priority mode)."""
         u, app = self.u, self.app
         self.clear_widgets()
         self.cards.clear()
-        self.entry = None
+        self.entry = self.checkin = None
         body = BoxLayout(orientation="vertical", padding=u(32), spacing=u(24))
         body.add_widget(self._top_row())
         scroll = ScrollView(do_scroll_x=False, bar_width=u(8))
         scroll.add_widget(self._services(scroll))
         body.add_widget(scroll)
+        entries = BoxLayout(orientation="horizontal", size_hint_y=None, height=u(140),
+                            spacing=u(24))
         if app.priority_entry and not app.priority_mode:
             entry = w.Action(
                 f"[size={int(u(50))}]{self.t('priority_entry')}[/size]    "
                 f"[size={int(u(36))}]{self.t('priority_entry_hint')}[/size]",
-                u(50), w.GREEN, w.GREEN_PRESSED, radius=u(18), markup=True,
-                size_hint_y=None, height=u(140))
+                u(50), w.GREEN, w.GREEN_PRESSED, radius=u(18), markup=True)
             entry.bind(on_release=lambda *_: app.enter_priority())
-            body.add_widget(w.tagged(entry, "priority_entry"))
+            entries.add_widget(w.tagged(entry, "priority_entry"))
             self.entry = entry
+        if app.checkin_entry and not app.priority_mode:
+            checkin = w.Action(
+                f"[size={int(u(50))}]{self.t('checkin_entry')}[/size]    "
+                f"[size={int(u(36))}]{self.t('checkin_entry_hint')}[/size]",
+                u(50), w.HEADER, w.PRIMARY_PRESSED, radius=u(18), markup=True)
+            checkin.bind(on_release=lambda *_: app.start_checkin())
+            entries.add_widget(w.tagged(checkin, "checkin_entry"))
+            self.checkin = checkin
+        if entries.children:
+            body.add_widget(entries)
         self.add_widget(body)
         self.update_all()
 
@@ -209,8 +226,9 @@ class HomeScreen(KioskScreen):
 
     def update_all(self) -> None:
         self.update(set(self.cards))
-        if self.entry is not None:
-            self.entry.disabled = not self.app.state.can_issue
+        for entry in (self.entry, self.checkin):
+            if entry is not None:
+                entry.disabled = not self.app.state.can_issue
 
 
 # ------------------------------------------------------------------------------- confirm
@@ -317,8 +335,9 @@ class ResultScreen(KioskScreen):
         anchor = AnchorLayout(anchor_x="center", anchor_y="center")
         anchor.add_widget(w.tagged(w.qr_image(issued.qr, side), "qr"))
         qr_panel.add_widget(anchor)
-        qr_panel.add_widget(w.text(self.t("qr_caption"), u(32), w.MUTED, halign="center",
-                                   size_hint_y=None, height=u(56)))
+        if issued.reply.get("status_url"):  # no promise of a page the hall does not publish
+            qr_panel.add_widget(w.text(self.t("qr_caption"), u(32), w.MUTED, halign="center",
+                                       size_hint_y=None, height=u(56)))
         column.add_widget(qr_panel)
         column.add_widget(self.countdown_label())
         done = w.Action(self.t("done"), u(50), radius=u(16), size_hint_y=None, height=u(130))
@@ -338,7 +357,9 @@ class ResultScreen(KioskScreen):
         reply = issued.reply
         card = w.Panel(w.CARD, radius=u(18), orientation="vertical", padding=u(32), spacing=u(10))
         head = BoxLayout(orientation="horizontal", size_hint_y=None, height=u(76), spacing=u(16))
-        head.add_widget(w.text(f"{self.t('result_title')} · {reply['ticket']['service_name']}",
+        title = self.t(("checkin_late_result" if reply.get("late") else "checkin_result")
+                       if "booking" in reply else "result_title")
+        head.add_widget(w.text(f"{title} · {reply['ticket']['service_name']}",
                                u(44), w.PRIMARY, bold=True, halign="center"))
         if issued.priority:
             head.add_widget(_badge(self, u))
@@ -350,6 +371,9 @@ class ResultScreen(KioskScreen):
         ahead = int(reply.get("ahead", 0))
         card.add_widget(w.tagged(w.fitted(self.t("ahead", n=ahead) if ahead else self.t("ahead_none"),
                                           u(46), w.TEXT, bold=True, halign="center"), "ahead"))
+        if reply.get("wait_min"):
+            card.add_widget(w.tagged(w.fitted(self.t("wait", n=reply["wait_min"]), u(36), w.TEXT,
+                                              halign="center"), "wait"))
         windows = self.t("window_separator").join(reply.get("windows", []))
         card.add_widget(w.tagged(w.fitted(self.t("windows", windows=windows), u(36), w.MUTED,
                                           halign="center"), "windows"))
@@ -387,13 +411,14 @@ class RefusedScreen(KioskScreen):
     def __init__(self, app: KioskShell, **kwargs: Any) -> None:
         super().__init__(app, name="refused", **kwargs)
 
-    def render(self, message: str) -> None:
+    def render(self, message: str, title: str = "refused_title") -> None:
+        """The reason, under `title` (a `kiosk.*` key: taking a number, or checking in)."""
         u = self.u
         self.clear_widgets()
         body = BoxLayout(orientation="vertical", padding=u(36), spacing=u(24))
         card = w.Panel(w.CARD, radius=u(18), orientation="vertical", padding=u(56), spacing=u(36))
         card.add_widget(BoxLayout())
-        card.add_widget(w.tagged(w.fitted(self.t("refused_title"), u(64), w.ALERT, bold=True,
+        card.add_widget(w.tagged(w.fitted(self.t(title), u(64), w.ALERT, bold=True,
                                           halign="center"), "refused_title"))
         card.add_widget(w.tagged(w.fitted(message, u(50), w.TEXT, halign="center"),
                                  "refused_message"))

@@ -28,6 +28,8 @@ class TicketPrint:
     qr_data: str = ""
     notice: str = ""
     priority: bool = False
+    wait_min: int | None = None  # the hub's estimate; None: none to give
+    status_page: bool = False  # the QR code opens the ticket's live page (say so under it)
 
 
 def check_mode(mode: str) -> PrintMode:
@@ -45,3 +47,8 @@ def ticket_words(lang: str) -> Translator:
 def ahead_line(t: Translator, ahead: int) -> str:
     """How many are waiting before this ticket, or that nobody is."""
     return t("ahead", n=ahead) if ahead else t("ahead_none")
+
+
+def wait_line(t: Translator, wait_min: int | None) -> str:
+    """The estimated wait ("" when there is none, or no wait at all)."""
+    return t("wait", n=wait_min) if wait_min else ""

@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 from caller.core.i18n import Translator
 from drivers.fonts import find_cjk_font
 from drivers.printer.jobs import TextJob, paper_dots, raster_job
-from kiosk.ticket import TicketPrint, ahead_line, check_mode, ticket_words
+from kiosk.ticket import TicketPrint, ahead_line, check_mode, ticket_words, wait_line
 
 BLACK, WHITE = 0, 255
 BASE_WIDTH = 576  # sizes below are for 80 mm paper and scale down for 58 mm
@@ -91,6 +91,7 @@ class TicketLayout:
             self.number(ticket.number),
             self.gap(14),
             self.text(ahead, 30, align="center", bold=True),
+            *([self.text(wait, 24, align="center")] if (wait := wait_line(t, ticket.wait_min)) else []),
             self.gap(12),
             self.rule(),
             self.gap(10),
@@ -113,9 +114,9 @@ class TicketLayout:
             blocks += [
                 self.gap(16),
                 self.qr(ticket.qr_data),
-                self.gap(6),
-                self.text(t("qr_caption"), 22, align="center"),
             ]
+            if ticket.status_page:
+                blocks += [self.gap(6), self.text(t("qr_caption"), 22, align="center")]
         if ticket.notice:
             blocks += [self.gap(12), self.text(ticket.notice, 24, align="center", bold=True)]
         blocks.append(self.gap(24))
@@ -292,6 +293,8 @@ def text_bytes(ticket: TicketPrint, paper_mm: int = 80, lang: str = "zh") -> byt
     job.style(size=1, bold=False)
     job.line()
     job.line(ahead_line(t, ticket.ahead))
+    if wait_line(t, ticket.wait_min):
+        job.line(wait_line(t, ticket.wait_min))
     job.line(rule)
     job.style(align="left")
     job.line(t("issued_at", time=ticket.issued_at))
@@ -307,7 +310,8 @@ def text_bytes(ticket: TicketPrint, paper_mm: int = 80, lang: str = "zh") -> byt
     job.style(align="center")
     if ticket.qr_data:
         job.qr(ticket.qr_data, size=6 if paper_mm == 80 else 4)
-        job.line(t("qr_caption"))
+        if ticket.status_page:
+            job.line(t("qr_caption"))
     for part in _wrap(job, ticket.notice, columns):
         if part:
             job.line(part)

@@ -23,7 +23,8 @@ KEYS = ("issue_per_s", "call_p50_ms", "call_p99_ms", "rss_mb", "restart_s", "key
         "cpu_ms_per_hello", "cpu_ms_per_idle_conn_min", "defaults_batch_ms", "record_xlsx_s",
         "ship_events_per_s", "ship_events_per_s_10", "catchup_week_s",
         "ship_down_baseline_call_p99_ms", "ship_down_call_p99_ms", "county_halls",
-        "central_report_s", "central_events")
+        "central_report_s", "central_events", "status_page_p99_ms", "status_pages_rss_mb",
+        "wait_estimate_mae_min", "wait_estimate_p90_err_min")
 WORKLOADS = ("ticket", "call", "hello", "idle")
 
 

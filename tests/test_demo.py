@@ -46,6 +46,8 @@ def test_headless_demo_runs_a_busy_hour(tmp_path):
     console = sorted(p.name for p in (out / "console").glob("*.png"))
     assert console == ["alerts-pc.png", "cases-pc.png", "control-pc.png", "devices-pc.png",
                        "live-pc.png", "live-tablet.png", "reports-pc.png"]
+    phone = sorted(p.name for p in (out / "phone").glob("*.png"))
+    assert "ticket-done.png" in phone  # the citizen's live ticket page (waiting, called: if any)
     assert "✅" in (out / "summary.md").read_text(encoding="utf-8")
 
 

@@ -201,6 +201,7 @@ PARSER_SECTIONS = {
     "_parse_staff": "## `[staff]`",
     "_parse_booking": "## `[booking]`",
     "_parse_web": "## `[web]`",
+    "_parse_sms": "## `[sms]`",
 }
 
 

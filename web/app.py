@@ -78,7 +78,7 @@ class Console:
     def __init__(self, config: HallConfig, hall: Hall, accounts: Accounts, db: Path | None, *,
                  idle_s: float = 30 * 60) -> None:
         self.config, self.hall, self.db = config, hall, db
-        self.citizen = Citizen(config, hall)
+        self.citizen = Citizen(config, hall, db)
         self._setup(accounts, idle_s, config.hall.name, config.hall.tz)
         self.screen_pages = screens.build(self, hall.hub_url, hall.device)
 

@@ -15,6 +15,7 @@ import logging
 import sqlite3
 import time
 import urllib.request
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -84,6 +85,8 @@ class Hall:
         self._extra_later = False  # a read is scheduled
         self._refused = False  # the hub refused the device (logged)
         self._tasks: list[asyncio.Task] = []
+        # run beside each refresh (the citizen pages' live tickets): coroutine functions
+        self.hooks: list[Callable[[], Awaitable[None]]] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -175,10 +178,11 @@ class Hall:
         while True:
             await self._dirty.wait()
             self._dirty.clear()
-            try:
-                await self._refresh()
-            except Exception:  # the console must outlive one bad refresh
-                log.exception("refresh failed")
+            results = await asyncio.gather(self._refresh(), *(hook() for hook in self.hooks),
+                                           return_exceptions=True)
+            for result in results:  # the console must outlive one bad refresh
+                if isinstance(result, Exception):
+                    log.error("refresh failed", exc_info=result)
             self._publish()
 
     async def refresh(self) -> None:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from caller.central import schema
+from caller.central import schema, tally
 from caller.central.hall_log import CASE_COLUMNS, TICKET_COLUMNS, Batch
 from caller.core.errors import HallqError
 
@@ -132,9 +132,9 @@ class Centre:
                                     f"the batch starts after {batch.after}")
             with cur.copy("COPY events (hall_id, seq, at, name, config_version, body) FROM STDIN") as copy:
                 copy.write(batch.events)
-            days = self._tickets(cur, batch) | self._event_days(cur, batch.hours)
-            self._cases(cur, batch)
-            self._days(cur, days)
+            days = self._tickets(cur, batch) | self._event_days(cur, batch.hours) | self._cases(cur, batch)
+            derive_days(cur, hid, days)
+            close_days(cur, hid, datetime.fromisoformat(batch.upto_at).astimezone(self.tz).date())
             cur.execute("UPDATE halls SET shipped_seq = %s, shipped_at = %s, last_seen = now(), "
                         "config_version = %s WHERE hall_id = %s",
                         (batch.upto, batch.upto_at, self.hall.config_version, hid))
@@ -157,9 +157,11 @@ class Centre:
             "rated_at = EXCLUDED.rated_at")
         return batch.ticket_days
 
-    def _cases(self, cur: psycopg.Cursor, batch: Encoded) -> None:
+    def _cases(self, cur: psycopg.Cursor, batch: Encoded) -> set[date]:
+        """Upsert the batch's cases; the days of their tickets (a case changes its ticket's
+        facts)."""
         if not batch.cases:
-            return
+            return set()
         names = ", ".join(_PG_CASE)
         with cur.copy(f"COPY stage_cases (hall_id, {names}) FROM STDIN") as copy:
             copy.write(batch.cases)
@@ -167,6 +169,9 @@ class Centre:
         cur.execute(f"INSERT INTO cases ({', '.join(('hall_id', *_PG_CASE))}) "
                     f"SELECT hall_id, {names} FROM stage_cases "
                     f"ON CONFLICT (hall_id, id) DO UPDATE SET {updates}")
+        return {day for (day,) in cur.execute(
+            "SELECT DISTINCT t.day FROM stage_cases s JOIN tickets t "
+            "ON t.hall_id = s.hall_id AND t.id = s.ticket_id")}
 
     def _event_days(self, cur: psycopg.Cursor, hours: Counter[datetime]) -> set[date]:
         """Add the batch's events to `hall_days.events` of the days (hall time) they fall on."""
@@ -179,31 +184,45 @@ class Centre:
             [(self.hall.hall_id, day, n) for day, n in counts.items()])
         return set(counts)
 
-    def _days(self, cur: psycopg.Cursor, days: set[date]) -> None:
-        """Recompute the ticket figures of `hall_days` for the days touched."""
-        cur.execute(
-            "INSERT INTO hall_days SELECT hall_id, day, count(*), "
-            "count(*) FILTER (WHERE state = 'waiting'), count(*) FILTER (WHERE state = 'done'), "
-            "count(*) FILTER (WHERE state = 'no_show'), count(*) FILTER (WHERE state = 'cancelled'), "
-            "COALESCE(sum(EXTRACT(EPOCH FROM first_called_at - issued_at)), 0), "
-            "count(first_called_at), COALESCE(sum(service_s) FILTER (WHERE state = 'done'), 0), "
-            "count(*) FILTER (WHERE rating_status = 'rated'), "
-            "count(*) FILTER (WHERE rating_status = 'rated' AND rating IN "
-            "('very_satisfied', 'satisfied', 'basic')), "
-            "count(*) FILTER (WHERE rating_status = 'rated' AND rating IN "
-            "('dissatisfied', 'very_dissatisfied')), "
-            "count(*) FILTER (WHERE rating_status = 'default'), 0 "
-            "FROM tickets WHERE hall_id = %s AND day = ANY(%s) GROUP BY hall_id, day "
-            "ON CONFLICT (hall_id, day) DO UPDATE SET issued = EXCLUDED.issued, "
-            "waiting = EXCLUDED.waiting, served = EXCLUDED.served, passed = EXCLUDED.passed, "
-            "cancelled = EXCLUDED.cancelled, wait_sum_s = EXCLUDED.wait_sum_s, "
-            "waits = EXCLUDED.waits, service_sum_s = EXCLUDED.service_sum_s, "
-            "rated = EXCLUDED.rated, satisfied = EXCLUDED.satisfied, bad = EXCLUDED.bad, "
-            "defaulted = EXCLUDED.defaulted",
-            (self.hall.hall_id, sorted(days)))
-
     def close(self) -> None:
         self.conn.close()
+
+
+def derive_days(cur: psycopg.Cursor, hall_id: str, days: set[date]) -> None:
+    """Recompute the ticket figures of `hall_days` for the days touched, and open them
+    again (`facts` NULL until `close_days`)."""
+    if not days:
+        return
+    cur.execute(
+        "INSERT INTO hall_days SELECT hall_id, day, count(*), "
+        "count(*) FILTER (WHERE state = 'waiting'), count(*) FILTER (WHERE state = 'done'), "
+        "count(*) FILTER (WHERE state = 'no_show'), count(*) FILTER (WHERE state = 'cancelled'), "
+        "COALESCE(sum(EXTRACT(EPOCH FROM first_called_at - issued_at)), 0), "
+        "count(first_called_at), COALESCE(sum(service_s) FILTER (WHERE state = 'done'), 0), "
+        "count(*) FILTER (WHERE rating_status = 'rated'), "
+        "count(*) FILTER (WHERE rating_status = 'rated' AND rating IN "
+        "('very_satisfied', 'satisfied', 'basic')), "
+        "count(*) FILTER (WHERE rating_status = 'rated' AND rating IN "
+        "('dissatisfied', 'very_dissatisfied')), "
+        "count(*) FILTER (WHERE rating_status = 'default'), 0 "
+        "FROM tickets WHERE hall_id = %s AND day = ANY(%s) GROUP BY hall_id, day "
+        "ON CONFLICT (hall_id, day) DO UPDATE SET issued = EXCLUDED.issued, "
+        "waiting = EXCLUDED.waiting, served = EXCLUDED.served, passed = EXCLUDED.passed, "
+        "cancelled = EXCLUDED.cancelled, wait_sum_s = EXCLUDED.wait_sum_s, "
+        "waits = EXCLUDED.waits, service_sum_s = EXCLUDED.service_sum_s, "
+        "rated = EXCLUDED.rated, satisfied = EXCLUDED.satisfied, bad = EXCLUDED.bad, "
+        "defaulted = EXCLUDED.defaulted, facts = NULL",
+        (hall_id, sorted(days)))
+
+
+def close_days(cur: psycopg.Cursor, hall_id: str, today: date) -> None:
+    """Pack the facts of every open day before `today` (hall time) for the report
+    (caller/central/tally.py): a day is closed once the hall's events have passed it, and
+    opened again when a batch touches one of its tickets or their cases."""
+    cur.execute(
+        f"UPDATE hall_days d SET facts = coalesce((SELECT string_agg({tally.FACT_ROW}, '') "
+        f"FROM tickets t {tally.FACT_JOINS} WHERE t.hall_id = d.hall_id AND t.day = d.day), '') "
+        "WHERE d.hall_id = %s AND d.day < %s AND d.facts IS NULL", (hall_id, today))
 
 
 _ZERO, _HOUR = timedelta(0), timedelta(minutes=59, seconds=59)

@@ -34,22 +34,16 @@ _BAD_CODES = [RATING_LEVELS.index(lv) + 1 for lv in BAD_LEVELS]
 
 _STATE_SQL = " ".join(f"WHEN '{s}' THEN {n}" for n, s in enumerate(_STATES))
 _LEVEL_SQL = " ".join(f"WHEN '{lv}' THEN {n}" for n, lv in enumerate(RATING_LEVELS, start=1))
-# bits: state 0–2, transferred 3, held 4, defaulted 5, case called back 6, case rectified 7,
-# no window 8, no staff 9, never called 10; the rating code (0 none) from bit 11.
-# (PostgreSQL gives | and << one precedence: every shift is in brackets.)
-_ROWS_SQL = f"""
-WITH c AS (
-    SELECT hall_id, ticket_id, bool_or(called_back_at IS NOT NULL) AS called_back,
-        bool_or(rectified_at IS NOT NULL) AS rectified
-    FROM cases WHERE hall_id = ANY(%(halls)s) GROUP BY hall_id, ticket_id),
-hl AS (
-    SELECT x.hall_id, x.n::int - 1 AS code, h.timezone
-    FROM unnest(%(halls)s::text[]) WITH ORDINALITY AS x(hall_id, n) JOIN halls h USING (hall_id))
-SELECT string_agg(int4send(hl.code) || int8send(t.id)
+# One ticket's facts, packed (bits: state 0–2, transferred 3, held 4, defaulted 5, case
+# called back 6, case rectified 7, no window 8, no staff 9, never called 10; the rating
+# code (0 none) from bit 11; the day as days since 2000-01-01). PostgreSQL gives | and <<
+# one precedence: every shift is in brackets. `t` a ticket, joined by FACT_JOINS to `h`
+# its hall and `c` its cases.
+FACT_ROW = f"""int8send(t.id)
     || int8send(coalesce(hashtextextended(t.hall_id || '{KEY_SEP}' || t.window_id, 0), 0))
     || int8send(coalesce(hashtextextended(t.hall_id || '{KEY_SEP}' || t.staff, 0), 0))
-    || int8send(hashtextextended(t.service, 0)) || int4send((t.day - %(first)s::date)::int)
-    || int4send(extract(hour FROM t.issued_at AT TIME ZONE hl.timezone)::int)
+    || int8send(hashtextextended(t.service, 0)) || int4send(t.day - DATE '2000-01-01')
+    || int4send(extract(hour FROM t.issued_at AT TIME ZONE h.timezone)::int)
     || int4send((CASE t.state {_STATE_SQL} ELSE 4 END)
     | ((t.transfers <> 0)::int << 3) | ((t.holds <> 0)::int << 4)
     | ((t.rating_status IS NOT DISTINCT FROM 'default')::int << 5)
@@ -59,12 +53,26 @@ SELECT string_agg(int4send(hl.code) || int8send(t.id)
     | ((CASE WHEN t.rating_status = 'rated' AND t.rating IS NOT NULL
         THEN CASE t.rating {_LEVEL_SQL} ELSE {_RATED_OTHER} END ELSE 0 END) << 11))
     || int8send(coalesce(round(extract(epoch FROM t.first_called_at - t.issued_at) * 1000000)::bigint, 0))
-    || float8send(t.service_s), '')
-FROM tickets t JOIN hl ON hl.hall_id = t.hall_id
-LEFT JOIN c ON c.hall_id = t.hall_id AND c.ticket_id = t.id
-WHERE t.hall_id = ANY(%(halls)s) AND t.day BETWEEN %(first)s AND %(last)s
+    || float8send(t.service_s)"""
+FACT_JOINS = """JOIN halls h ON h.hall_id = t.hall_id
+LEFT JOIN LATERAL (
+    SELECT bool_or(called_back_at IS NOT NULL) AS called_back, bool_or(rectified_at IS NOT NULL) AS rectified
+    FROM cases WHERE cases.hall_id = t.hall_id AND cases.ticket_id = t.id) c ON true"""
+# The period's facts, a bytea per hall and day: packed once by the shipper when the day
+# closed (`hall_days.facts`, caller/central/centre.py), packed here for the days still
+# open, read in one snapshot (so a day the shipper closes meanwhile counts once).
+_CLOSED_SQL = """
+SELECT hall_id, day, facts FROM hall_days
+WHERE hall_id = ANY(%(halls)s) AND day BETWEEN %(first)s AND %(last)s AND facts IS NOT NULL
 """
-_FIELDS = (("hall", ">i4"), ("id", ">i8"), ("window", ">i8"), ("staff", ">i8"), ("service", ">i8"),
+_OPEN_SQL = f"""
+SELECT t.hall_id, string_agg({FACT_ROW}, '')
+FROM unnest(%(halls)s::text[], %(days)s::date[]) AS o(hall_id, day)
+JOIN tickets t ON t.hall_id = o.hall_id AND t.day = o.day {FACT_JOINS}
+GROUP BY t.hall_id, t.day
+"""
+_EPOCH = date(2000, 1, 1)
+_FIELDS = (("id", ">i8"), ("window", ">i8"), ("staff", ">i8"), ("service", ">i8"),
            ("day", ">i4"), ("hour", ">i4"), ("bits", ">i4"), ("wait_us", ">i8"), ("service_s", ">f8"))
 _ROW = np.dtype(list(_FIELDS))  # one ticket's bytes in the string_agg, big-endian (…send)
 _KEYS_SQL = f"""
@@ -77,14 +85,31 @@ JOIN tickets t ON t.hall_id = x.hall_id AND t.id = x.id
 Key = tuple[str, Any]  # (grouping, key); ("", None) for the whole period
 
 
-def _rows(conn: psycopg.Connection, params: dict[str, Any]) -> dict[str, np.ndarray]:
-    """The period's tickets as columns: one bytea of packed rows crosses the socket (a row
-    per message costs Python a million calls)."""
+def _rows(conn: psycopg.Connection, hall_ids: Sequence[str], first: date,
+          last: date) -> dict[str, np.ndarray]:
+    """The period's tickets as columns (`hall` the index in `hall_ids`, `day` the offset
+    from `first`): a bytea of packed rows per hall and day crosses the socket (a row per
+    ticket costs Python a million calls)."""
     with conn.transaction():
-        conn.execute("SET LOCAL jit = off")  # compiling this one scan costs more than it saves
-        data = conn.execute(_ROWS_SQL, params, binary=True).fetchone()[0] or b""
-    rows = np.frombuffer(data, dtype=_ROW)
-    return {name: rows[name].astype(rows[name].dtype.newbyteorder("=")) for name, _ in _FIELDS}
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        conn.execute("SET LOCAL jit = off")  # compiling the open days' scan costs more than it saves
+        found = conn.execute(_CLOSED_SQL, {"halls": list(hall_ids), "first": first, "last": last},
+                             binary=True).fetchall()
+        closed = {(h, d) for h, d, _ in found}
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        still_open = [(h, d) for h in hall_ids for d in days if (h, d) not in closed]
+        found = [(h, facts) for h, _, facts in found]
+        if still_open:
+            halls, open_days = zip(*still_open, strict=True)
+            found += conn.execute(_OPEN_SQL, {"halls": list(halls), "days": list(open_days)},
+                                  binary=True).fetchall()
+    code = {h: n for n, h in enumerate(hall_ids)}
+    rows = np.frombuffer(b"".join(facts for _, facts in found), dtype=_ROW)
+    cols = {name: rows[name].astype(rows[name].dtype.newbyteorder("=")) for name, _ in _FIELDS}
+    cols["hall"] = np.repeat(np.array([code[h] for h, _ in found], dtype=np.int32),
+                             [len(facts) // _ROW.itemsize for _, facts in found])
+    cols["day"] -= (first - _EPOCH).days
+    return cols
 
 
 class _Grouping:
@@ -161,7 +186,7 @@ def load_tallies(conn: psycopg.Connection, hall_ids: Sequence[str], first: date,
     """The tally of the period's tickets of these halls, and of each key of each grouping
     (`hall`, then `stats.GROUPINGS`); and for each service the (hall, seq) a ticket row of
     it was written at, to read its name near."""
-    cols = _rows(conn, {"halls": list(hall_ids), "first": first, "last": last})
+    cols = _rows(conn, hall_ids, first, last)
     bits = cols["bits"]
     called, done = ~_bit(bits, 10), (bits & 7) == 0
     waits = cols["wait_us"] / 1e6  # exact microseconds, divided as timedelta.total_seconds()

@@ -35,7 +35,6 @@ from caller.core.booking import CHECKIN_RULES, LATE_RULES, BookingConfig, Servic
 from caller.core.errors import HallqError
 from caller.core.personal import SecretError, read_secret
 from caller.core.protocol import SCHEMAS, Role
-from drivers.idcard import READER_BACKENDS
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ROLES = tuple(Role)
@@ -228,6 +227,25 @@ class WebPublic:
     carries no QR code that promises a status page."""
 
     public_url: str = ""  # "https://hall.example" (no trailing slash); "": not published
+    notify_ahead: int = 3  # "almost your turn" when this few or fewer are ahead
+    rating_url: str = ""  # the finished page's link to rate, "{code}": the ticket's; "": none
+
+
+SMS_SENDERS = ("webhook", "file")
+
+
+@dataclass(frozen=True)
+class Sms:
+    """[sms]: text messages to ticket holders who left a phone number (docs/deployment.md)."""
+
+    sender: str  # "webhook": POST to the hall's SMS gateway; "file": JSON lines (tests, demo)
+    url: str = ""  # webhook: the gateway's address
+    secret_file: str = ""  # webhook: the key the body is signed with (hallq secret new FILE)
+    file: str = ""  # file: where the messages go
+    signature: str = ""  # the hall's signature 【…】; "": the hall's name
+    retries: int = 3
+    timeout_s: float = 5.0
+    key: bytes | None = field(default=None, repr=False)  # the webhook's key, read by the hub
 
 
 @dataclass(frozen=True)
@@ -247,6 +265,7 @@ class HallConfig:
     staff: StaffPolicy = StaffPolicy()
     booking: BookingConfig = field(default_factory=BookingConfig)  # remote tickets, appointments
     web: WebPublic = WebPublic()
+    sms: Sms | None = None  # no [sms]: no text messages
 
     def windows_for_service(self, service_id: str) -> list[Window]:
         return [w for w in self.windows.values() if service_id in w.services]
@@ -761,13 +780,65 @@ _PUBLIC_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~/-]*
 
 
 def _parse_web(c: _Checker, raw: dict) -> WebPublic:
-    c.known_keys(raw, "web", {"public_url"})
+    c.known_keys(raw, "web", {"public_url", "notify_ahead", "rating_url"})
     url = c.get(raw, "web", "public_url", str, "", what="an http(s) URL like \"https://hall.example\"")
     if url and not _PUBLIC_URL.fullmatch(url):
         c.fail("web.public_url", "expected an http(s) URL like \"https://hall.example\" or "
                f"\"https://gov.example/hall\" (no query, no fragment), got {url!r}")
         url = ""
-    return WebPublic(public_url=url.rstrip("/"))
+    ahead = c.get(raw, "web", "notify_ahead", int, 3)
+    if ahead is None or not 1 <= ahead <= 50:
+        c.fail("web.notify_ahead", f"expected 1..50 places, got {ahead!r}")
+        ahead = 3
+    rating = c.get(raw, "web", "rating_url", str, "") or ""
+    fields_ = re.findall(r"{(\w*)}", rating)
+    if rating and (not (_PUBLIC_URL.fullmatch(rating.replace("{code}", "c"))
+                        or re.fullmatch(r"/p/[A-Za-z0-9._~/{}-]*", rating))
+                   or set(fields_) - {"code"}):
+        c.fail("web.rating_url", "expected an http(s) URL or a path under /p/, with {code} for "
+               f"the ticket's page code, like \"/p/rate/{{code}}\", got {rating!r}")
+        rating = ""
+    return WebPublic(public_url=url.rstrip("/"), notify_ahead=ahead, rating_url=rating)
+
+
+def _parse_sms(c: _Checker, raw: dict, hall: Hall, base: Path, read_key: bool) -> Sms:
+    c.known_keys(raw, "sms", {"sender", "url", "secret_file", "file", "signature", "retries",
+                              "timeout_s"})
+    sender = c.get(raw, "sms", "sender", str, what="\"webhook\" or \"file\"") or ""
+    if sender and sender not in SMS_SENDERS:
+        c.fail("sms.sender", f"expected \"webhook\" or \"file\", got {sender!r}")
+    url = c.get(raw, "sms", "url", str, "") or ""
+    secret_file = c.get(raw, "sms", "secret_file", str, "") or ""
+    file = c.get(raw, "sms", "file", str, "") or ""
+    if sender == "webhook":
+        if not _PUBLIC_URL.fullmatch(url.split("?", 1)[0]):
+            c.fail("sms.url", f"expected the gateway's http(s) URL, got {url!r}")
+        if not secret_file:
+            c.fail("sms.secret_file", "missing; the webhook signs each message: expected the path "
+                   "of a key file (hallq secret new FILE)")
+    key = None
+    if sender == "webhook" and secret_file and read_key:
+        try:
+            key = read_secret(token_path(base, secret_file))
+        except SecretError as e:
+            c.fail("sms.secret_file", str(e))
+    if sender == "file" and not file:
+        c.fail("sms.file", "missing; expected the path the messages are written to")
+    signature = c.get(raw, "sms", "signature", str, "") or ""
+    if len(signature) > 20 or not signature.isprintable() or any(ch in signature for ch in "【】"):
+        c.fail("sms.signature", f"expected the hall's short name (20 characters at most, without "
+               f"【】), got {signature!r}")
+        signature = ""
+    retries = c.get(raw, "sms", "retries", int, 3)
+    if retries is None or not 1 <= retries <= 10:
+        c.fail("sms.retries", f"expected 1..10 attempts, got {retries!r}")
+        retries = 3
+    timeout = c.get(raw, "sms", "timeout_s", (int, float), 5.0)
+    if timeout is None or not 0.5 <= timeout <= 60:
+        c.fail("sms.timeout_s", f"expected 0.5..60 seconds, got {timeout!r}")
+        timeout = 5.0
+    return Sms(sender=sender, url=url, secret_file=secret_file, file=file,
+               signature=signature or hall.name, retries=retries, timeout_s=float(timeout), key=key)
 
 
 def _parse_window(c: _Checker, raw: Any, i: int, services: dict[str, Service]) -> Window | None:
@@ -803,6 +874,8 @@ def _parse_window(c: _Checker, raw: Any, i: int, services: dict[str, Service]) -
 # waiting make an idle window stand out.
 WEB_LIMITS = {"serving_alert_min": 20, "wait_alert_min": 30, "idle_alert_waiting": 1}
 SERIAL_BAUDRATES = (9600, 19200, 38400, 57600, 115200)
+# what a kiosk's idcard_backend may name (drivers.idcard.backends.make_backend)
+READER_BACKENDS = ("serial", "keyboard", "http")
 
 _DEVICE_KEYS = {
     Role.KIOSK: {"printer", "paper_mm", "print_mode", "priority_entry", "idcard", "idcard_backend",
@@ -1103,7 +1176,7 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
     c = _Checker(path)
     base = base or Path.cwd()
     c.known_keys(raw, "", {"hall", "calling", "services", "windows", "devices", "limits",
-                           "personal", "rating", "central", "booking", "web", "staff"})
+                           "personal", "rating", "central", "booking", "web", "staff", "sms"})
     hall_raw = c.get(raw, "", "hall", dict, what="a [hall] table with at least name") or {}
     hall = _parse_hall(c, hall_raw)
     c.strict_tokens = strict and not hall.demo
@@ -1140,9 +1213,14 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
     central_raw = c.get(raw, "", "central", dict, None)
     central = _parse_central(c, central_raw, hall, devices) if central_raw is not None else None
     web = _parse_web(c, c.get(raw, "", "web", dict, {}) or {})
+    sms_raw = c.get(raw, "", "sms", dict, None)
+    sms = _parse_sms(c, sms_raw, hall, base, device is None) if sms_raw is not None else None
+    if web.public_url and not personal.secret_file:
+        c.fail("personal.secret_file", "missing; [web] public_url prints a code for each ticket's "
+               "page, made with the hall secret: expected its path (hallq secret new FILE)")
     config = HallConfig(path=path, hall=hall, calling=calling, services=services,
                         windows=windows, devices=devices, limits=limits, personal=personal,
-                        rating=rating, central=central, booking=booking, web=web,
+                        rating=rating, central=central, booking=booking, web=web, sms=sms,
                         staff=_parse_staff(c, c.get(raw, "", "staff", dict, {}) or {}))
     for d in devices.values():
         check = (checks or {}).get(d.role)

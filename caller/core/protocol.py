@@ -168,6 +168,7 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "list_bans": {},
     "lift_ban": {"ban": (_I, True), "by": (_S, True)},
     "snapshot": {},
+    "queue_status": {},
     "ticket_state": {"number": (_S, True), "day": (_S, False), "lang": (_S, False)},
     "stats": {},
     "shipped": {"seq": (_I, True)},
@@ -195,7 +196,7 @@ ROLE_COMMANDS: dict[str, frozenset[str]] = {
                          # and the citizen's pages under /p, for which it is the hub client
                          "booking_slots", "book", "change_booking", "cancel_booking",
                          "booking_status", "remote_ticket", "list_bookings", "list_bans",
-                         "lift_ban"}),
+                         "lift_ban", "queue_status"}),
     # `hallq ship`: tells the hub how far the centre holds its events, so the prune keeps the rest.
     Role.SHIPPER: frozenset({"shipped"}),
 }
@@ -390,6 +391,19 @@ def shown(message: dict[str, Any], to: Audience) -> dict[str, Any]:
     if kind == "admin" or not _has_holder(message):
         return message
     return _without_holders(message, kind, windows)
+
+
+_HOLDER_KEY = '"holder":'  # in JSON text this can only be a key: a string's own quotes are escaped
+
+
+def encode_for(message: dict[str, Any], to: Audience, encoded: str | None = None) -> str:
+    """The frame of ``message`` as ``to`` may see it (``shown``), from its own frame
+    (``encoded``, made here when not given), which is returned itself when nothing is to
+    be taken out. Looking for a holder in the text costs far less than walking the message."""
+    text = encode(message) if encoded is None else encoded
+    if to[0] == "admin" or _HOLDER_KEY not in text:
+        return text
+    return encode(_without_holders(message, *to))
 
 
 def _has_holder(value: Any) -> bool:

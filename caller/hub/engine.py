@@ -32,6 +32,8 @@ from caller.core.messages import LEVEL_NAMES, say
 from caller.core.personal import Person, person_from_card
 from caller.core.protocol import AlertKind, Event
 from caller.core.schedule import add_working_days, business_day, open_status
+from caller.core.ticketcode import page_path, ticket_code
+from caller.core.waits import Paces, WindowNow, directed_rate, minutes, service_rate, wait_seconds
 from caller.hub.appeals import Appeal, Appeals
 from caller.hub.booking_desk import BookingDesk
 from caller.hub.bookings import Ban, Booking, Bookings
@@ -39,6 +41,7 @@ from caller.hub.followup import Alert, Case, FollowUp
 from caller.hub.roster import Roster, StaffMember, staff_view
 
 ACTIVE_STATES = ("waiting", "called", "held")
+READ_ONLY = ("snapshot", "queue_status")  # answered from memory: nothing to store
 BAD_LEVELS = ("dissatisfied", "very_dissatisfied")
 REASONS_SEP = "、"  # between the reasons of a bad rating in its case
 CASE_NO_MAX = 64  # characters of a 办件编号 (the door checks the same, caller.core.validate)
@@ -94,6 +97,7 @@ class Ticket:
     source: str | None = None  # None: taken at a kiosk; "remote" (线上取号); "booking" (预约)
     phone: str | None = None  # remote tickets and appointments: for the clerk and the SMS
     contact_name: str | None = None  # an appointment's name as given: for the clerk only
+    code: str | None = None  # its live page's code (caller.core.ticketcode); never in events
 
 
 @dataclass
@@ -165,6 +169,7 @@ class Engine(BookingDesk):
         self.counters: dict[str, DayCounter] = {}
         self._counters_ahead: dict[str, dict[str, DayCounter]] = {}  # later day -> counters
         self.recent_calls: list[dict] = []
+        self.paces = Paces()  # the windows' recent stints, for the wait estimate
         self.followup = FollowUp()
         self.appeals = Appeals()
         self.roster = Roster()
@@ -224,7 +229,7 @@ class Engine(BookingDesk):
 
     @property
     def commands(self) -> tuple[str, ...]:
-        return (*self._commands, "snapshot", "tick")
+        return (*self._commands, *READ_ONLY, "tick")
 
     def handle(self, command: dict[str, Any], now: datetime,
                mono: float | None = None) -> tuple[dict, list[dict]]:
@@ -241,6 +246,8 @@ class Engine(BookingDesk):
                 reply: dict = {}
             elif kind == "snapshot":
                 reply = {"snapshot": self.snapshot(now)}
+            elif kind == "queue_status":
+                reply = self.queue_status()
             elif kind in self._commands:
                 reply = self._commands[kind](command, local)
             else:
@@ -369,6 +376,53 @@ class Engine(BookingDesk):
             holder["phone"] = mask_phone(t.phone)
             holder["contact"] = {"name": t.contact_name, "phone": t.phone}
         return holder
+    def windows_now(self) -> list[WindowNow]:
+        hall_pace = self.paces.hall_mean()
+        out = []
+        for wid, w in self.config.windows.items():
+            ws = self.windows[wid]
+            is_open = ws.staff is not None and not ws.paused
+            out.append(WindowNow(wid, dict(w.services), is_open, is_open and ws.current is None,
+                                 self.paces.mean(wid, hall_pace), w.backup))
+        return out
+
+    def wait_s(self, t: Ticket, windows: list[WindowNow] | None = None,
+               waiting: dict[str, int] | None = None) -> float | None:
+        """The estimated wait of a waiting ticket from now (caller.core.waits)."""
+        windows = windows if windows is not None else self.windows_now()
+        if t.target_window is not None:
+            rate, idle = directed_rate(t.target_window, windows)
+        else:
+            rate, idle = service_rate(t.service, windows,
+                                      waiting if waiting is not None else self.waiting_counts())
+        return wait_seconds(self._ahead(t), rate, idle)
+
+    def reachable(self) -> list[tuple[Ticket, int | None]]:
+        """The live tickets with a phone number (remote tickets, appointments) and, while
+        waiting, how many are ahead: whom `caller.hub.notify` may text."""
+        return [(t, self._ahead(t) if t.state == "waiting" else None)
+                for t in self.tickets.values() if t.phone and t.state in ACTIVE_STATES]
+
+    def queue_status(self) -> dict:
+        """Every live ticket of the day with its place and estimated wait: what the citizen's
+        pages show (numbers only, never a holder)."""
+        windows, waiting = self.windows_now(), self.waiting_counts()
+        names = {wid: w.name for wid, w in self.config.windows.items()}
+        tickets = []
+        for t in self.tickets.values():
+            if t.state not in ACTIVE_STATES or t.day != self.meta.day:
+                continue
+            is_waiting = t.state == "waiting"
+            tickets.append({
+                "id": t.id, "number": t.number, "service": t.service, "state": t.state,
+                "ahead": self._ahead(t) if is_waiting else None,
+                "wait_min": minutes(self.wait_s(t, windows, waiting)) if is_waiting else None,
+                "window": t.window, "window_name": names.get(t.window or ""),
+                "target_window": t.target_window, "target_name": names.get(t.target_window or ""),
+                "transfers": t.transfers, "requeues": t.requeues, "recalls": t.recalls,
+                "priority": t.priority,
+            })
+        return {"day": self.meta.day, "tickets": tickets}
 
     @property
     def notice(self) -> str:
@@ -663,6 +717,7 @@ class Engine(BookingDesk):
             holder_name=person.name if person else None,
             id_last4=person.last4 if person else None,
             source=source, phone=phone, contact_name=contact_name,
+            code=self._code(self.meta.next_ticket_id),
         )
         if places is not None:
             t.order = self._order_after(t, places)
@@ -679,13 +734,25 @@ class Engine(BookingDesk):
         return t, ahead
 
     def _ticket_reply(self, t: Ticket, ahead: int) -> dict:
-        """What the kiosk prints: the holder stays out (kiosks never get personal data)."""
+        """What the kiosk prints: the holder stays out (kiosks never get personal data); the
+        live page's address when the hall publishes one."""
         view = {k: v for k, v in self.ticket_view(t).items() if k != "holder"}
+        public = self.config.web.public_url
         return {
             "ticket": view, "ahead": ahead, "real_name": t.person_key is not None,
             "windows": list(self._service_windows[t.service]),
             "materials": list(self.config.services[t.service].materials),
+            "wait_min": minutes(self.wait_s(t)) if t.state == "waiting" else None,
+            **({"status_url": public + page_path(t.code)} if public and t.code else {}),
         }
+
+    def _code(self, ticket_id: int) -> str | None:
+        """The new ticket's page code, when the hall publishes ticket pages."""
+        secret = self.config.personal.secret
+        if not self.config.web.public_url or secret is None:
+            return None
+        return ticket_code(secret, self.config.hall.id or self.config.hall.name, self.meta.day,
+                           ticket_id)
 
     def _person(self, cmd: dict) -> Person | None:
         """The card read at the kiosk (``person``: id_number, name, age), made into what
@@ -810,7 +877,9 @@ class Engine(BookingDesk):
 
     def _end_stint(self, ws: WindowState, t: Ticket, local: datetime) -> None:
         if t.called_at is not None:
-            t.service_s += max((local - t.called_at).total_seconds(), 0.0)
+            stint = max((local - t.called_at).total_seconds(), 0.0)
+            t.service_s += stint
+            self.paces.add(ws.id, stint)
         ws.current = None
         self._touch(t)
         self._touch_window(ws)

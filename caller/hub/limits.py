@@ -20,6 +20,7 @@ ROLE_RATES: dict[str, Rate] = {
     "kiosk": Rate(20, 120), "display": Rate(10, 30), "led": Rate(10, 30),
     "evaluator": Rate(20, 50), "terminal": Rate(50, 100), "counter": Rate(100, 200),
     "admin": Rate(200, 500),
+    "web": Rate(100, 300),  # one client for every console user and every citizen's phone
 }
 DEFAULT_RATE = Rate(10, 30)
 COMMAND_RATES: dict[tuple[str, str], Rate] = {  # (role, command); "*": every role

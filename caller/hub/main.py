@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import ipaddress
 import json
 import sys
+from collections.abc import Callable
 from datetime import datetime
 
 from caller.core.cli import CONFIG_ERROR_EXIT, exits_on_config_error
@@ -22,6 +24,10 @@ from caller.hub.store import DamagedDatabase, DatabaseInUse
 EXIT_CONFIG = CONFIG_ERROR_EXIT
 EXIT_DB_IN_USE = 3
 EXIT_DB_DAMAGED = 4
+# uvloop's event loop costs the hub less CPU per ticket and per call (BENCHMARKS.md);
+# asyncio's own is the fallback where uvloop is not installed
+LOOPS = ("uvloop", "asyncio")
+DEFAULT_LOOP = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +44,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run on a hall clock starting at this ISO time (demos, tests)")
     parser.add_argument("--speed", type=float, default=1.0, help="hall clock speed factor")
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--loop", choices=LOOPS, default=DEFAULT_LOOP,
+                        help=f"event loop (default here: {DEFAULT_LOOP})")
+
+
+def loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop named by --loop; None for asyncio's own."""
+    if name == "asyncio":
+        return None
+    import uvloop
+
+    return uvloop.new_event_loop
 
 
 def is_loopback(host: str) -> bool:
@@ -68,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
     if problem is None and args.config is None and not is_loopback(args.host):
         problem = (f"hallq hub: without --config the hub serves the demo hall ({path}) on "
                    f"loopback only; expected --host 127.0.0.1 or a --config, got --host {args.host}")
+    if problem is None and args.loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
+        problem = "hallq hub: --loop uvloop, but uvloop is not installed; expected --loop asyncio"
     if problem:
         print(problem, file=sys.stderr)
         return EXIT_CONFIG
@@ -80,8 +99,9 @@ def run(args: argparse.Namespace) -> int:
               flush=True)
 
     try:
-        asyncio.run(run_hub(config, args.db, args.host, args.port, clock=clock,
-                            synchronous=args.sync, ssl_ctx=ctx, on_ready=ready))
+        with asyncio.Runner(loop_factory=loop_factory(args.loop)) as runner:
+            runner.run(run_hub(config, args.db, args.host, args.port, clock=clock,
+                               synchronous=args.sync, ssl_ctx=ctx, on_ready=ready))
     except DatabaseInUse as e:
         print(f"hallq hub: {e}", file=sys.stderr)
         return EXIT_DB_IN_USE

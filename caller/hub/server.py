@@ -33,7 +33,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -49,7 +49,8 @@ from caller.core.logs import JsonLogFormatter, setup_logging  # noqa: F401 - mov
 from caller.core.messages import say
 from caller.core.validate import for_log
 from caller.hub import limits
-from caller.hub.engine import DEFAULTS_PER_RUN, Engine
+from caller.hub.engine import DEFAULTS_PER_RUN, READ_ONLY, Engine
+from caller.hub.notify import Notifier, sender_for
 from caller.hub.store import StorageError, Store
 from caller.manager.stats import live_figures
 
@@ -161,10 +162,15 @@ class Hub:
         self.today: dict = {}  # live figures for the day, refreshed in the background
         self._today_at = 0.0
         self._figures_task: asyncio.Task | None = None
+        # the welcome's snapshot: (key, snapshot, its frame, frames by audience); None
+        # whenever the state may have changed
+        self._snapshots: tuple[tuple, dict, str, dict[protocol.Audience, str]] | None = None
         self._defaults_done: str | None = None  # the business day the policy last settled
         # The newest seq the centre holds, as `hallq ship` last reported it: the prune keeps
         # every event after it. None until it reports (after a restart): nothing is pruned.
         self.shipped: int | None = None
+        sender = sender_for(config)
+        self.notifier = Notifier(config, sender) if sender is not None else None
         self._backlog_alert = any(a.kind == protocol.AlertKind.SHIP_BACKLOG and not a.acknowledged_at
                                   for a in self.engine.followup.alerts.values())
 
@@ -184,6 +190,8 @@ class Hub:
                                            name="hub-unrated"),
                        asyncio.create_task(self._guarded(self._watchdog, CHECK_S),
                                            name="hub-watchdog")]
+        if self.notifier is not None:
+            self._tasks.append(asyncio.create_task(self.notifier.run(), name="hub-notify"))
         if self.config.central is not None:
             self._tasks.append(asyncio.create_task(self._guarded(self._check_backlog, CHECK_S),
                                                    name="hub-backlog"))
@@ -551,10 +559,21 @@ class Hub:
             await asyncio.shield(self._figures_task)
         return self.today
 
-    def _snapshot(self, now: datetime) -> dict:
-        snapshot = self.engine.snapshot(now)
-        snapshot["manager"]["today"] = self.today
-        return snapshot
+    def _snapshot_frame(self, now: datetime, to: protocol.Audience) -> str:
+        """The welcome's snapshot as `to` may see it, encoded. Built once and kept for
+        every audience until a batch commits, the minute turns (services open and close
+        by the minute, cases fall overdue by the day) or today's figures are refreshed:
+        a storm of hellos builds it once."""
+        key = (now.astimezone(self.engine.tz).replace(second=0, microsecond=0), self._today_at)
+        if self._snapshots is None or self._snapshots[0] != key:
+            snapshot = self.engine.snapshot(now)
+            snapshot["manager"]["today"] = self.today
+            self._snapshots = (key, snapshot, protocol.encode(snapshot), {})
+        _, snapshot, own, frames = self._snapshots
+        frame = frames.get(to)
+        if frame is None:
+            frame = frames[to] = protocol.encode_for(snapshot, to, own)
+        return frame
 
     # ------------------------------------------------------------------ the writer
 
@@ -583,18 +602,14 @@ class Hub:
                     self._queue.task_done()
                 self.progress = time.monotonic()
 
-    def _holders_kept_from(self) -> str:
-        """The first business day whose ticket holders are still kept."""
-        days = self.config.personal.retention_days
-        return (date.fromisoformat(self.engine.meta.day) - timedelta(days=days)).isoformat()
-
     async def _prune(self) -> bool:
         """Drop old events and old request ids; False (logged) when the store refused."""
         now = time.monotonic()
         try:
             floor = (self.shipped or 0) if self.config.central is not None else None
             await asyncio.to_thread(self.store.prune, shipped=floor)
-            await asyncio.to_thread(self.store.erase_holders, self._holders_kept_from())
+            await asyncio.to_thread(self.store.purge, self.engine.meta.day,
+                                    self.config.personal.retention_days)
             self._request_marks.append((now, await asyncio.to_thread(self.store.request_mark)))
             up_to = None
             while self._request_marks and now - self._request_marks[0][0] >= REQUEST_KEEP_S:
@@ -628,6 +643,7 @@ class Hub:
             else:
                 self.stats["batch_failures"] += 1
                 log.exception("batch failed; rolled back and state reloaded")
+            self._snapshots = None
             self.engine = self.store.load_engine(self.config, now)
             self._defaults_done = None  # what the failed batch settled is undone: run again
             replies = [(i, _error(code)) for i in batch if i.kind == "command"]
@@ -641,6 +657,8 @@ class Hub:
                 direct.setdefault(waiter, []).append(frame)
             self._log_command(item, reply)
         self._publish(direct, numbered)
+        if self.notifier is not None:  # after the calls are out: texts never delay them
+            self.notifier.after_batch(self.engine, numbered)
         for item in batch:
             if item.kind == "hello":
                 try:
@@ -675,11 +693,12 @@ class Hub:
         events = _last_queue_changed(events)
         changes = self.engine.take_changes()
         durable = [(i.session.device.id, i.payload["id"], protocol.reply_ok(i.payload["id"], r))
-                   for i, r in replies if r["ok"] and i.payload["type"] != "snapshot"]
+                   for i, r in replies if r["ok"] and i.payload["type"] not in READ_ONLY]
         numbered: list[dict] = []
         if events or durable or changes.tickets or changes.windows or changes.meta \
                 or changes.alerts or changes.cases or changes.counters or changes.appeals \
                 or changes.bookings or changes.bans:
+            self._snapshots = None
             numbered = await asyncio.to_thread(self.store.commit, changes, events, now, durable)
             self.last_commit = time.monotonic()
             self._index_requests(durable)
@@ -732,15 +751,16 @@ class Hub:
             texts: dict[protocol.Audience, list[str]] = {a: [] for a in audiences}
             wires: dict[protocol.Audience, list[bytes]] = {a: [] for a in audiences}
             for event in numbered:
+                own = protocol.encode(event)
                 full = marker = None
                 for audience in audiences:
                     if protocol.visible(event, audience):
-                        seen = protocol.shown(event, audience)
-                        if seen is event:
-                            full = full or _framed(protocol.encode(event))
+                        seen = protocol.encode_for(event, audience, own)
+                        if seen is own:
+                            full = full or _framed(own)
                             text, wire = full
                         else:
-                            text, wire = _framed(protocol.encode(seen))
+                            text, wire = _framed(seen)
                     else:
                         marker = marker or _framed(protocol.encode(protocol.withheld(event)))
                         text, wire = marker
@@ -767,7 +787,7 @@ class Hub:
             errors[rid] = message
             while len(errors) > ERROR_CACHE_PER_DEVICE:
                 errors.popitem(last=False)
-        return protocol.encode(protocol.shown(message, item.session.audience))
+        return protocol.encode_for(message, item.session.audience)
 
     def _welcome(self, item: _Item, now: datetime) -> None:
         """Send the welcome, then subscribe; the replay (if any) streams from a task while
@@ -780,9 +800,10 @@ class Hub:
         welcome = {"type": "welcome", "protocol": protocol.VERSION, "device": device.id,
                    "role": device.role, "windows": list(device.windows),
                    "options": device.options, "seq": last,
-                   "now": now.isoformat(timespec="milliseconds"), "replay": replay,
-                   "snapshot": self._snapshot(now)}
-        broadcast([session.conn], protocol.encode(protocol.shown(welcome, session.audience)))
+                   "now": now.isoformat(timespec="milliseconds"), "replay": replay}
+        head = protocol.encode_for(welcome, session.audience)
+        snapshot = self._snapshot_frame(now, session.audience)
+        broadcast([session.conn], f'{head[:-1]},"snapshot":{snapshot}}}')
         if replay and since < last:
             session.backlog = []
             self._spawn(self._replay(session, since, last))
@@ -849,7 +870,7 @@ class _ReplayReader:
         frames = []
         for _seq, body in rows:
             event = json.loads(body)
-            frames.append(protocol.encode(protocol.shown(event, self.audience))
+            frames.append(protocol.encode_for(event, self.audience)
                           if protocol.visible(event, self.audience)
                           else protocol.encode(protocol.withheld(event)))
         return frames, rows[-1][0]

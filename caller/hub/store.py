@@ -145,9 +145,16 @@ def _create_bookings(db: sqlite_utils.Database) -> None:
     }, pk="id")
 
 
+def _create_ticket_codes(db: sqlite_utils.Database) -> None:
+    """The code of each ticket's live page (caller.core.ticketcode): `hallq web` finds the
+    ticket by it."""
+    db["tickets"].add_column("code", str)
+    db.execute("CREATE UNIQUE INDEX idx_tickets_code ON tickets(code) WHERE code IS NOT NULL")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _create_v1, _create_v2, _create_v3, _create_v7_rating_record, _create_bookings,
-    _create_staff_roster]
+    _create_staff_roster, _create_ticket_codes]
 
 
 class StorageError(HallqError):
@@ -340,6 +347,12 @@ class Store:
         engine.restore(meta, [_ticket_from_row(r) for r in rows], windows, counters,
                        self._recent_calls(config.calling.recent_calls), self._followup(),
                        self._appeals(), self._bookings(config, meta.day), self._staff())
+        # the windows' paces for the wait estimate: their last finished tickets of the day
+        for window, seconds in reversed(self.conn.execute(
+                "SELECT window, service_s FROM tickets WHERE day = ? AND state = 'done' "
+                "AND window IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
+                (meta.day, engine.paces.keep * len(config.windows))).fetchall()):
+            engine.paces.add(window, seconds)
         return engine
 
     def _staff(self) -> list[StaffMember]:
@@ -436,6 +449,11 @@ class Store:
                           (self.last_seq - keep_request_seq,))
         self.conn.execute("COMMIT")
 
+    def purge(self, today: str, retention_days: int) -> int:
+        """Erase the personal fields older than the retention period (个人信息保护法): of
+        every business day before `today` minus `retention_days`. Returns the tickets erased."""
+        return self.erase_holders(kept_from(today, retention_days))
+
     def erase_holders(self, before_day: str) -> int:
         """Forget who held the tickets of days before ``before_day`` (the retention period):
         in the tickets and in the stored events. Returns how many tickets were erased."""
@@ -480,6 +498,11 @@ class Store:
         self.reader.close()
         self.conn.close()
         self._lock.close()
+
+
+def kept_from(today: str, retention_days: int) -> str:
+    """The first business day whose personal fields are still kept."""
+    return (date.fromisoformat(today) - timedelta(days=retention_days)).isoformat()
 
 
 def _lock(path: str) -> IO[str]:

@@ -23,6 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from caller.core.config import RATING_LEVELS
 from caller.core.messages import LEVEL_NAMES
+from caller.manager.booking_stats import BOOKING_COLUMNS, booking_totals
 from caller.manager.stats import GROUPINGS, Report
 
 # ---------------------------------------------------------------------- labels
@@ -80,6 +81,7 @@ GROUP_TITLES = {
 }
 SUMMARY_SHEET = "汇总"
 RANKING_SHEET = "流动红旗"
+BOOKINGS_SHEET = "预约统计"
 WEEKDAYS = "一二三四五六日"
 WEIGHT_TITLES = {"satisfaction": "满意率", "volume": "办件量", "wait": "等候时间",
                  "rating_rate": "评价率", "bad_rate": "差评率", "rectification": "整改率"}
@@ -203,7 +205,23 @@ def write_xlsx(report: Report, path: str | Path, groupings: Sequence[str] = GROU
     for by in groupings:
         _group_sheet(wb.create_sheet(GROUP_TITLES[by][0]), report, by)
     _ranking_sheet(wb.create_sheet(RANKING_SHEET), report)
+    if report.bookings:
+        _bookings_sheet(wb.create_sheet(BOOKINGS_SHEET), report)
     wb.save(path)
+
+
+def _bookings_sheet(ws: Worksheet, report: Report) -> None:
+    """预约统计: bookings, check-ins, no-shows, cancellations, remote tickets by day and service."""
+    titles = ["日期", "业务", *BOOKING_COLUMNS.values()]
+    ws.append(titles)
+    _style_header(ws, 1, len(titles))
+    for row in report.bookings:
+        ws.append([row["day"], row.get("service_name", row["service"]),
+                   *(row[k] for k in BOOKING_COLUMNS)])
+    totals = booking_totals(report.bookings)
+    ws.append(["合计", "", *(totals[k] for k in BOOKING_COLUMNS)])
+    _widths(ws, titles, first=12)
+    _page_setup(ws)
 
 
 def _summary_sheet(ws: Worksheet, report: Report) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 from caller.core.config import RATING_LEVELS, ConfigError, HallConfig
 from caller.core.errors import HallqError
 from caller.core.protocol import Event
+from caller.manager.booking_stats import booking_rows
 
 SATISFIED_LEVELS = RATING_LEVELS[:3]  # 非常满意, 满意, 基本满意
 BAD_LEVELS = RATING_LEVELS[3:]  # 不满意, 非常不满意
@@ -525,6 +526,7 @@ class Report:
     weights: RankingWeights
     followup_available: bool
     ranked: str = "window"  # what the ranking ranks: windows, or halls in a central report
+    bookings: list[dict[str, Any]] = field(default_factory=list)  # per day and service
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -532,6 +534,7 @@ class Report:
             "generated_at": self.generated_at, "summary": self.summary, "groups": self.groups,
             "ranking": self.ranking, "weights": asdict(self.weights),
             "followup_available": self.followup_available,
+            **({"bookings": self.bookings} if self.bookings else {}),
         }
 
 
@@ -560,6 +563,9 @@ def compute_report(conn: sqlite3.Connection, first: date, last: date, *,
         ranking=rank_windows(_rows(tickets, "window", followup, config, first, last, True),
                              summary["wait_avg_s"], weights),
         weights=weights, followup_available=followup,
+        bookings=[{**r, "service_name": config.services[r["service"]].name
+                   if config is not None and r["service"] in config.services else r["service"]}
+                  for r in booking_rows(conn, first, last)],
     )
 
 

@@ -1,5 +1,2 @@
 """ID-card readers (居民身份证阅读器): the SAM serial protocol, keyboard-output and vendor-HTTP
 readers (``backends``), the thread that owns a reader (``reader``), and simulators."""
-
-READER_BACKENDS = ("serial", "keyboard", "http")
-"""What a kiosk's ``idcard_backend`` may name (``drivers.idcard.backends.make_backend``)."""

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import psycopg
 
-from caller.central import schema
+from caller.central import centre, schema
 from caller.central.access import connect_readonly
 from caller.central.report import compute_central_report, select_halls
 from caller.core.protocol import Event
@@ -142,8 +142,12 @@ def fill(dsn: str, size: Size) -> float:
         conn.execute(_TICKETS_SQL, params)
         conn.execute(_RATINGS_SQL)
         names = [str(e) for e in TICKET_EVENTS]
+        days = {FIRST_DAY + timedelta(days=d) for d in range(size.days)}
         for (hall_id,) in conn.execute("SELECT hall_id FROM halls").fetchall():
             conn.execute(_EVENTS_SQL, {"events": len(TICKET_EVENTS), "names": names, "hall": hall_id})
+            with conn.cursor() as cur:  # the derived days as the shipper leaves them, the
+                centre.derive_days(cur, hall_id, days)  # period's last day still open (today)
+                centre.close_days(cur, hall_id, last - timedelta(days=1))
         conn.execute("ANALYZE")
     return time.perf_counter() - started
 

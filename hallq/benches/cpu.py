@@ -7,10 +7,13 @@ for a profile kept in the output folder, with the top functions as text beside i
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import io
+import json
 import os
 import pstats
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,11 +146,15 @@ def _run_one(config: Path, db: Path, name: str, sizes: Sizes, profile: Path | No
     return value
 
 
-def measure(work: Path, config: Path, out: Path, quick: bool, profile: bool = True) -> dict:
-    """Every cost figure; with `profile`, also out/profile-NAME.prof and .txt."""
+def measure(work: Path, config: Path, out: Path, quick: bool, profile: bool = True,
+            only: list[str] | None = None) -> dict:
+    """Every cost figure (or those of the workloads named in `only`); with `profile`,
+    also out/profile-NAME.prof and .txt."""
     sizes = Sizes.for_mode(quick)
     results: dict = {}
     for name, (key, _) in WORKLOADS.items():
+        if only is not None and name not in only:
+            continue
         results[key] = round(_run_one(config, work / f"cpu-{name}.db", name, sizes, None), 3)
         if profile:
             prof = out / f"profile-{name}.prof"
@@ -160,3 +167,34 @@ def measure(work: Path, config: Path, out: Path, quick: bool, profile: bool = Tr
                                 f"at 100/s (50 walls); {sizes.hellos} hellos; {sizes.idle_conns} "
                                 f"idle connections for {sizes.idle_s:g} s")
     return results
+
+
+def main() -> None:
+    """`python -m hallq.benches.cpu`: these figures alone, `--runs` times each."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", help=f"comma-separated workloads of {', '.join(WORKLOADS)}")
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--out", default="out/bench")
+    parser.add_argument("--no-profile", action="store_true")
+    args = parser.parse_args()
+    only = args.only.split(",") if args.only else None
+    if only is not None and not set(only) <= WORKLOADS.keys():
+        parser.error(f"--only: expected some of {', '.join(WORKLOADS)}")
+    from hallq.benches.hall import generated_hall
+
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="hallq-bench-cpu-") as tmp:
+        config = Path(tmp) / "hall.toml"
+        config.write_text(generated_hall(), encoding="utf-8")
+        for run in range(args.runs):
+            work = Path(tmp) / str(run)
+            work.mkdir()
+            figures = measure(work, config, Path(args.out), args.quick,
+                              profile=not args.no_profile and run == 0, only=only)
+            figures["load"] = os.getloadavg()[0]
+            print(json.dumps(figures, ensure_ascii=False), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -74,3 +74,32 @@ class WebProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def publishing_config(config: Path, folder: Path, public_url: str) -> Path:
+    """A copy of `config` in `folder` that publishes ticket pages at `public_url`, with a
+    fresh hall secret (mode 0600) beside it: for tests, the bench and the demo."""
+    from caller.core.personal import new_secret
+
+    secret = folder / "hall.secret"
+    secret.unlink(missing_ok=True)
+    new_secret(secret)
+    text = config.read_text(encoding="utf-8")
+    path = folder / "hall.toml"
+    path.write_text(text + f'\n[personal]\nsecret_file = "{secret.name}"\n', encoding="utf-8")
+    return publish_pages(path, public_url)
+
+
+def publish_pages(config: Path, public_url: str) -> Path:
+    """Add `[web] public_url` to a config that has a hall secret already; the same path."""
+    with config.open("a", encoding="utf-8") as out:
+        out.write(f'\n[web]\npublic_url = "{public_url}"\n')
+    return config
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

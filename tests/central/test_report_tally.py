@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
+from caller.central import centre
 from caller.central import report as central
 from caller.central.access import connect_readonly
 from caller.central.report import CENTRAL_GROUPINGS
@@ -106,9 +107,23 @@ def _figures_only(rows: list[dict]) -> list[dict]:
             for r in rows]
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_every_figure_of_every_row_is_the_hall_statistics_of_the_same_tickets(central_dsn, seed):
+def _close(dsn: str, today: date) -> None:
+    """Derive the halls' days as the shipper does and close those before `today`."""
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        for hall_id, _, _ in HALLS:
+            days = {d for (d,) in cur.execute("SELECT DISTINCT day FROM tickets WHERE hall_id = %s",
+                                               (hall_id,))}
+            centre.derive_days(cur, hall_id, days)
+            centre.close_days(cur, hall_id, today)
+
+
+# closed: none (every day packed by the report), some (the stored and the packed together), all
+@pytest.mark.parametrize(("seed", "today"), [(1, None), (2, date(2026, 11, 5)), (3, date(2026, 12, 1)),
+                                             (4, date(2026, 11, 3))])
+def test_every_figure_of_every_row_is_the_hall_statistics_of_the_same_tickets(central_dsn, seed, today):
     _fill(central_dsn, seed)
+    if today is not None:
+        _close(central_dsn, today)
     summary, groups = _expected(central_dsn)
     with connect_readonly(central_dsn) as conn:
         halls = central.select_halls(conn)
@@ -138,3 +153,26 @@ def test_a_period_without_a_ticket_gives_empty_figures_not_an_error(central_dsn)
     assert [r["issued"] for r in result.groups["hall"]] == [0, 0, 0, 0]
     assert [r["key"] for r in result.groups["day"]] == ["2026-12-01", "2026-12-02"]
     assert result.groups["window"] == [] and result.ranking == []
+
+
+def test_a_case_followed_up_on_a_closed_day_opens_the_day_and_counts(central_dsn):
+    """A call-back recorded after the day closed: the shipper opens the day again (its
+    stored facts would miss it) and closes it with the case's call-back in."""
+    _fill(central_dsn, 1)
+    _close(central_dsn, date(2026, 12, 1))
+    with connect_readonly(central_dsn) as conn:
+        before = central.compute_central_report(conn, central.select_halls(conn), FIRST, LAST).summary
+    with psycopg.connect(central_dsn) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE cases SET called_back_at = opened_at WHERE called_back_at IS NULL "
+                    "RETURNING hall_id, (SELECT day FROM tickets t WHERE t.hall_id = cases.hall_id "
+                    "AND t.id = cases.ticket_id)")
+        touched = cur.fetchall()
+        for hall_id, _, _ in HALLS:
+            centre.derive_days(cur, hall_id, {d for h, d in touched if h == hall_id})
+        assert cur.execute("SELECT count(*) FROM hall_days WHERE facts IS NULL").fetchone()[0] > 0
+        for hall_id, _, _ in HALLS:
+            centre.close_days(cur, hall_id, date(2026, 12, 1))
+    summary, _ = _expected(central_dsn)
+    with connect_readonly(central_dsn) as conn:
+        after = central.compute_central_report(conn, central.select_halls(conn), FIRST, LAST).summary
+    assert after == summary and after["callback_rate"] == 1 > before["callback_rate"]

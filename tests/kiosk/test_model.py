@@ -130,11 +130,11 @@ def test_the_paper_ticket_carries_everything_the_hub_said(engine_and_state):
     engine, state = engine_and_state
     reply, _ = engine.handle({"type": "issue_ticket", "service": "civil", "priority": "priority"},
                              MONDAY_9AM)
-    qr = qr_data(reply["ticket"])
-    assert qr == "hallq:ticket:2026-11-23:A001"
-    assert qr_data(reply["ticket"], "https://hall.example/q/{day}/{number}") == \
-        "https://hall.example/q/2026-11-23/A001"
+    qr = qr_data(reply)
+    assert qr == "hallq:ticket:2026-11-23:A001" and "status_url" not in reply
+    assert qr_data({**reply, "status_url": "https://hall.example/p/t/x"}) == "https://hall.example/p/t/x"
     ticket = ticket_print(reply, qr, state.hall_name, state.notice)
+    assert not ticket.status_page  # no page published: no promise under the code
     assert (ticket.hall_name, ticket.service_name, ticket.number) == ("测试便民服务中心", "民政救济", "A001")
     assert ticket.issued_at == "2026-11-23 09:00"
     assert ticket.windows == ["1号窗口", "2号窗口"] and ticket.materials == ["身份证", "户口簿"]

@@ -33,7 +33,7 @@ def test_a_number_with_a_wrong_check_character_is_refused_at_the_kiosk() -> None
 
 
 def test_our_ticket_qr_is_recognised_and_anything_else_is_not() -> None:
-    code = qr_data({"issued_at": "2026-11-23T09:00:00+08:00", "number": "A007"})
+    code = qr_data({"ticket": {"issued_at": "2026-11-23T09:00:00+08:00", "number": "A007"}})
     assert classify_scan(code) == ScannedTicket("A007", "2026-11-23")
     for other in ("https://example.com/x", "hallq:ticket:bad", "YY-20261201-0001", "",
                   "hallq:ticket:2026-13-01:A001", "hallq:ticket:2026-11-23:A0０1",

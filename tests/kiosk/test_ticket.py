@@ -24,7 +24,8 @@ def ticket() -> TicketPrint:
         issued_at="2024-05-06 09:12",
         windows=["3号窗口", "5号窗口"],
         materials=["居民身份证原件", "不动产权证书原件", "购房合同原件"],
-        qr_data="https://hall.example/t/20240506-A023",
+        qr_data="https://hall.example/p/t/6nhs2kn46uofiugh4tqaw7weny",
+        status_page=True, wait_min=12,
         notice="请留意叫号，过号请重新取号",
     )
 
@@ -126,12 +127,19 @@ def test_text_ticket_decodes_to_its_lines_and_qr(ticket):
     lines = job.text_lines
     for expected in (ticket.hall_name, ticket.service_name, ticket.number,
                      "您前面还有 5 人等候", "取号时间：2024-05-06 09:12", "办理窗口：3号窗口、5号窗口",
-                     "请携带以下材料（一次性告知）", "扫码查看排队进度", ticket.notice,
+                     "请携带以下材料（一次性告知）", "扫码查看排队进度", "预计等候约 12 分钟", ticket.notice,
                      *(f"{i}. {m}" for i, m in enumerate(ticket.materials, start=1))):
         assert expected in lines
     number = next(b for b in job.blocks if isinstance(b, TextLine) and b.text == ticket.number)
     assert (number.width, number.height, number.align) == (4, 4, "center")
     assert job.qr_data == [ticket.qr_data]
+
+
+def test_without_a_published_page_the_ticket_promises_none(ticket):
+    plain = TicketPrint(**{**ticket.__dict__, "status_page": False, "wait_min": None,
+                           "qr_data": "hallq:ticket:2024-05-06:A023"})
+    lines = decode_one(ticket_bytes(plain, "text")).text_lines
+    assert "扫码查看排队进度" not in lines and not [x for x in lines if "预计等候" in x]
 
 
 def test_text_lines_fit_the_paper(ticket):

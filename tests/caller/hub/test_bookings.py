@@ -4,6 +4,7 @@ of its window, priority, no-shows, bans, and what each role sees."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -45,6 +46,11 @@ def book(d: Driver, day: str = "2026-11-24", slot: str = "09:00", who=ZHANG, pho
          service: str = "a") -> dict:
     return d("book", service=service, day=day, slot=slot, name=who.name, phone=phone,
              id_number=who.id_number)
+
+
+def request_of(kind: str, who=ZHANG, phone: str = PHONE, **args) -> dict:
+    return {"type": kind, "service": "a", "name": who.name, "phone": phone,
+            "id_number": who.id_number, **args}
 
 
 def booked(d: Driver, **args) -> dict:
@@ -384,3 +390,38 @@ def test_booking_needs_hours_and_a_secret() -> None:
     text = str(e.value)
     assert "personal.secret_file: missing; [booking]" in text
     assert "booking.services.a.appointments: the service is open all day" in text
+
+
+def test_purge_erases_personal_fields_past_retention(secret_file, tmp_path) -> None:
+    from caller.hub.store import Store
+    from hallq.cli import main
+
+    d = hall(secret_file)
+    at(d, "2026-11-23 09:00")
+    store = Store(tmp_path / "hall.db")
+    try:
+        for command in (request_of("book", day="2026-11-23", slot="10:00"),
+                        {"type": "remote_ticket", "service": "a", "phone": PHONE2}):
+            reply, events = d.engine.handle(command, d.clock.now)
+            assert reply["ok"], reply
+            store.commit(d.engine.take_changes(), events, d.clock.now)
+        assert store.purge("2026-11-30", 30) == 0  # within the retention period
+    finally:
+        store.close()
+    config = tmp_path / "hall.toml"
+    config.write_text(f'[hall]\nname = "x"\nhours = ["08:30-17:30"]\n[personal]\n'
+                      f'secret_file = "{secret_file}"\nretention_days = 7\n'
+                      '[[services]]\nid = "a"\nname = "a"\nprefix = "A"\n'
+                      '[[windows]]\nid = "1"\nname = "1"\nservices = { a = 1 }\n', encoding="utf-8")
+    assert main(["purge", "--config", str(config), "--db", str(tmp_path / "hall.db"),
+                 "--today", "2026-12-31"]) == 0
+    store = Store(tmp_path / "hall.db")
+    try:
+        rows = store.conn.execute("SELECT name, phone, person_key, checkin_key FROM bookings").fetchall()
+        tickets = store.conn.execute("SELECT phone FROM tickets").fetchall()
+    finally:
+        store.close()
+    assert rows == [(None, None, None, None)] and tickets == [(None,)]
+    with sqlite3.connect(tmp_path / "hall.db") as db:
+        bodies = " ".join(b for (b,) in db.execute("SELECT body FROM events"))
+    assert PHONE2 not in bodies and "张" not in bodies

@@ -40,6 +40,7 @@ secret_file = "hall.secret"
 appointments = true
 remote = true
 slot_capacity = {CAPACITY}
+lead_minutes = 10
 """, encoding="utf-8")
     return path
 

@@ -1,0 +1,225 @@
+"""The live ticket pages: find a ticket by its page code, draw what its holder sees, and
+push each change to the open pages.
+
+`hallq web` is one hub client. After each burst of hub events the board asks the hub once
+for `queue_status` (every live ticket's place and estimated wait) — only while a page is
+open — and sends each open page its ticket's view when it changed. A ticket that left the
+live list (finished, no-show, cancelled) is read once from the hall database, which the
+hub has written before it told anyone. A thousand open pages cost the hub one request per
+burst and the server one small JSON text per page that changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from caller.core.config import HallConfig
+from caller.core.i18n import Translator, translator
+from caller.core.ticketcode import looks_like_code
+from caller.manager.stats import StatsError, open_readonly
+
+log = logging.getLogger("hallq.web.citizen")
+
+QUEUE_MAX = 4  # views kept for a slow phone: it skips to the newest
+
+
+@dataclass(frozen=True)
+class Found:
+    """A ticket found by its code: what never changes, and its state when it was read."""
+
+    id: int
+    code: str
+    number: str
+    service: str
+    day: str
+    lang: str
+    stored: dict[str, Any]  # the row's changing part, for a ticket no longer live
+
+
+def read_ticket(db: Path, *, code: str | None = None, ticket_id: int | None = None) -> Found | None:
+    """The ticket with this page code (or id), from the hall database; None if none."""
+    try:
+        conn = open_readonly(db)
+    except StatsError:
+        return None
+    try:
+        where, value = ("code = ?", code) if code is not None else ("id = ?", ticket_id)
+        row = conn.execute("SELECT id, code, number, service, day, lang, state, window, transfers, "
+                           f"requeues FROM tickets WHERE {where}", (value,)).fetchone()
+    except sqlite3.Error as e:  # an older database without codes, a locked file
+        log.warning("ticket lookup failed", extra={"fields": {"error": str(e)}})
+        return None
+    finally:
+        conn.close()
+    if row is None:
+        return None
+    tid, code, number, service, day, lang, state, window, transfers, requeues = row
+    return Found(tid, code or "", number, service, day, lang or "zh",
+                 {"state": state, "window": window, "transfers": transfers or 0,
+                  "requeues": requeues or 0})
+
+
+class Board:
+    """The live tickets of the day as the citizen pages show them."""
+
+    def __init__(self, config: HallConfig, db: Path | None,
+                 request: Callable[[], Any], day: Callable[[], str | None]) -> None:
+        self.config, self.db = config, db
+        self._request = request  # the hub's queue_status, as a coroutine
+        self._day = day
+        self.live: dict[int, dict] = {}  # ticket id -> its queue_status entry
+        self.live_day: str | None = None
+        self._ended: dict[int, dict] = {}  # ticket id -> its stored state, once it left
+        self._pages: dict[int, set[asyncio.Queue[str]]] = {}
+        self._found: dict[int, Found] = {}
+        self._sent: dict[int, str] = {}
+        self.refreshes = 0
+
+    # ------------------------------------------------------------------ finding
+
+    async def find(self, code: str) -> Found | None:
+        """The ticket behind a page code, as stored now (one indexed read)."""
+        if not looks_like_code(code) or self.db is None:
+            return None
+        return await asyncio.to_thread(read_ticket, self.db, code=code)
+
+    def expired(self, found: Found) -> bool:
+        """A ticket of another day: its page is over."""
+        today = self._day()
+        return today is not None and found.day != today
+
+    # ------------------------------------------------------------------ pages
+
+    def open(self, found: Found) -> asyncio.Queue[str]:
+        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_MAX)
+        self._pages.setdefault(found.id, set()).add(queue)
+        self._found[found.id] = found
+        return queue
+
+    def close(self, found: Found, queue: asyncio.Queue[str]) -> None:
+        pages = self._pages.get(found.id)
+        if pages is not None:
+            pages.discard(queue)
+            if not pages:
+                del self._pages[found.id]
+                self._found.pop(found.id, None)
+                self._sent.pop(found.id, None)
+
+    @property
+    def open_pages(self) -> int:
+        return sum(len(p) for p in self._pages.values())
+
+    async def refresh(self) -> None:
+        """Ask the hub for the live tickets (while any page is open) and push the changes."""
+        if not self._pages:
+            return
+        before = set(self.live)
+        if not await self._fetch():
+            return
+        gone = [tid for tid in self._pages if tid in before and tid not in self.live]
+        for tid in gone:
+            self._ended.pop(tid, None)
+        if gone and self.db is not None:
+            for tid in gone:
+                found = await asyncio.to_thread(read_ticket, self.db, ticket_id=tid)
+                if found is not None:
+                    self._ended[tid] = found.stored
+        self.push()
+
+    def push(self) -> None:
+        for tid, pages in self._pages.items():
+            text = json.dumps(self.view(self._found[tid]), ensure_ascii=False, separators=(",", ":"))
+            if self._sent.get(tid) == text:
+                continue
+            self._sent[tid] = text
+            for queue in pages:
+                if queue.full():
+                    with contextlib.suppress(asyncio.QueueEmpty):
+                        queue.get_nowait()
+                queue.put_nowait(text)
+
+    async def _fetch(self) -> bool:
+        try:
+            reply = await self._request()
+        except TimeoutError:
+            return False
+        if not reply.get("ok"):
+            return False
+        self.refreshes += 1
+        self.live = {t["id"]: t for t in reply["tickets"]}
+        self.live_day = reply["day"]
+        return True
+
+    async def current(self, found: Found) -> dict[str, Any]:
+        """The view now; the live list is fetched first unless open pages keep it fresh."""
+        if not self._pages:
+            await self._fetch()
+        return self.view(found)
+
+    # ------------------------------------------------------------------ the view
+
+    def view(self, found: Found) -> dict[str, Any]:
+        """What the holder's page shows, its sentences in the ticket's language."""
+        t = words(found.lang)
+        live = self.live.get(found.id)
+        if self.expired(found):
+            state, entry = "expired", {}
+        elif live is not None:
+            state, entry = live["state"], live
+        else:
+            entry = self._ended.get(found.id) or found.stored
+            state = entry["state"]
+        service = self.config.services.get(found.service)
+        service_name = service.name if service else found.service
+        window = (self.config.windows.get(entry.get("window") or "") if entry else None)
+        window_name = window.name if window else ""
+        ahead = entry.get("ahead") if state == "waiting" else None
+        wait_min = entry.get("wait_min") if state == "waiting" else None
+        near_at = self.config.web.notify_ahead
+        view: dict[str, Any] = {
+            "state": state, "number": found.number, "service": service_name,
+            "ahead": ahead, "wait_min": wait_min,
+            "near": state == "waiting" and ahead is not None and ahead < near_at,
+            "window": window_name,
+            "headline": headline(t, state, window_name),
+            "ahead_text": (t("ahead", n=ahead) if ahead else t("ahead_none"))
+            if ahead is not None else "",
+            "wait_text": t("wait", n=wait_min) if wait_min else "",
+            "notes": notes(t, entry, state),
+            "rating_url": self.config.web.rating_url.format(code=found.code)
+            if state == "done" and self.config.web.rating_url else "",
+        }
+        return view
+
+
+def words(lang: str) -> Translator:
+    return translator(lang if lang in ("zh", "en") else "zh", "citizen.ticket")
+
+
+def headline(t: Translator, state: str, window_name: str) -> str:
+    if state == "called":
+        return t("called", window=window_name)
+    return t(f"state.{state}") if t.get(f"state.{state}") else t("state.unknown")
+
+
+def notes(t: Translator, entry: dict, state: str) -> list[str]:
+    """Transfers, passes and re-queues, holds and recalls, said as such."""
+    out = []
+    if state == "waiting" and entry.get("transfers"):
+        target = entry.get("target_name")
+        out.append(t("transferred_window", window=target) if target else t("transferred"))
+    if state == "waiting" and entry.get("requeues"):
+        out.append(t("requeued"))
+    if state == "held" and entry.get("window_name"):
+        out.append(t("held_at", window=entry["window_name"]))
+    if state == "called" and entry.get("recalls"):
+        out.append(t("recalled", n=entry["recalls"] + 1))
+    return out
