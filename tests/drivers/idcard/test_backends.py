@@ -180,6 +180,6 @@ def test_make_backend_builds_what_the_config_names() -> None:
     assert isinstance(make_backend("serial", "/dev/ttyUSB1", 115200), SamSerialBackend)
     assert isinstance(make_backend("http", "http://127.0.0.1:1/x", 0), HttpBackend)
     assert isinstance(make_backend("keyboard", "", 0), WedgeBackend)
-    with pytest.raises(ValueError, match="serial, keyboard, http"):
+    with pytest.raises(ValueError, match="serial, http or keyboard"):
         make_backend("bluetooth", "", 0)
     assert json.dumps(card_json(WANG), ensure_ascii=False)  # what the simulator serves is JSON
