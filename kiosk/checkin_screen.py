@@ -46,16 +46,10 @@ class CheckinScreen(KioskScreen):
         left.add_widget(w.tagged(switch, "checkin_switch"))
         left.add_widget(BoxLayout())
         left.add_widget(self.countdown_label())
-        row = BoxLayout(orientation="horizontal", size_hint_y=None, height=u(140), spacing=u(28))
-        back = w.Action(self.t("back"), u(44), w.NEUTRAL, w.NEUTRAL_PRESSED, radius=u(16),
-                        size_hint_x=0.34)
-        back.bind(on_release=lambda *_: self.app.go_home())
-        row.add_widget(w.tagged(back, "back"))
         self.submit = w.Action(self.t("checkin_submit"), u(56), w.GREEN, w.GREEN_PRESSED,
                                radius=u(16), size_hint_x=0.66)
         self.submit.bind(on_release=lambda *_: self.app.check_in(**self.entry.request()))
-        row.add_widget(w.tagged(self.submit, "checkin_submit"))
-        left.add_widget(row)
+        left.add_widget(self.back_row(w.tagged(self.submit, "checkin_submit")))
         body.add_widget(left)
         body.add_widget(self._keypad())
         self.add_widget(body)

@@ -82,6 +82,25 @@ class KioskScreen(Screen):
                                          size_hint_y=None, height=self.u(48)), "countdown")
         return self.countdown
 
+    def add_ending(self, parent: Any, label: str = "home") -> None:
+        """The countdown and one big button back to the start (tagged with its label)."""
+        u = self.u
+        parent.add_widget(self.countdown_label())
+        button = w.Action(self.t(label), u(50), radius=u(16), size_hint_y=None, height=u(130))
+        button.bind(on_release=lambda *_: self.app.go_home())
+        parent.add_widget(w.tagged(button, label))
+
+    def back_row(self, action: Any) -> Any:
+        """A row of 返回 (back to the start) beside the screen's main action."""
+        u = self.u
+        row = BoxLayout(orientation="horizontal", size_hint_y=None, height=u(140), spacing=u(28))
+        back = w.Action(self.t("back"), u(44), w.NEUTRAL, w.NEUTRAL_PRESSED, radius=u(16),
+                        size_hint_x=0.34)
+        back.bind(on_release=lambda *_: self.app.go_home())
+        row.add_widget(w.tagged(back, "back"))
+        row.add_widget(action)
+        return row
+
 
 # ---------------------------------------------------------------------------------- home
 
@@ -254,17 +273,11 @@ class ConfirmScreen(KioskScreen):
         body.add_widget(w.tagged(w.fitted("    ".join(facts), u(36), w.MUTED), "confirm_facts"))
         body.add_widget(self._materials(view))
         body.add_widget(self.countdown_label())
-        row = BoxLayout(orientation="horizontal", size_hint_y=None, height=u(140), spacing=u(28))
-        back = w.Action(self.t("back"), u(44), w.NEUTRAL, w.NEUTRAL_PRESSED, radius=u(16),
-                        size_hint_x=0.34)
-        back.bind(on_release=lambda *_: self.app.go_home())
-        row.add_widget(w.tagged(back, "back"))
         colour = (w.GREEN, w.GREEN_PRESSED) if priority else (w.PRIMARY, w.PRIMARY_PRESSED)
         self.confirm_button = w.Action(self.t("confirm"), u(56), *colour, radius=u(16),
                                        size_hint_x=0.66)
         self.confirm_button.bind(on_release=lambda *_: self.app.take_number())
-        row.add_widget(w.tagged(self.confirm_button, "confirm"))
-        body.add_widget(row)
+        body.add_widget(self.back_row(w.tagged(self.confirm_button, "confirm")))
         self.add_widget(body)
         self.update()
 
@@ -339,10 +352,7 @@ class ResultScreen(KioskScreen):
             qr_panel.add_widget(w.text(self.t("qr_caption"), u(32), w.MUTED, halign="center",
                                        size_hint_y=None, height=u(56)))
         column.add_widget(qr_panel)
-        column.add_widget(self.countdown_label())
-        done = w.Action(self.t("done"), u(50), radius=u(16), size_hint_y=None, height=u(130))
-        done.bind(on_release=lambda *_: self.app.go_home())
-        column.add_widget(w.tagged(done, "done"))
+        self.add_ending(column, "done")
         if u.landscape:
             column.size_hint_x, column.width = None, side + u(56)
         else:
@@ -425,8 +435,5 @@ class RefusedScreen(KioskScreen):
         card.add_widget(w.fitted(self.t("refused_hint"), u(36), w.MUTED, halign="center"))
         card.add_widget(BoxLayout())
         body.add_widget(card)
-        body.add_widget(self.countdown_label())
-        home = w.Action(self.t("home"), u(50), radius=u(16), size_hint_y=None, height=u(130))
-        home.bind(on_release=lambda *_: self.app.go_home())
-        body.add_widget(w.tagged(home, "home"))
+        self.add_ending(body)
         self.add_widget(body)
