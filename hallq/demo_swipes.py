@@ -60,8 +60,9 @@ def script_lines() -> list[str]:
             lines += [f"tap service:{SERVICE}", "wait screen confirm", f"shot {cue}",
                       "wait screen result", f"wait printed {printed}", f"shot {shot}",
                       "tap done", "wait screen home"]
-        else:
-            lines += [f"shot {cue}", "wait screen refused", f"shot {shot}", "tap home",
+        else:  # a scanned ticket shows its state; the rest cannot give a number
+            screen = "ticket_state" if shot == "scan-ticket" else "refused"
+            lines += [f"shot {cue}", f"wait screen {screen}", f"shot {shot}", "tap home",
                       "wait screen home"]
     return lines
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Protocol
 
 from caller.core.config import HallConfig, Sms, token_path
+from caller.core.errors import HallqError
 from caller.core.i18n import translator
 from caller.core.protocol import Event
 from caller.hub.engine import Engine, Ticket
@@ -56,7 +57,7 @@ class Message:
                           ensure_ascii=False, separators=(",", ":")).encode()
 
 
-class SendError(Exception):
+class SendError(HallqError):
     """The gateway did not take the message."""
 
 
