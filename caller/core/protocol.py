@@ -169,7 +169,8 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "lift_ban": {"ban": (_I, True), "by": (_S, True)},
     "snapshot": {},
     "queue_status": {},
-    "ticket_state": {"number": (_S, True), "day": (_S, False), "lang": (_S, False)},
+    "ticket_state": {"number": (_S, False), "day": (_S, False), "code": (_S, False),
+                     "lang": (_S, False)},
     "stats": {},
     "shipped": {"seq": (_I, True)},
 }
