@@ -29,6 +29,7 @@ from caller.core.schedule import is_workday
 from drivers.bus.simulator import BusSimulator
 from drivers.led.simulator import LedLineSimulator
 from hallq.check_config import load_checked
+from hallq.demo_bookings import EXPECTED, Appointments, booking_config
 from hallq.demo_central import agreement, shipping_config, start_shipper
 from hallq.demo_console import phone_screenshots, screenshots, start_console
 from hallq.demo_hour import BusyHour, HourPlan, kiosk_script
@@ -141,6 +142,8 @@ class Hall:
 async def busy_hour(hall: Hall, plan: HourPlan, kiosk_done) -> BusyHour:
     hour = BusyHour(hall.config, plan, hall.url, hall.bus, hall.report,
                     screen_windows=set(hall.tablets.windows) if hall.tablets else set())
+    appointments = Appointments(hall.config, plan, hall.url, hall.report)
+    phones = asyncio.create_task(appointments.run())
 
     def on_minute(minute: int) -> None:
         if minute == plan.minutes // 2 and hall.console:  # the console while the hall is busy
@@ -152,9 +155,10 @@ async def busy_hour(hall: Hall, plan: HourPlan, kiosk_done) -> BusyHour:
             hall.report(f"  hall time +{minute} min: {sum(hour.watch.calls.values())} calls")
 
     try:
-        await hour.run(kiosk_done, on_minute)
+        await hour.run(lambda: kiosk_done() and appointments.done, on_minute)
     finally:
         await hour.close()
+        await phones
     return hour
 
 
@@ -166,7 +170,7 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
     report(f"hallq demo: {config.hall.name}, {start:%Y-%m-%d %H:%M}, {plan.minutes} hall minutes "
            f"at {plan.speed:g}x -> {out}")
     web_port = free_port()  # the ticket pages' address goes into the config: known first
-    config = load_checked(str(publish_pages(real_name_config(config.path, out),
+    config = load_checked(str(publish_pages(booking_config(real_name_config(config.path, out)),
                                             f"http://127.0.0.1:{web_port}")))
     if centre is not None:
         config = load_checked(str(shipping_config(config, centre)))
@@ -229,7 +233,7 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
     finally:
         hall.stop()
         swiping.close()
-    return write_summary(config, out, strips, restarts, report, central_checks)
+    return write_summary(config, out, strips, restarts, report, central_checks, bookings=EXPECTED)
 
 
 # ---------------------------------------------------------------------- with a screen

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from caller.core.config import HallConfig
 from caller.core.protocol import Event, Role
+from caller.manager.booking_stats import BOOKING_COLUMNS, booking_totals
 from caller.manager.record import load_record, save_record
 from caller.manager.report import write_charts, write_xlsx
 from caller.manager.stats import compute_report, open_readonly
@@ -44,11 +45,13 @@ def check(name: str, ok: bool, detail: str) -> dict:
 
 def write_summary(config: HallConfig, out: Path, strips: dict[int, str],
                   restarts: dict[str, int], report: Callable[[str], None],
-                  central: list[dict] | None = None) -> int:
+                  central: list[dict] | None = None,
+                  bookings: dict[str, int] | None = None) -> int:
     """Check what the demo left, write the report and the summary; 0 when every check
-    passed. `central`: the checks of the centre against the hall (`--central`)."""
+    passed. `central`: the checks of the centre against the hall (`--central`);
+    `bookings`: what the report must count of appointments and remote tickets."""
     conn = open_readonly(out / "hall.db")
-    tickets = conn.execute("SELECT number, day, first_called_at FROM tickets").fetchall()
+    tickets = conn.execute("SELECT number, day, first_called_at, source FROM tickets").fetchall()
     windows = [dict(zip(("id", "staff", "paused", "current_number"), row, strict=True))
                for row in conn.execute(
                    "SELECT w.id, w.staff, w.paused, t.number FROM windows w "
@@ -60,7 +63,7 @@ def write_summary(config: HallConfig, out: Path, strips: dict[int, str],
     ratings = load_record(conn, day, day, config)
     conn.close()
 
-    issued = {t[0] for t in tickets}
+    issued = {t[0] for t in tickets if t[3] in (None, "kiosk")}  # the others print nowhere
     called = {t[0] for t in tickets if t[2]}
     printed = _numbers(out / "tickets", TICKET_FILE)
     spoken = _numbers(out / "voice", VOICE_FILE)
@@ -75,7 +78,7 @@ def write_summary(config: HallConfig, out: Path, strips: dict[int, str],
     wall_texts = wall_shots.get("wall-final", {}).get("texts", [])
     newest_number = json.loads(newest[0])["ticket"]["number"] if newest else None
     checks = [
-        check("every issued ticket was printed", issued == printed,
+        check("every ticket taken at the kiosk was printed", issued == printed,
               f"{len(issued)} issued, {len(printed)} printed"
               + (f"; not printed: {sorted(issued - printed)[:10]}" if issued - printed else "")),
         check("every called ticket was announced", called <= spoken,
@@ -93,11 +96,17 @@ def write_summary(config: HallConfig, out: Path, strips: dict[int, str],
               ", ".join(f"{k} restarted {v}x" for k, v in restarts.items()) or "none"),
         *(central or []),
     ]
+    booked = booking_totals(figures.bookings)
+    if bookings is not None:
+        checks.append(check("the report counts every booking, check-in, no-show and remote ticket",
+                            booked == bookings, booking_line(booked)
+                            + ("" if booked == bookings else f"; expected {booking_line(bookings)}")))
     write_xlsx(figures, out / "report.xlsx")
     save_record(ratings, out / "rating-record.csv")
     charts = write_charts(figures, out / "charts", find_cjk_font(config.hall.font))
     summary = {"hall": config.hall.name, "day": day.isoformat(), "checks": checks,
-               "figures": figures.summary, "windows": figures.groups["window"],
+               "figures": figures.summary, "kiosk_issued": len(issued), "bookings": booked,
+               "windows": figures.groups["window"],
                "ranking": figures.ranking}
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1),
                                       encoding="utf-8")
@@ -106,6 +115,12 @@ def write_summary(config: HallConfig, out: Path, strips: dict[int, str],
         report(f"  [{'ok' if c['ok'] else 'FAILED'}] {c['check']}: {c['detail']}")
     report(f"hallq demo: summary in {out / 'summary.md'}")
     return 0 if all(c["ok"] for c in checks) else 1
+
+
+def booking_line(counts: dict[str, int]) -> str:
+    return (f"{counts['booked']} booked, {counts['checked_in']} checked in "
+            f"({counts['late']} late), {counts['no_show']} no-show, "
+            f"{counts['cancelled']} cancelled, {counts['remote']} remote tickets")
 
 
 def _pct(value: float | None) -> str:
@@ -127,6 +142,8 @@ def summary_markdown(summary: dict, out: Path, charts: list[Path]) -> str:
              f"| rated / rating rate | {f['rated']} / {_pct(f['rating_rate'])} |",
              f"| satisfaction rate | {_pct(f['satisfaction_rate'])} |",
              f"| bad ratings | {f['bad_ratings']} |", "",
+             "## Appointments and remote tickets", "", "| figure | value |", "|---|---|",
+             *(f"| {name} | {summary['bookings'][k]} |" for k, name in BOOKING_COLUMNS.items()), "",
              "## Windows", "", "| window | served | average wait | satisfaction |",
              "|---|---|---|---|"]
     for row in summary["windows"]:
