@@ -1214,7 +1214,13 @@ def parse_config(raw: dict, path: str = "<memory>", base: Path | None = None,
     central = _parse_central(c, central_raw, hall, devices) if central_raw is not None else None
     web = _parse_web(c, c.get(raw, "", "web", dict, {}) or {})
     sms_raw = c.get(raw, "", "sms", dict, None)
-    sms = _parse_sms(c, sms_raw, hall, base, device is None) if sms_raw is not None else None
+    # the console sends a booking's verification code itself: it signs with the key too
+    sends_codes = booking.sms_verification and device in devices and devices[device].role == Role.WEB
+    sms = (_parse_sms(c, sms_raw, hall, base, device is None or sends_codes)
+           if sms_raw is not None else None)
+    if booking.sms_verification and sms is None:
+        c.fail("booking.sms_verification", "needs the hall's SMS sender: expected an [sms] table "
+               "(or sms_verification = false)")
     if web.public_url and not personal.secret_file:
         c.fail("personal.secret_file", "missing; [web] public_url prints a code for each ticket's "
                "page, made with the hall secret: expected its path (hallq secret new FILE)")

@@ -1,5 +1,7 @@
 """Text messages to ticket holders who left a phone number (remote tickets, appointments):
-when the ticket is `[web] notify_ahead` places from the front, and when it is called.
+when the ticket is `[web] notify_ahead` places from the front, and when it is called; and
+the code that verifies a booking (`[booking] sms_verification`), which `hallq web` sends
+itself through the same sender (`web.citizen.verify`).
 
 The hub decides after each committed batch (`Notifier.after_batch`) and hands the messages
 to a queue; one task sends them through the configured sender with retries. Nothing here
@@ -49,11 +51,12 @@ class Message:
     text: str
     ticket: int
     number: str
+    ref: str = ""  # the gateway's id of a message about no ticket (a booking's code)
 
     def body(self) -> bytes:
         return json.dumps({"phone": self.phone, "text": self.text, "kind": self.kind,
                            "ticket": self.ticket, "number": self.number,
-                           "id": f"{self.ticket}-{self.kind}"},
+                           "id": self.ref or f"{self.ticket}-{self.kind}"},
                           ensure_ascii=False, separators=(",", ":")).encode()
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from hallq.harness.web import WebProcess, add_user
 from tests.hubproc import DEMO_CONFIG, HubProcess
-from tests.web.helpers import LOCKED_PASSWORD, LOCKED_USER, PASSWORDS, USERS, Device, Hall
+from tests.web.helpers import LOCKED_PASSWORD, LOCKED_USER, PASSWORDS, PHONE, USERS, Device, Hall
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +34,17 @@ def browser():
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=executable, headless=True)
         yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def phone(site):
+    """A phone-sized page in Debian's Chromium, for a module whose `site` is its server."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=shutil.which("chromium"), headless=True)
+        yield b.new_context(**PHONE).new_page()
         b.close()
 
 

@@ -13,6 +13,8 @@ PASSWORDS = {"manager": "manager-pass-2026", "supervisor": "supervisor-pass-2026
              "viewer": "viewer-pass-2026"}
 USERS = {"manager": "王主任", "supervisor": "李督查", "viewer": "张查看"}
 LOCKED_USER, LOCKED_PASSWORD = "lock-me", "lock-me-pass-2026"
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
+         "has_touch": True, "locale": "zh-CN"}  # a phone's browser context
 
 
 @dataclass

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import http.client
 import re
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -22,8 +21,6 @@ from tests.caller.hub.test_bookings_e2e import id_number
 from tests.hubproc import DEMO_CONFIG, REPO, HubProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.gui]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
-         "has_touch": True, "locale": "zh-CN"}
 IMAGES = REPO / "docs" / "images"
 TOMORROW = "2026-11-24"  # the hub's clock starts Monday 2026-11-23 09:00
 
@@ -52,17 +49,6 @@ def site(tmp_path_factory):
     config = booking_config(tmp)
     with HubProcess(config, tmp / "hall.db") as hub, WebProcess(config, tmp / "hall.db", hub.url) as web:
         yield hub, web
-
-
-@pytest.fixture(scope="module")
-def phone(site):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"), headless=True)
-        context = browser.new_context(**PHONE)
-        yield context.new_page()
-        browser.close()
 
 
 def fill(page, name: str, phone: str, n: int) -> None:

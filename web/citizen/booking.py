@@ -4,6 +4,7 @@
     /p/book/<service>        a day and a slot with free places, name, phone, ID number
     /p/b/<code>              the booking: code and QR code for the kiosk, cancel, change
     /p/b/<code>/change       another slot
+    /p/book/<service>/verify the code texted to the phone (`[booking] sms_verification`)
     /p/remote                the services that take remote tickets, by phone number
 
 Plain HTML forms (no script needed, so they work in any phone's browser); every input is
@@ -23,6 +24,7 @@ import io
 import os
 import re
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import qrcode
@@ -31,13 +33,18 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from caller.core.booking import CODE_DIGITS, clean_code, valid_phone
+from caller.core.booking import CODE_DIGITS, clean_code, mask_phone, valid_phone
+from caller.core.i18n import Translator
 from caller.core.personal import valid_id_number
 from web.citizen.limits import PublicLimits, address
+from web.citizen.verify import MAX_TRIES, CodeSender, Verifications
 
 FORM_TOKEN_S = 2 * 3600.0
-# bucket -> (requests, per seconds): bookings, changes, cancellations and remote tickets
-BOOKING_BUCKETS = {"book": (10, 3600.0), "phone": (5, 24 * 3600.0)}
+# bucket -> (requests, per seconds): bookings, changes, cancellations and remote tickets;
+# verification codes texted, per address and per phone
+BOOKING_BUCKETS = {"book": (10, 3600.0), "phone": (5, 24 * 3600.0), "sms": (5, 3600.0),
+                   "sms_phone": (3, 3600.0)}
+Posted = tuple[dict[str, str], list[str], str]  # a form's values, its problems, the refusal
 _CODE = re.compile(rf"\d{{{CODE_DIGITS}}}")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SLOT = re.compile(r"\d{2}:\d{2}")
@@ -82,6 +89,16 @@ def check_booking(form: FormData) -> tuple[dict[str, str], list[str]]:
     return values, problems
 
 
+def remote_checker(services: set[str]) -> Callable[[FormData], tuple[dict[str, str], list[str]]]:
+    """The remote-ticket form's check (like `check_booking`), for these services."""
+    def check(form: FormData) -> tuple[dict[str, str], list[str]]:
+        values = {"service": str(form.get("service", "")),
+                  "phone": re.sub(r"[\s-]", "", str(form.get("phone", "")))}
+        problems = [] if values["service"] in services else ["no_service"]
+        return values, problems + ([] if valid_phone(values["phone"]) else ["bad_phone"])
+    return check
+
+
 def qr_png(data: str) -> str:
     """A QR code as a data: URL (the pages' policy allows images from data: only)."""
     image = qrcode.make(data, box_size=8, border=2)
@@ -98,12 +115,15 @@ class BookingPages:
         self.citizen, self.config, self.hall = citizen, citizen.config, citizen.hall
         self.tokens = tokens or FormTokens()
         self.limits = limits or PublicLimits(BOOKING_BUCKETS)
+        self.codes = Verifications()
+        self.texts = CodeSender(self.config) if self.config.booking.sms_verification else None
 
     def routes(self) -> list[BaseRoute]:
         page = self.citizen.limited
         return [
             Route("/book", page("page", self.services)),
             Route("/book/{service}", page("page", self.book), methods=["GET", "POST"]),
+            Route("/book/{service}/verify", page("page", self.verify), methods=["POST"]),
             Route("/b/{code}", page("page", self.booking), methods=["GET"]),
             Route("/b/{code}/cancel", page("page", self.cancel), methods=["POST"]),
             Route("/b/{code}/change", page("page", self.change), methods=["GET", "POST"]),
@@ -133,6 +153,21 @@ class BookingPages:
         """The posted form, or None when it carries no token this server signed."""
         form = await request.form()
         return form if self.tokens.valid(str(form.get("token", ""))) else None
+
+    async def _post(self, request: Request, check: Callable[[FormData], tuple[dict, list[str]]],
+                    act: Callable[[dict[str, str]], Awaitable[Response | str]]) -> Response | Posted:
+        """A posted booking or remote-ticket form: its token, its values checked (`check`),
+        the limits, then `act`: a page when done, or the refusal to show on the form again."""
+        form = await self._form(request)
+        if form is None:
+            return self._message(request, "expired_form", 400)
+        values, problems = check(form)
+        if problems:
+            return values, problems, ""
+        if self._over(request, values["phone"]):
+            return self.citizen.too_many(request, "page")
+        outcome = await act(values)
+        return outcome if isinstance(outcome, Response) else (values, [], outcome)
 
     def _over(self, request: Request, phone: str | None = None) -> bool:
         """One more booking action from this address (and phone): over a limit?"""
@@ -170,24 +205,81 @@ class BookingPages:
         sid = request.path_params["service"]
         if sid not in {s["id"] for s in self._services("appointments")}:
             return self._message(request, "not_found", 404)
-        values: dict[str, str] = {}
-        problems: list[str] = []
-        refusal = ""
+        posted: Response | Posted = ({}, [], "")
         if request.method == "POST":
-            form = await self._form(request)
-            if form is None:
-                return self._message(request, "expired_form", 400)
-            values, problems = check_booking(form)
-            if not problems:
-                if self._over(request, values["phone"]):
-                    return self.citizen.too_many(request, "page")
-                reply = await self._hub("book", request, service=sid, **values)
-                if reply.get("ok"):
-                    return RedirectResponse(f"/p/b/{reply['booking']['code']}{self._lang_q(request)}",
-                                            status_code=303)
-                refusal = reply["error"].get("message", "")
+            posted = await self._post(request, check_booking,
+                                      lambda values: self._book_or_text(request, sid, values))
+        return posted if isinstance(posted, Response) else await self._form_again(request, sid, posted)
+
+    async def _form_again(self, request: Request, sid: str, posted: Posted) -> Response:
+        values, problems, refusal = posted
         return await self._slots_page(request, sid, "book_form.html", values, problems, refusal,
                                       action=f"/p/book/{sid}")
+
+    async def _book_or_text(self, request: Request, sid: str, values: dict[str, str]) -> Response | str:
+        """Book now, or first text the code (`[booking] sms_verification`) and ask for it."""
+        if self.texts is None:
+            return await self._book(request, sid, values)
+        key, pending = self.codes.start(sid, values)
+        return await self._text_code(request, sid, key, pending.code, values["phone"])
+
+    async def _book(self, request: Request, sid: str, values: dict[str, str]) -> Response | str:
+        reply = await self._hub("book", request, service=sid, **values)
+        if reply.get("ok"):
+            return RedirectResponse(f"/p/b/{reply['booking']['code']}{self._lang_q(request)}",
+                                    status_code=303)
+        return reply["error"].get("message", "")
+
+    async def _text_code(self, request: Request, sid: str, key: str, code: str,
+                         phone: str) -> Response | str:
+        """Text the code (within the limits per address and phone); the page that asks for it."""
+        if not (self.limits.allow("sms", address(request)) and self.limits.allow("sms_phone", phone)):
+            self.codes.drop(key)
+            return self.citizen.too_many(request, "page")
+        assert self.texts is not None
+        if not await self.texts.send(phone, code, self.citizen.language(request)):
+            self.codes.drop(key)
+            return self._words(request)("book.code_not_sent")
+        return self._verify_page(request, sid, key, phone)
+
+    def _words(self, request: Request) -> Translator:
+        return self.citizen.words(self.citizen.language(request))
+
+    def _verify_page(self, request: Request, sid: str, key: str, phone: str, wrong: int = 0,
+                     resent: bool = False) -> Response:
+        pending = self.codes.get(key)
+        return self._page(request, "book_verify.html", {
+            "service": self.config.services[sid].name, "pending": key, "phone": mask_phone(phone),
+            "when": f"{pending.values['day']} {pending.values['slot']}" if pending else "",
+            "action": f"/p/book/{sid}/verify{self._lang_q(request)}", "resent": resent,
+            "left": MAX_TRIES - wrong if wrong else 0}, status=400 if wrong else 200)
+
+    async def verify(self, request: Request) -> Response:
+        """The code texted for a waiting booking form: book with the right one."""
+        sid = request.path_params["service"]
+        form = await self._form(request)
+        if form is None:
+            return self._message(request, "expired_form", 400)
+        key = str(form.get("pending", ""))[:64]
+        if form.get("resend"):
+            pending = self.codes.renew(key)
+            if pending is None or pending.service != sid:
+                return await self._form_again(request, sid, ({}, [], self._words(request)("book.code_gone")))
+            sent = await self._text_code(request, sid, key, pending.code, pending.values["phone"])
+            if isinstance(sent, str):
+                return await self._form_again(request, sid, (pending.values, [], sent))
+            return self._verify_page(request, sid, key, pending.values["phone"], resent=True)
+        status, pending = self.codes.check(key, re.sub(r"\s", "", str(form.get("code", "")))[:12])
+        if pending is not None and pending.service != sid:
+            status, pending = "gone", None
+        if status == "wrong":
+            assert pending is not None
+            return self._verify_page(request, sid, key, pending.values["phone"], wrong=pending.tries)
+        if pending is None:
+            return await self._form_again(request, sid, ({}, [], self._words(request)("book.code_gone")))
+        done = await self._book(request, sid, pending.values)
+        return done if isinstance(done, Response) else await self._form_again(
+            request, sid, (pending.values, [], done))
 
     async def _slots_page(self, request: Request, sid: str, template: str, values: dict,
                           problems: list[str], refusal: str, action: str,
@@ -254,28 +346,21 @@ class BookingPages:
     async def remote(self, request: Request) -> Response:
         """线上取号: a phone number and a service; the receipt is the ticket's live page."""
         services = self._services("remote")
-        values: dict[str, str] = {}
-        problems: list[str] = []
-        refusal = ""
+        posted: Response | Posted = ({}, [], "")
         if request.method == "POST":
-            form = await self._form(request)
-            if form is None:
-                return self._message(request, "expired_form", 400)
-            values = {"service": str(form.get("service", "")),
-                      "phone": re.sub(r"[\s-]", "", str(form.get("phone", "")))}
-            if values["service"] not in {s["id"] for s in services}:
-                problems.append("no_service")
-            if not valid_phone(values["phone"]):
-                problems.append("bad_phone")
-            if not problems:
-                if self._over(request, values["phone"]):
-                    return self.citizen.too_many(request, "page")
-                reply = await self._hub("remote_ticket", request, **values)
-                if reply.get("ok"):
-                    if reply.get("status_url"):
-                        return RedirectResponse(reply["status_url"], status_code=303)
-                    return self._page(request, "remote_ticket.html", {"r": reply})
-                refusal = reply["error"].get("message", "")
+            posted = await self._post(request, remote_checker({s["id"] for s in services}),
+                                      lambda values: self._remote_ticket(request, values))
+        if isinstance(posted, Response):
+            return posted
+        values, problems, refusal = posted
         return self._page(request, "remote.html", {"services": services, "values": values,
                                                    "problems": problems, "refusal": refusal},
                           status=400 if problems or refusal else 200)
+
+    async def _remote_ticket(self, request: Request, values: dict[str, str]) -> Response | str:
+        reply = await self._hub("remote_ticket", request, **values)
+        if not reply.get("ok"):
+            return reply["error"].get("message", "")
+        if reply.get("status_url"):
+            return RedirectResponse(reply["status_url"], status_code=303)
+        return self._page(request, "remote_ticket.html", {"r": reply})
