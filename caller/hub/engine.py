@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -157,6 +158,8 @@ class Engine(BookingDesk):
         self._backed_up: dict[str, list[str]] = {}  # B window -> the windows it backs up
         self._service_windows = {sid: [w.name for w in config.windows_for_service(sid)]
                                  for sid in config.services}
+        self._service_window_ids = {sid: [w.id for w in config.windows_for_service(sid)]
+                                    for sid in config.services}
         for wid, w in config.windows.items():
             if w.backup is not None:
                 self._backed_up.setdefault(w.backup, []).append(wid)
@@ -376,20 +379,28 @@ class Engine(BookingDesk):
             holder["phone"] = mask_phone(t.phone)
             holder["contact"] = {"name": t.contact_name, "phone": t.phone}
         return holder
-    def windows_now(self) -> list[WindowNow]:
-        hall_pace = self.paces.hall_mean()
+    def windows_now(self, ids: Iterable[str] | None = None) -> list[WindowNow]:
+        """What the wait estimate needs of the windows `ids` (by default every window)."""
         out = []
-        for wid, w in self.config.windows.items():
-            ws = self.windows[wid]
+        for wid in self.config.windows if ids is None else ids:
+            w, ws = self.config.windows[wid], self.windows[wid]
             is_open = ws.staff is not None and not ws.paused
             out.append(WindowNow(wid, dict(w.services), is_open, is_open and ws.current is None,
-                                 self.paces.mean(wid, hall_pace), w.backup))
+                                 self.paces.mean(wid), w.backup))
         return out
+
+    def _estimated_by(self, t: Ticket) -> list[str]:
+        """The windows whose state a ticket's wait estimate depends on: those serving its
+        service, or for a ticket sent to one window, that window and its backup."""
+        if t.target_window is None:
+            return self._service_window_ids[t.service]
+        backup = self.config.windows[t.target_window].backup
+        return [t.target_window] if backup is None else [t.target_window, backup]
 
     def wait_s(self, t: Ticket, windows: list[WindowNow] | None = None,
                waiting: dict[str, int] | None = None) -> float | None:
         """The estimated wait of a waiting ticket from now (caller.core.waits)."""
-        windows = windows if windows is not None else self.windows_now()
+        windows = windows if windows is not None else self.windows_now(self._estimated_by(t))
         if t.target_window is not None:
             rate, idle = directed_rate(t.target_window, windows)
         else:
