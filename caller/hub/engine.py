@@ -33,7 +33,7 @@ from caller.core.messages import LEVEL_NAMES, say
 from caller.core.personal import Person, person_from_card
 from caller.core.protocol import AlertKind, Event
 from caller.core.schedule import add_working_days, business_day, open_status
-from caller.core.ticketcode import page_path, ticket_code
+from caller.core.ticketcode import looks_like_code, page_path, ticket_code
 from caller.core.waits import Paces, WindowNow, directed_rate, minutes, service_rate, wait_seconds
 from caller.hub.appeals import Appeal, Appeals
 from caller.hub.booking_desk import BookingDesk
@@ -1222,10 +1222,15 @@ class Engine(BookingDesk):
 
     def _ticket_state(self, cmd: dict, local: datetime) -> dict:
         """A scanned ticket's public state for the kiosk: where it stands, no holder."""
-        t = self.ticket_numbered(cmd)
+        code, number = cmd.get("code"), cmd.get("number")
+        if (code is None) == (number is None):
+            raise Refused("bad_request", "ticket_state 需要 number（可带 day）或 code，二者取其一")
+        t = self.ticket_asked(cmd)
         if t is None:
-            raise Refused("no_such_ticket", message=say("no_such_ticket", self._lang(cmd),
-                                                        number=self._arg(cmd, "number")))
+            lang = self._lang(cmd)
+            if code is not None:
+                raise Refused("no_such_ticket", message=say("no_such_ticket_code", lang))
+            raise Refused("no_such_ticket", message=say("no_such_ticket", lang, number=number))
         names = {wid: w.name for wid, w in self.config.windows.items()}
         service = self.config.services.get(t.service)
         return {"ticket": {
@@ -1235,9 +1240,14 @@ class Engine(BookingDesk):
             "window_name": names.get(t.window or "") if t.state == "called" else None,
             "transferred": t.transfers > 0, "day": t.day}}
 
-    def ticket_numbered(self, cmd: dict) -> Ticket | None:
-        """The ticket a ``ticket_state`` names (today's, unless ``day`` says another), if
-        the engine holds it; the hub loads an ended one from the store first."""
+    def ticket_asked(self, cmd: dict) -> Ticket | None:
+        """The ticket a ``ticket_state`` names, if the engine holds it: by its page ``code``
+        (as stored with it, never derived), or by ``number`` on ``day`` (default today).
+        The hub loads an ended one from the store first."""
+        code = cmd.get("code")
+        if code is not None:
+            return next((t for t in self.tickets.values() if t.code == code), None) \
+                if looks_like_code(code) else None
         number, day = cmd.get("number"), cmd.get("day") or self.meta.day
         return next((t for t in self.tickets.values() if t.number == number and t.day == day),
                     None)
