@@ -24,13 +24,13 @@ from caller.core.personal import check_character, mask_name
 from caller.core.protocol import Role
 from hallq.demo_hour import HourPlan
 
-# 15-minute slots that can be booked until they start and checked in until 5 minutes
+# 10-minute slots that can be booked until they start and checked in until 3 minutes
 # after: the whole story (booking, check-in, too late, no-show) fits in the quick demo.
 RULES = """
 [booking]
-slot_minutes = 15
+slot_minutes = 10
 lead_minutes = 0
-checkin_after_minutes = 5
+checkin_after_minutes = 3
 
 [booking.services.civil]
 appointments = true
@@ -41,7 +41,8 @@ appointments = true
 remote = true
 late = "refuse"
 """
-MARGIN = timedelta(minutes=2)  # the first slot booked starts at least this far ahead
+AHEAD = timedelta(minutes=3)  # the slot booked starts at least this far ahead
+LATE = timedelta(minutes=1)  # the late citizen comes this long after the window closed
 
 
 @dataclass(frozen=True)
@@ -120,21 +121,21 @@ class Appointments:
         start = self.hall_now()
         booked: list[tuple[Booker, dict]] = []
         for b in BOOKERS:
-            slot = await self._first_slot(web, b.service, start + MARGIN)
+            slot = await self._first_slot(web, b.service, start + AHEAD)
             made = slot and await self._ask(web, f"{mask_name(b.name)}'s booking", "book",
                                             service=b.service, day=slot[0], slot=slot[1],
                                             name=b.name, phone=b.phone, id_number=b.id_number)
             if made:
                 booked.append((b, made["booking"]))
                 self.report(f"  citizen {mask_name(b.name)} booked {b.service} {slot[0]} {slot[1]}")
-        steps = [(start + timedelta(minutes=1 + n * 2), "remote", phone, service)
+        steps = [(start + timedelta(minutes=0.5 + n), "remote", phone, service)
                  for n, (phone, service) in enumerate(REMOTE)]
         for b, booking in booked:
             slot = datetime.combine(datetime.fromisoformat(booking["day"]).date(),
                                     time.fromisoformat(booking["slot"]), tzinfo=start.tzinfo)
             closes = slot + timedelta(minutes=self.config.booking.rules(b.service).checkin_after_minutes)
-            when = {"code": start + timedelta(minutes=2), "phone": start + timedelta(minutes=4),
-                    "late": closes + MARGIN, "never": closes + MARGIN}[b.comes]
+            when = {"code": start + timedelta(minutes=1), "phone": start + timedelta(minutes=2),
+                    "late": closes + LATE, "never": closes + LATE}[b.comes]
             steps.append((when, b.comes, b, booking))
         for when, kind, who, what in sorted(steps, key=lambda s: s[0]):
             await self.until(when)
