@@ -1,9 +1,9 @@
 """The demo hall's staff roster and its screen evaluators in `hallq demo`.
 
 The roster: the demo's clerks (terminals log in as 10NN, the keypads as KN), each with a
-placeholder portrait drawn here with Pillow — a coloured card with a plain silhouette and
-the first character of the name; no real person. It goes to the hub as `staff_save` and
-`staff_photo` commands of the admin device, like `hallq staff`.
+placeholder portrait (`caller.core.portrait.placeholder`: a coloured card with a plain
+silhouette and the first character of the name; no real person). It goes to the hub as
+`staff_save` and `staff_photo` commands of the admin device, like `hallq staff`.
 
 The tablets (headless): Debian's Chromium opens the console, makes a pairing code for each
 screen evaluator (windows 1 and 2 of the demo hall), pairs one tablet page per window, and
@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
 import random
 import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-from PIL import Image, ImageDraw, ImageFont
 
 from caller.core import portrait
 from caller.core.client import HubClient
@@ -50,30 +47,13 @@ LEVELS = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatis
 LEVEL_MIX = (60, 25, 8, 5, 2)
 
 
-def placeholder(name: str, colour: tuple[int, int, int], font: str | None) -> bytes:
-    """A placeholder portrait: a silhouette on a coloured card, the name's first character."""
-    w, h = 480, 640
-    image = Image.new("RGB", (w, h), tuple(min(255, c + 150) for c in colour))
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((w * 0.30, h * 0.14, w * 0.70, h * 0.46), fill=colour)  # head
-    draw.rounded_rectangle((w * 0.14, h * 0.50, w * 0.86, h * 1.1), radius=int(w * 0.3), fill=colour)
-    try:
-        face = ImageFont.truetype(font, 120) if font else ImageFont.load_default()
-    except OSError:
-        face = ImageFont.load_default()
-    draw.text((w / 2, h * 0.76), name[:1], fill=(255, 255, 255), font=face, anchor="mm")
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
-
-
 async def _seed(url: str, device: Any, out: Path, font: str | None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     async with HubClient(url, device.id, device.token) as admin:
         for i, (staff_no, name, title, stars, windows) in enumerate(ROSTER):
             await admin.request("staff_save", staff_no=staff_no, name=name, title=title,
                                 stars=stars, windows=windows, timeout=10)
-            made = portrait.make(placeholder(name, COLOURS[i % len(COLOURS)], font))
+            made = portrait.placeholder(name, COLOURS[i % len(COLOURS)], font)
             (out / f"{staff_no}.jpg").write_bytes(made)
             reply = await admin.request("staff_photo", staff_no=staff_no,
                                         photo=base64.b64encode(made).decode(), timeout=10)

@@ -35,7 +35,15 @@ from drivers.scanner.codes import KeyBurst, Scan
 from drivers.scanner.serial_line import ScannerLine
 from kiosk import widgets as w
 from kiosk.checkin_screen import CheckinScreen
-from kiosk.model import KioskState, classify_scan, qr_data, swipe, ticket_print
+from kiosk.model import (
+    KioskState,
+    ScannedBooking,
+    ScannedTicket,
+    classify_scan,
+    qr_data,
+    swipe,
+    ticket_print,
+)
 from kiosk.printing import Alert, PrinterAlerts, describe_status, printer_condition
 from kiosk.screens import ConfirmScreen, HomeScreen, Issued, RefusedScreen, ResultScreen
 from kiosk.strings import clock_date, staff_words, words
@@ -43,6 +51,7 @@ from kiosk.ticket_layout import ticket_bytes
 from kiosk.ticket_state import TicketStateScreen
 
 TICKET_STATE_TIMEOUT_S = 5.0
+NO_BOOKING = ("unknown_booking", "booking_ended")  # a swipe's check-in: a walk-in after all
 PRINTER_COLOURS = {"ok": w.GREEN, "low": w.WARNING, "out": w.ALERT, "offline": w.ALERT,
                    "unknown": w.MUTED}
 
@@ -307,7 +316,8 @@ class KioskApp(App):
     def check_in(self, **args: Any) -> None:
         """The one way an appointment checks in here: `code` (typed, or scanned from the
         booking's QR code), `phone` + `id_last6`, or `person` (an ID card swiped); the hub
-        issues the ticket with the appointment's priority, and it prints like any other."""
+        issues the ticket with the appointment's priority, and it prints like any other.
+        A card with no booking today (or only ended ones) goes on as a walk-in's swipe."""
         if self.pending_issue or not self.state.can_issue or self.hub is None:
             return
         tapped = time.time_ns()
@@ -315,8 +325,9 @@ class KioskApp(App):
         if self.current == "checkin":
             self.checkin.update()
         hall_name, notice, lang = self.state.hall_name, self.state.notice, self.lang
+        card = args.get("person")
         self.hub.request("check_in", **args, lang=lang).add_done_callback(
-            lambda request: self._answered(request, "", tapped, hall_name, notice, lang))
+            lambda request: self._answered(request, "", tapped, hall_name, notice, lang, card))
 
     # -- taking a number ----------------------------------------------------------------
 
@@ -338,7 +349,7 @@ class KioskApp(App):
             lambda request: self._answered(request, service, tapped, hall_name, notice, lang))
 
     def _answered(self, request: Future, service: str, tapped: int, hall_name: str,
-                  notice: str, lang: str) -> None:
+                  notice: str, lang: str, card: dict | None = None) -> None:
         """On the hub client's thread: hand the ticket to the printer at once (the citizen is
         waiting for the paper), and the reply to the UI thread."""
         if request.cancelled() or request.exception() is not None:
@@ -352,7 +363,7 @@ class KioskApp(App):
                             priority=ticket.get("priority") == "priority")
             if self.printer is None:
                 issued.print_state = "none"
-        on_ui_thread(lambda: self._issue_answered(service, reply, issued))
+        on_ui_thread(lambda: self._issue_answered(service, reply, issued, card))
         if issued is None or self.printer is None:
             return
         s = self.settings
@@ -361,11 +372,15 @@ class KioskApp(App):
                                           lang), job=ticket.number)
         job.add_done_callback(lambda future: self._print_finished(issued, (tapped, answered), future))
 
-    def _issue_answered(self, service: str, reply: dict, issued: Issued | None) -> None:
+    def _issue_answered(self, service: str, reply: dict, issued: Issued | None,
+                        card: dict | None = None) -> None:
         self.pending_issue = False
         self.replies.append(reply)
         if issued is None:
             error = reply.get("error", {})
+            if card is not None and error.get("code") in NO_BOOKING:
+                self._walk_in_swipe(card)
+                return
             message = error.get("message", "")
             view = self.state.services.get(service)
             if error.get("code") == "daily_limit_reached":
@@ -404,12 +419,20 @@ class KioskApp(App):
     # -- ID card and scanner --------------------------------------------------------
 
     def card_read(self, card: IdCard) -> None:
-        """A card was swiped: keep it for this visit; on the confirm screen it takes the number."""
+        """A card was swiped. On the confirm screen it takes that service's number; on the
+        home or 预约签到 screen of a hall taking appointments it checks in the card's booking
+        first, and without one it is kept for this visit (`_walk_in_swipe`)."""
         self.touched()
         person, refusal = swipe(card, self._today())
         if person is None:
             self._refuse(refusal)
             return
+        if self.current in ("home", "checkin") and self.checkin_entry and self.state.can_issue:
+            self.check_in(person=person)
+        else:
+            self._walk_in_swipe(person)
+
+    def _walk_in_swipe(self, person: dict) -> None:
         self.person = person
         if self.current == "confirm":
             self.take_number()
@@ -417,22 +440,30 @@ class KioskApp(App):
             self.show("home")
 
     def scanned(self, scan: Scan) -> None:
+        """A scanned code: a booking's checks in, a ticket's shows where it stands."""
         self.touched()
         found = classify_scan(scan.code) if scan.ok else None
         if found is None:
             self._refuse("scan_unknown")
-        elif self.hub is None or not self.state.can_issue:
-            self._refuse("scan_ticket", number=found.number)  # the hub cannot say more now
+        elif self.hub is None or not self.state.can_issue:  # the hub cannot say more now
+            if isinstance(found, ScannedBooking):
+                self._refuse("offline")
+            elif found.number:
+                self._refuse("scan_ticket", number=found.number)
+            else:
+                self._refuse("scan_ticket_offline")
+        elif isinstance(found, ScannedBooking):
+            self.check_in(code=found.code)
         else:
-            self.ask_ticket_state(found.number, found.day)
+            self.ask_ticket_state(found)
 
-    def ask_ticket_state(self, number: str, day: str) -> None:
+    def ask_ticket_state(self, found: ScannedTicket) -> None:
         """Show the scanned ticket at once, then where it stands when the hub answers (an
         answer that never comes leaves the screen to the idle timeout)."""
         assert self.hub is not None
-        self.scanned_ticket = {"number": number, "state": "asking"}
+        self.scanned_ticket = {"number": found.number, "state": "asking"}
         self.show("ticket_state")
-        self.hub.request("ticket_state", self._ticket_state_answered, number=number, day=day,
+        self.hub.request("ticket_state", self._ticket_state_answered, **found.query(),
                          lang=self.lang, timeout=TICKET_STATE_TIMEOUT_S)
 
     def _ticket_state_answered(self, reply: dict) -> None:

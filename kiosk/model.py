@@ -7,14 +7,17 @@ the number is taken), everything that changes during the day from the hub.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
+from caller.core.booking import CODE_DIGITS
 from caller.core.config import HallConfig
 from caller.core.personal import valid_id_number
 from caller.core.protocol import Event
 from caller.core.text import clean
+from caller.core.ticketcode import looks_like_code
 from drivers.idcard.card import IdCard
 from kiosk.ticket import TicketPrint
 
@@ -154,19 +157,38 @@ def swipe(card: IdCard, today: date) -> tuple[dict | None, str]:
 
 
 TICKET_QR_PREFIX = "hallq:ticket:"
+# A link to one of the citizen pages, from any host (the hall's public_url, or an older or
+# other address of it): /p/t/<code> a ticket's live page, /p/b/<code> a booking's.
+PAGE_LINK = re.compile(r"https?://[A-Za-z0-9.:\[\]-]+(?:/[A-Za-z0-9._~-]+)*/p/([tb])/([^/?#]*)")
+BOOKING_CODE = re.compile(rf"[0-9]{{{CODE_DIGITS}}}")
 
 
 @dataclass(frozen=True)
 class ScannedTicket:
-    """One of our tickets, from its QR code."""
+    """One of our tickets, from its QR code: its page code when the hall publishes pages,
+    else its number and the business day it was issued (ISO date)."""
 
-    number: str
-    day: str  # ISO date of the business day it was issued
+    number: str = ""
+    day: str = ""
+    code: str = ""
+
+    def query(self) -> dict[str, str]:
+        """How ``ticket_state`` names it."""
+        return {"code": self.code} if self.code else {"number": self.number, "day": self.day}
 
 
-def classify_scan(code: str) -> ScannedTicket | None:
-    """The ticket a scanned code is the QR code of (``hallq:ticket:DAY:NUMBER``), or None
-    for anything else (the kiosk says 无法识别)."""
+@dataclass(frozen=True)
+class ScannedBooking:
+    """An appointment, from the booking's QR code: it checks in."""
+
+    code: str
+
+
+def classify_scan(code: str) -> ScannedTicket | ScannedBooking | None:
+    """What a scanned code is: a ticket's QR code (``<public_url>/p/t/<code>``, or
+    ``hallq:ticket:DAY:NUMBER`` when the hall publishes no pages), a booking's
+    (``<public_url>/p/b/<code>`` or the 12-digit code itself), or None for anything else,
+    a link with a code of the wrong shape too (the kiosk says 无法识别)."""
     if code.startswith(TICKET_QR_PREFIX):
         day, _, number = code[len(TICKET_QR_PREFIX):].partition(":")
         try:
@@ -175,6 +197,17 @@ def classify_scan(code: str) -> ScannedTicket | None:
             return None
         if len(day) == 10 and number.isascii() and number.isalnum() and len(number) <= 8:
             return ScannedTicket(number, day)
+        return None
+    if BOOKING_CODE.fullmatch(code):
+        return ScannedBooking(code)
+    link = PAGE_LINK.fullmatch(code)
+    if link is None:
+        return None
+    kind, found = link.groups()
+    if kind == "t" and looks_like_code(found):
+        return ScannedTicket(code=found)
+    if kind == "b" and BOOKING_CODE.fullmatch(found):
+        return ScannedBooking(found)
     return None
 
 

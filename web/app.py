@@ -28,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 
 from caller.core.config import HallConfig
 from caller.manager.stats import StatsError
-from web import appeals, records, reports, screens, staff, strings
+from web import appeals, bookings, records, reports, screens, staff, strings
 from web.accounts import ROLE_NAMES, ROLES, AccountError, Accounts, User
 from web.citizen.app import PREFIX, Citizen
 from web.live import Hall
@@ -143,6 +143,7 @@ class Console:
             Route("/cases/{case:int}/{step:str}", g("supervisor", self.case_step), methods=["POST"]),
             *appeals.routes(self),
             *staff.routes(self),
+            *bookings.routes(self),
             *(self.screen_pages.routes() if self.screen_pages else []),
             Route("/reports", g("viewer", self.reports_page)),
             Route("/reports/download", g("viewer", self.report_download)),

@@ -1,4 +1,5 @@
-"""What the console reads from the hall database (read only): alert history and cases."""
+"""What the console reads from the hall database (read only): alert history, cases,
+appeals and bookings."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from caller.core.booking import mask_phone
+from caller.core.personal import mask_name
+from caller.manager.booking_stats import booking_rows
 from caller.manager.stats import open_readonly
 
 ALERT_COLUMNS = ("id", "kind", "at", "message", "window", "ticket_number", "device",
@@ -103,3 +107,28 @@ def appealable(db: Path, today: date) -> list[dict[str, Any]]:
            "AND rating IN ('dissatisfied', 'very_dissatisfied') AND appeal IS NULL AND day >= ? "
            f"ORDER BY rated_at DESC LIMIT {MAX_ROWS}")
     return _rows(db, sql, (since,), APPEALABLE_COLUMNS)
+
+
+BOOKING_COLUMNS = ("id", "service", "slot", "slot_end", "state", "name", "phone", "id_last4",
+                   "ticket_number")
+
+
+def bookings(db: Path, day: date, service: str = "") -> tuple[list[dict[str, Any]],
+                                                               list[dict[str, Any]]]:
+    """One day's bookings, the holder masked, by slot; and the day's figures per service
+    (`booking_rows`, the report's 预约统计); both for one service when `service` is given."""
+    sql = f"SELECT {', '.join(BOOKING_COLUMNS)} FROM bookings WHERE day = ?"
+    args: tuple = (day.isoformat(),)
+    if service:
+        sql += " AND service = ?"
+        args += (service,)
+    rows = _rows(db, sql + f" ORDER BY slot, service, id LIMIT {MAX_ROWS}", args, BOOKING_COLUMNS)
+    conn = open_readonly(db)
+    try:
+        figures = [r for r in booking_rows(conn, day, day) if not service or r["service"] == service]
+    finally:
+        conn.close()
+    for r in rows:
+        r["name"] = mask_name(r["name"]) if r["name"] else None
+        r["phone"] = mask_phone(r["phone"]) if r["phone"] else None
+    return rows, figures

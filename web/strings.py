@@ -13,6 +13,11 @@ APPEAL_STATES = {"pending": "待复核", "upheld": "申诉成立", "rejected": "
 APPEAL_DECISIONS = {"uphold": "申诉成立", "reject": "申诉驳回"}
 LEVELS = {"very_satisfied": "非常满意", "satisfied": "满意", "basic": "基本满意",
           "dissatisfied": "不满意", "very_dissatisfied": "非常不满意"}
+BOOKING_STATES = {"booked": "已预约", "checked_in": "已签到", "late": "迟到签到（按现场取号）",
+                  "no_show": "爽约", "cancelled": "已取消"}
+ARRIVALS = {"booking": "预约", "remote": "线上取号"}  # how a ticket came, when not from the kiosk
+BAN_REASONS = {"no_show": "爽约", "cancel": "取消预约"}
+NO_BAN = "没有这条失信记录"
 STAFF_BAD = "星级应为 0-5，窗口应从列表中选择"
 PHOTO_MISSING = "请选择要上传的照片"
 PHOTO_REFUSED = "照片未保存："
@@ -28,7 +33,7 @@ ACTIONS = {"login": "登录", "login_failed": "登录失败", "logout": "退出"
            "appeal_file": "提交申诉", "appeal_decide": "申诉复核",
            "staff_save": "保存人员", "staff_disable": "停用人员", "staff_enable": "启用人员",
            "staff_photo": "上传照片", "screen_code": "评价器配对码", "screen_pair": "评价器配对",
-           "screen_revoke": "撤销评价器"}
+           "screen_revoke": "撤销评价器", "ban_lift": "解除失信限制"}
 
 HUB_DOWN = "与叫号服务器的连接已断开，操作未执行，请稍后再试"
 HUB_TIMEOUT = "叫号服务器没有及时回应，操作可能未执行，请刷新页面查看"

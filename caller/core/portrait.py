@@ -5,7 +5,9 @@ afresh as a small JPEG, so nothing a person uploaded is ever stored or served as
 picture of sane dimensions) and returns the portrait: PORTRAIT_SIZE pixels, cropped to
 the middle, RGB, no metadata, at most PORTRAIT_MAX bytes (it fits in one hub frame as
 base64). `check(data)` is what the hub asks of the bytes it is sent: a JPEG portrait
-that `make` could have made.
+that `make` could have made. `placeholder(name, colour)` draws one for nobody in particular
+(the demo's roster, tests): a silhouette on a coloured card with the name's first
+character.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import io
 import warnings
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
 from caller.core.errors import HallqError
 
@@ -52,7 +54,25 @@ def make(upload: bytes) -> bytes:
         raise PortraitError(f"图片超过 {UPLOAD_MAX // (1024 * 1024)} MB")
     image = _open(upload, FORMATS)
     image = ImageOps.exif_transpose(image).convert("RGB")
-    image = ImageOps.fit(image, PORTRAIT_SIZE, Image.Resampling.LANCZOS)
+    return _encode(ImageOps.fit(image, PORTRAIT_SIZE, Image.Resampling.LANCZOS))
+
+
+def placeholder(name: str, colour: tuple[int, int, int], font: str | None = None) -> bytes:
+    """A generated portrait, no real person's: a silhouette in `colour` on a lighter card and
+    the name's first character in the CJK font file `font` (`drivers.fonts.find_cjk_font`;
+    None: no character)."""
+    w, h = PORTRAIT_SIZE[0] * 2, PORTRAIT_SIZE[1] * 2  # drawn large, scaled down: smooth edges
+    image = Image.new("RGB", (w, h), tuple(min(255, c + 150) for c in colour))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((w * 0.30, h * 0.14, w * 0.70, h * 0.46), fill=colour)  # head
+    draw.rounded_rectangle((w * 0.14, h * 0.50, w * 0.86, h * 1.1), radius=int(w * 0.3), fill=colour)
+    if font is not None:
+        face = ImageFont.truetype(font, h * 3 // 16)
+        draw.text((w / 2, h * 0.76), name[:1], fill=(255, 255, 255), font=face, anchor="mm")
+    return _encode(image.resize(PORTRAIT_SIZE, Image.Resampling.LANCZOS))
+
+
+def _encode(image: Image.Image) -> bytes:
     for quality in (85, 75, 60, 45):
         out = io.BytesIO()
         image.save(out, "JPEG", quality=quality, optimize=True)

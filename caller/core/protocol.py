@@ -169,7 +169,8 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "lift_ban": {"ban": (_I, True), "by": (_S, True)},
     "snapshot": {},
     "queue_status": {},
-    "ticket_state": {"number": (_S, True), "day": (_S, False), "lang": (_S, False)},
+    "ticket_state": {"number": (_S, False), "day": (_S, False), "code": (_S, False),
+                     "lang": (_S, False)},
     "stats": {},
     "shipped": {"seq": (_I, True)},
 }
@@ -433,6 +434,13 @@ def _without_holders(value: Any, kind: str, windows: tuple[str, ...]) -> Any:
 def withheld(event: dict[str, Any]) -> dict[str, Any]:
     return {"type": "event", "seq": event["seq"], "event": WITHHELD}
 
+
+
+def arrival(ticket: dict | None) -> str:
+    """How a ticket came when not from the kiosk, as terminals, the console and walls mark
+    it: "booking" (an appointment checked in, 预约) or "remote" (线上取号); else ""."""
+    source = (ticket or {}).get("source")
+    return source if source in ("booking", "remote") else ""
 
 
 def holder_name(ticket: dict | None) -> str:

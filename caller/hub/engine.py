@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -32,7 +33,7 @@ from caller.core.messages import LEVEL_NAMES, say
 from caller.core.personal import Person, person_from_card
 from caller.core.protocol import AlertKind, Event
 from caller.core.schedule import add_working_days, business_day, open_status
-from caller.core.ticketcode import page_path, ticket_code
+from caller.core.ticketcode import looks_like_code, page_path, ticket_code
 from caller.core.waits import Paces, WindowNow, directed_rate, minutes, service_rate, wait_seconds
 from caller.hub.appeals import Appeal, Appeals
 from caller.hub.booking_desk import BookingDesk
@@ -157,6 +158,8 @@ class Engine(BookingDesk):
         self._backed_up: dict[str, list[str]] = {}  # B window -> the windows it backs up
         self._service_windows = {sid: [w.name for w in config.windows_for_service(sid)]
                                  for sid in config.services}
+        self._service_window_ids = {sid: [w.id for w in config.windows_for_service(sid)]
+                                    for sid in config.services}
         for wid, w in config.windows.items():
             if w.backup is not None:
                 self._backed_up.setdefault(w.backup, []).append(wid)
@@ -170,6 +173,9 @@ class Engine(BookingDesk):
         self._counters_ahead: dict[str, dict[str, DayCounter]] = {}  # later day -> counters
         self.recent_calls: list[dict] = []
         self.paces = Paces()  # the windows' recent stints, for the wait estimate
+        # windows_now's views, until a window changes (_touch_window: a stint ending there
+        # moves the hall's pace, which the windows without stints of their own take)
+        self._window_views: dict[str, WindowNow] = {}
         self.followup = FollowUp()
         self.appeals = Appeals()
         self.roster = Roster()
@@ -376,26 +382,39 @@ class Engine(BookingDesk):
             holder["phone"] = mask_phone(t.phone)
             holder["contact"] = {"name": t.contact_name, "phone": t.phone}
         return holder
-    def windows_now(self) -> list[WindowNow]:
-        hall_pace = self.paces.hall_mean()
-        out = []
-        for wid, w in self.config.windows.items():
-            ws = self.windows[wid]
-            is_open = ws.staff is not None and not ws.paused
-            out.append(WindowNow(wid, dict(w.services), is_open, is_open and ws.current is None,
-                                 self.paces.mean(wid, hall_pace), w.backup))
+    def windows_now(self, ids: Iterable[str] | None = None) -> list[WindowNow]:
+        """What the wait estimate needs of the windows `ids` (by default every window)."""
+        views, out = self._window_views, []
+        for wid in self.config.windows if ids is None else ids:
+            view = views.get(wid)
+            if view is None:
+                w, ws = self.config.windows[wid], self.windows[wid]
+                is_open = ws.staff is not None and not ws.paused
+                view = views[wid] = WindowNow(wid, dict(w.services), is_open,
+                                              is_open and ws.current is None,
+                                              self.paces.mean(wid), w.backup)
+            out.append(view)
         return out
 
+    def _estimated_by(self, t: Ticket) -> list[str]:
+        """The windows whose state a ticket's wait estimate depends on: those serving its
+        service, or for a ticket sent to one window, that window and its backup."""
+        if t.target_window is None:
+            return self._service_window_ids[t.service]
+        backup = self.config.windows[t.target_window].backup
+        return [t.target_window] if backup is None else [t.target_window, backup]
+
     def wait_s(self, t: Ticket, windows: list[WindowNow] | None = None,
-               waiting: dict[str, int] | None = None) -> float | None:
-        """The estimated wait of a waiting ticket from now (caller.core.waits)."""
-        windows = windows if windows is not None else self.windows_now()
+               waiting: dict[str, int] | None = None, ahead: int | None = None) -> float | None:
+        """The estimated wait of a waiting ticket from now (caller.core.waits); `ahead`:
+        its place, when the caller knows it."""
+        windows = windows if windows is not None else self.windows_now(self._estimated_by(t))
         if t.target_window is not None:
             rate, idle = directed_rate(t.target_window, windows)
         else:
             rate, idle = service_rate(t.service, windows,
                                       waiting if waiting is not None else self.waiting_counts())
-        return wait_seconds(self._ahead(t), rate, idle)
+        return wait_seconds(self._ahead(t) if ahead is None else ahead, rate, idle)
 
     def reachable(self) -> list[tuple[Ticket, int | None]]:
         """The live tickets with a phone number (remote tickets, appointments) and, while
@@ -497,6 +516,7 @@ class Engine(BookingDesk):
 
     def _touch_window(self, ws: WindowState) -> None:
         self._dirty_windows.add(ws.id)
+        self._window_views.clear()
 
     def _queue_changed(self) -> None:
         directed = {w: len(q) for w, q in self._directed.items() if q}
@@ -742,7 +762,7 @@ class Engine(BookingDesk):
             "ticket": view, "ahead": ahead, "real_name": t.person_key is not None,
             "windows": list(self._service_windows[t.service]),
             "materials": list(self.config.services[t.service].materials),
-            "wait_min": minutes(self.wait_s(t)) if t.state == "waiting" else None,
+            "wait_min": minutes(self.wait_s(t, ahead=ahead)) if t.state == "waiting" else None,
             **({"status_url": public + page_path(t.code)} if public and t.code else {}),
         }
 
@@ -1202,10 +1222,15 @@ class Engine(BookingDesk):
 
     def _ticket_state(self, cmd: dict, local: datetime) -> dict:
         """A scanned ticket's public state for the kiosk: where it stands, no holder."""
-        t = self.ticket_numbered(cmd)
+        code, number = cmd.get("code"), cmd.get("number")
+        if (code is None) == (number is None):
+            raise Refused("bad_request", "ticket_state 需要 number（可带 day）或 code，二者取其一")
+        t = self.ticket_asked(cmd)
         if t is None:
-            raise Refused("no_such_ticket", message=say("no_such_ticket", self._lang(cmd),
-                                                        number=self._arg(cmd, "number")))
+            lang = self._lang(cmd)
+            if code is not None:
+                raise Refused("no_such_ticket", message=say("no_such_ticket_code", lang))
+            raise Refused("no_such_ticket", message=say("no_such_ticket", lang, number=number))
         names = {wid: w.name for wid, w in self.config.windows.items()}
         service = self.config.services.get(t.service)
         return {"ticket": {
@@ -1215,9 +1240,14 @@ class Engine(BookingDesk):
             "window_name": names.get(t.window or "") if t.state == "called" else None,
             "transferred": t.transfers > 0, "day": t.day}}
 
-    def ticket_numbered(self, cmd: dict) -> Ticket | None:
-        """The ticket a ``ticket_state`` names (today's, unless ``day`` says another), if
-        the engine holds it; the hub loads an ended one from the store first."""
+    def ticket_asked(self, cmd: dict) -> Ticket | None:
+        """The ticket a ``ticket_state`` names, if the engine holds it: by its page ``code``
+        (as stored with it, never derived), or by ``number`` on ``day`` (default today).
+        The hub loads an ended one from the store first."""
+        code = cmd.get("code")
+        if code is not None:
+            return next((t for t in self.tickets.values() if t.code == code), None) \
+                if looks_like_code(code) else None
         number, day = cmd.get("number"), cmd.get("day") or self.meta.day
         return next((t for t in self.tickets.values() if t.number == number and t.day == day),
                     None)

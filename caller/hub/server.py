@@ -47,9 +47,10 @@ from caller.core import protocol
 from caller.core.config import Device, HallConfig
 from caller.core.logs import JsonLogFormatter, setup_logging  # noqa: F401 - moved there; importers of old
 from caller.core.messages import say
+from caller.core.ticketcode import looks_like_code
 from caller.core.validate import for_log
 from caller.hub import limits
-from caller.hub.engine import DEFAULTS_PER_RUN, READ_ONLY, Engine
+from caller.hub.engine import DEFAULTS_PER_RUN, READ_ONLY, Engine, Ticket
 from caller.hub.notify import Notifier, sender_for
 from caller.hub.store import StorageError, Store
 from caller.manager.stats import live_figures
@@ -704,6 +705,19 @@ class Hub:
             self._index_requests(durable)
         return replies, numbered
 
+    async def _ended_ticket(self, command: dict) -> Ticket | None:
+        """The stored ticket a ``ticket_state`` names that the engine no longer holds."""
+        if self.engine.ticket_asked(command) is not None:
+            return None
+        code, number = command.get("code"), command.get("number")
+        if isinstance(code, str):
+            return await asyncio.to_thread(self.store.ticket_coded, code) \
+                if looks_like_code(code) else None
+        if not isinstance(number, str):
+            return None
+        day = command.get("day") if isinstance(command.get("day"), str) else self.engine.meta.day
+        return await asyncio.to_thread(self.store.ticket_numbered, day, number)
+
     async def _adopt(self, command: dict, now: datetime) -> None:
         """Hand the engine the ended tickets the command needs (an appeal's, the no-rating
         policy's candidates), read from the store in a thread; they are written back in
@@ -714,11 +728,7 @@ class Hub:
                 return
             found = await asyncio.to_thread(self.store.unrated_tickets, cutoff, DEFAULTS_PER_RUN)
         elif command["type"] == "ticket_state":  # a scanned ticket that ended: its row
-            if self.engine.ticket_numbered(command) is not None or not isinstance(
-                    command.get("number"), str):
-                return
-            day = command.get("day") if isinstance(command.get("day"), str) else self.engine.meta.day
-            one = await asyncio.to_thread(self.store.ticket_numbered, day, command["number"])
+            one = await self._ended_ticket(command)
             found = [one] if one is not None else []
         else:
             wanted = self.engine.tickets_needed(command)

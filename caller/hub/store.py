@@ -428,6 +428,11 @@ class Store:
                                "ORDER BY id DESC LIMIT 1", (day, number))
         return _ticket_from_row(rows[0]) if rows else None
 
+    def ticket_coded(self, code: str) -> Ticket | None:
+        """The ticket whose page code (caller.core.ticketcode) is `code`."""
+        rows = self._dict_rows("SELECT * FROM tickets WHERE code = ?", (code,))
+        return _ticket_from_row(rows[0]) if rows else None
+
     def unrated_tickets(self, until_day: str, limit: int) -> list[Ticket]:
         """Finished tickets of business days up to `until_day` that nobody rated (the
         no-rating policy's candidates), oldest first."""

@@ -9,7 +9,7 @@ import pytest
 
 from caller.core.config import ConfigError, parse_config
 from drivers.idcard.identities import RESIDENTS
-from kiosk.model import ScannedTicket, classify_scan, qr_data, swipe
+from kiosk.model import ScannedBooking, ScannedTicket, classify_scan, qr_data, swipe
 from kiosk.options import kiosk_options
 from tests.caller.halls import raw
 
@@ -39,6 +39,32 @@ def test_our_ticket_qr_is_recognised_and_anything_else_is_not() -> None:
                   "hallq:ticket:2026-13-01:A001", "hallq:ticket:2026-11-23:A0０1",
                   "hallq:ticket:2026-11-23:" + "A" * 9):
         assert classify_scan(other) is None, other
+
+
+PAGE = "k3v5q7t2m4n6p7r2s4u6w2y4z6"  # the shape of caller.core.ticketcode's codes
+
+
+def test_a_ticket_page_link_is_read_by_its_code_from_any_host() -> None:
+    for link in (f"https://hall.example/p/t/{PAGE}", f"http://127.0.0.1:8080/p/t/{PAGE}",
+                 f"https://gov.example/hall-3/p/t/{PAGE}"):
+        found = classify_scan(link)
+        assert found == ScannedTicket(code=PAGE) and found.query() == {"code": PAGE}, link
+    assert ScannedTicket("A007", "2026-11-23").query() == {"number": "A007", "day": "2026-11-23"}
+    for malformed in (f"https://hall.example/p/t/{PAGE[:-1]}", f"https://hall.example/p/t/{PAGE}x",
+                      f"https://hall.example/p/t/{PAGE.upper()}", f"https://hall.example/p/t/{PAGE}/",
+                      f"https://hall.example/p/t/{PAGE}?n=1", f"https://hall.example/p/t/{PAGE[:-1]}1",
+                      f"ftp://hall.example/p/t/{PAGE}", f"hall.example/p/t/{PAGE}", PAGE,
+                      f"https://hall.example/p/x/{PAGE}", f"https://ha ll/p/t/{PAGE}"):
+        assert classify_scan(malformed) is None, malformed
+
+
+def test_a_booking_code_is_read_bare_or_from_its_page_link() -> None:
+    assert classify_scan("012345678901") == ScannedBooking("012345678901")
+    assert classify_scan("https://hall.example/p/b/012345678901") == ScannedBooking("012345678901")
+    for malformed in ("01234567890", "0123456789012", "0123 4567 8901", "https://hall.example/p/b/0123456789",
+                      "https://hall.example/p/b/01234567890x", "https://hall.example/p/b/",
+                      "０１２３４５６７８９０１"):
+        assert classify_scan(malformed) is None, malformed
 
 
 def kiosk_hall(**options) -> dict:

@@ -19,9 +19,11 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from caller.core import portrait
 from caller.core.config import load_config
 from caller.manager import record
 from caller.manager.stats import open_readonly
+from drivers.fonts import find_cjk_font
 from hallq.harness.web import WebProcess, add_user
 from tests.hubproc import DEMO_CONFIG, HubProcess
 from tests.web.helpers import PASSWORDS, USERS, Device, Hall, login
@@ -33,9 +35,10 @@ LEVELS = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatis
 TIMEOUT_S = 4
 
 
-def picture(fmt: str, size=(900, 1200), colour=(30, 110, 170)) -> bytes:
+def staff_portrait(name: str, fmt: str, colour: tuple[int, int, int]) -> bytes:
+    """A generated portrait (no real person), as a `fmt` upload."""
     out = io.BytesIO()
-    Image.new("RGB", size, colour).save(out, fmt)
+    Image.open(io.BytesIO(portrait.placeholder(name, colour, find_cjk_font()))).save(out, fmt)
     return out.getvalue()
 
 
@@ -60,7 +63,7 @@ def people(screen_hall):
     hall, config = screen_hall
     made = {d: Device(hall, d) for d in ("kiosk-1", "term-1", "term-2", "admin", "screen-1")}
     photo = hall.db.parent / "wang.png"
-    photo.write_bytes(picture("PNG"))
+    photo.write_bytes(staff_portrait("王小红", "PNG", (52, 101, 164)))
     staff = [sys.executable, "-m", "hallq", "staff", "--config", str(config), "--hub", hall.hub.url]
     for args in (["add", "1001", "--name", "王小红", "--title", "综合受理员", "--stars", "4",
                   "--windows", "1,2"], ["photo", "1001", str(photo)], ["list"]):
@@ -283,7 +286,7 @@ def test_the_staff_page_manages_the_roster_and_checks_uploads(browser, screen_ha
     row.locator("input[type=file]").set_input_files(str(path / "fake.jpg"))
     row.locator(".photo-form button").click()
     expect(page.locator("#error")).to_contain_text("照片未保存")
-    (path / "li.webp").write_bytes(picture("WEBP", (400, 400), (160, 60, 60)))
+    (path / "li.webp").write_bytes(staff_portrait("李明", "WEBP", (46, 125, 50)))
     page.locator("#staff tr[data-staff='1002'] input[type=file]").set_input_files(str(path / "li.webp"))
     page.locator("#staff tr[data-staff='1002'] .photo-form button").click()
     expect(page.locator("#flash")).to_have_text("已完成")

@@ -19,6 +19,7 @@ from caller.core.protocol import Event
 from caller.hub.store import Store
 from caller.manager import record
 from caller.manager.stats import open_readonly
+from drivers.fonts import find_cjk_font
 from tests.caller.halls import BASE, Clock, Driver, config, raw
 from tests.caller.manager.test_stats_data import StoreDriver
 
@@ -30,7 +31,7 @@ def picture(fmt: str = "PNG", size: tuple[int, int] = (600, 900)) -> bytes:
 
 
 def photo_b64() -> str:
-    return base64.b64encode(portrait.make(picture())).decode()
+    return base64.b64encode(portrait.placeholder("王小红", (52, 101, 164), find_cjk_font())).decode()
 
 
 def roster_hall(**rating):
@@ -85,6 +86,10 @@ def test_portraits_are_checked_and_kept(tmp_path):
         with pytest.raises(portrait.PortraitError):
             portrait.make(bad)
     assert portrait.check(picture("PNG", portrait.PORTRAIT_SIZE))  # a PNG is no portrait
+    drawn = portrait.placeholder("王小红", (52, 101, 164), find_cjk_font())
+    assert portrait.check(drawn) is None
+    card = Image.open(io.BytesIO(drawn))
+    assert card.getpixel((10, 10)) != card.getpixel((120, 100))  # a silhouette on a card
     d = StoreDriver(Store(tmp_path / "hall.db", synchronous="OFF"), roster_hall())
     d.ok("staff_save", staff_no="1001", name="王小红")
     assert d.error("staff_photo", staff_no="1001", photo="not base64!") == "bad_photo"
