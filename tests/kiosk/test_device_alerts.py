@@ -3,8 +3,6 @@ it starts fine, 身份证阅读器无响应 when it is pulled out, 身份证阅�
 
 from __future__ import annotations
 
-from drivers.idcard.simulator import IdCardSimulator
-from tests.caller.hub.test_real_name_e2e import real_name_hall
 from tests.hubproc import HubProcess
 from tests.kiosk.kioskproc import KioskProcess
 
@@ -12,18 +10,14 @@ STEPS = ["wait connected", "sleep 1", "shot started", "wait alerted device_offli
          "shot unplugged", "wait alerted device_online", "shot back"]
 
 
-def test_reader_alerts_are_sent_on_changes_only(tmp_path) -> None:
-    config = real_name_hall(tmp_path)
-    with IdCardSimulator(tmp_path / "idcard") as sim:
-        text = config.read_text(encoding="utf-8").replace(
-            'token = "demo-kiosk-1"\n', f'token = "demo-kiosk-1"\nidcard = "{tmp_path / "idcard"}"\n', 1)
-        config.write_text(text, encoding="utf-8")
-        with HubProcess(config, tmp_path / "hall.db") as hub, \
-                KioskProcess(tmp_path, hub.url, STEPS, config=config) as kiosk:
-            kiosk.wait_for_shot("started")
-            sim.unplug()
-            kiosk.wait_for_shot("unplugged")
-            sim.replug()
-            run = kiosk.finish()
+def test_reader_alerts_are_sent_on_changes_only(tmp_path, reader_hall) -> None:
+    config, sim = reader_hall
+    with HubProcess(config, tmp_path / "hall.db") as hub, \
+            KioskProcess(tmp_path, hub.url, STEPS, config=config) as kiosk:
+        kiosk.wait_for_shot("started")
+        sim.unplug()
+        kiosk.wait_for_shot("unplugged")
+        sim.replug()
+        run = kiosk.finish()
     sent = [(a["kind"], a["message"]) for a in run.run["alerts"]]
     assert sent == [("device_offline", "身份证阅读器无响应"), ("device_online", "身份证阅读器已恢复")]
