@@ -4,7 +4,9 @@ The protocol reference must name every command, argument, error code, event, pay
 and role the code has; the config schema every key the loader accepts, with the defaults
 the loader fills in; the example configs must load and pass every program's own checks;
 every `hallq` command line in `deploy/` must name a real sub-command with options it
-accepts, and the systemd units must pass `systemd-analyze verify`.
+accepts, and the systemd units must pass `systemd-analyze verify`; the statistics guide
+every figure, ranking column, appointment count and rating-record field the reports
+write; the hardware guide's frame listing what the encoders make.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import sys
 import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import fields
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -45,14 +48,18 @@ from caller.core.config import (
     parse_config,
 )
 from caller.core.i18n import translator
+from caller.manager import record, report, stats
+from caller.manager.booking_stats import BOOKING_COLUMNS
 from hallq import check_config
 from hallq.cli import COMMANDS
 
 REPO = Path(__file__).resolve().parent.parent
 PROTOCOL_MD = REPO / "docs" / "protocol.md"
 SCHEMA_MD = REPO / "config" / "SCHEMA.md"
-DOCS = [PROTOCOL_MD, SCHEMA_MD, REPO / "docs" / "deployment.md", REPO / "docs" / "hardware.md",
-        REPO / "deploy" / "README.md"]
+STATISTICS_MD = REPO / "docs" / "statistics.md"
+HARDWARE_MD = REPO / "docs" / "hardware.md"
+DOCS = [PROTOCOL_MD, SCHEMA_MD, REPO / "docs" / "deployment.md", HARDWARE_MD,
+        REPO / "deploy" / "README.md", STATISTICS_MD]
 EXAMPLES = sorted((REPO / "config" / "examples").glob("*.toml"))
 DEPLOY = REPO / "deploy"
 # The example configs read these tokens from the environment (token_env).
@@ -503,6 +510,70 @@ def test_the_windows_wall_task_runs_the_wall():
     check_hallq_command(shlex.split(arguments, posix=False), "hallq-wall.xml")
     restart = task.find("t:Settings/t:RestartOnFailure", ns)
     assert 1 <= int(restart.findtext("t:Count", namespaces=ns)) <= 255  # an unsignedByte
+
+
+# ---------------------------------------------------------------- docs/statistics.md
+
+
+def test_every_figure_of_the_report_is_in_the_figures_table():
+    table = section(read(STATISTICS_MD), "## The figures")
+    rows = {line.split("|")[1]: line.split("|")[2] for line in table.splitlines()
+            if line.startswith("| `")}
+
+    def row_of(key: str) -> str:
+        found = [titles for keys, titles in rows.items() if f"`{key}`" in keys]
+        assert found, f"figure `{key}` has no row"
+        return found[0]
+
+    for key in stats.figures([], followup=True):
+        row_of(key)
+    for column in report.COLUMNS:  # transferred_out too, computed per window apart
+        assert column.title in row_of(column.key), f"`{column.key}`: header {column.title} not shown"
+
+
+def test_every_ranking_column_is_documented():
+    text = section(read(STATISTICS_MD), "## The window ranking (流动红旗)")
+    for key, title, _ in report.RANKING_COLUMNS:
+        assert f"`{key}`" in text, f"ranking column `{key}` not documented"
+        assert title.strip("（分钟）") in text, f"ranking column `{key}`: header {title} not shown"
+    for weight in fields(stats.RankingWeights):
+        assert float(row(text, weight.name)[1]) == weight.default, f"weight `{weight.name}`"
+
+
+def test_every_appointment_count_is_in_its_table():
+    table = section(read(STATISTICS_MD), "## Appointments (预约统计)")
+    for key, title in BOOKING_COLUMNS.items():
+        assert row(table, key)[1] == title, f"appointment count `{key}`"
+
+
+def test_every_rating_record_field_is_documented_with_its_column():
+    text = section(read(STATISTICS_MD), "## The rating record (好差评评价数据)")
+    for key, title in record.FIELDS:
+        assert f"{title} (`{key}`)" in text, f"record field {title} (`{key}`) not documented"
+    header = next(line for line in text.splitlines() if line.startswith("办件编号,"))
+    assert header.split(",") == list(record.HEADERS)  # the example's CSV header is current
+
+
+def test_the_json_report_keys_are_listed():
+    files = section(read(STATISTICS_MD), "## The files")
+    keys = stats.Report("", date(2026, 1, 1), date(2026, 1, 1), "", {}, {}, [], stats.RankingWeights(),
+                        False, bookings=[{}]).to_dict()
+    for key in keys:
+        assert f"`{key}`" in files, f"JSON key `{key}` not listed"
+
+
+# ---------------------------------------------------------------- docs/hardware.md
+
+
+def test_the_frame_listing_is_what_the_encoders_make():
+    text = read(HARDWARE_MD)
+    listing = re.search(r"```python\n(.*?)```\n\n```\n\$ python bus_frames.py\n(.*?)```",
+                        section(text, "### Evaluator keys"), re.S)
+    assert listing, "no bus_frames.py listing under ### Evaluator keys"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(listing.group(1), {})  # the documented program, as a reader would run it
+    assert out.getvalue() == listing.group(2)
 
 
 # ---------------------------------------------------------------- all docs

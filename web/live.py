@@ -23,6 +23,7 @@ from typing import Any
 
 from caller.core.client import HubClient, HubTime
 from caller.core.config import WEB_LIMITS, HallConfig
+from caller.core.protocol import arrival
 from caller.manager.stats import StatsError, figures, load_tickets, open_readonly
 from web import strings
 
@@ -310,6 +311,7 @@ class Hall:
                 "state_name": strings.WINDOW_STATES.get(w["state"], w["state"]),
                 "staff": w["staff"], "ticket": ticket["number"] if ticket else None,
                 "service": ticket["service_name"] if ticket else None,
+                "arrival": strings.ARRIVALS.get(arrival(ticket), ""),
                 "since": known[1], "waiting": w["waiting"], "pause_reason": w["pause_reason"],
                 "idle_waiting": idle_waiting}
 

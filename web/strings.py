@@ -15,6 +15,7 @@ LEVELS = {"very_satisfied": "非常满意", "satisfied": "满意", "basic": "基
           "dissatisfied": "不满意", "very_dissatisfied": "非常不满意"}
 BOOKING_STATES = {"booked": "已预约", "checked_in": "已签到", "late": "迟到签到（按现场取号）",
                   "no_show": "爽约", "cancelled": "已取消"}
+ARRIVALS = {"booking": "预约", "remote": "线上取号"}  # how a ticket came, when not from the kiosk
 BAN_REASONS = {"no_show": "爽约", "cancel": "取消预约"}
 NO_BAN = "没有这条失信记录"
 STAFF_BAD = "星级应为 0-5，窗口应从列表中选择"

@@ -328,6 +328,17 @@ class _Checker:
             return None if default is ... else default
         return value
 
+    def within(self, table: dict, key: str, name: str, kind: type | tuple, default: Any,
+               low: float, high: float, unit: str = "", what: str = "") -> Any:
+        """A number from `low` to `high`; else a problem ("expected {what}low..high {unit}")
+        and the default."""
+        value = self.get(table, key, name, kind, default)
+        if value is None or not low <= value <= high:
+            self.fail(f"{key}.{name}", f"expected {what}{low}..{high}{' ' + unit if unit else ''}, "
+                      f"got {value!r}")
+            return default
+        return value
+
     def clock(self, key: str, text: Any) -> time | None:
         if not isinstance(text, str) or not re.fullmatch(r"\d{1,2}:\d{2}", text):
             self.fail(key, f"expected a time of day like \"08:30\", got {text!r}")
@@ -484,10 +495,7 @@ def _parse_rating(c: _Checker, raw: dict) -> RatingPolicy:
     if level not in RATING_LEVELS:
         c.fail("rating.default_level", f"expected one of {', '.join(RATING_LEVELS)}, got {level!r}")
         level = d.default_level
-    days = c.get(raw, "rating", "default_after_days", int, d.default_after_days)
-    if days is None or not 1 <= days <= 365:
-        c.fail("rating.default_after_days", f"expected 1..365 days, got {days!r}")
-        days = d.default_after_days
+    days = c.within(raw, "rating", "default_after_days", int, d.default_after_days, 1, 365, "days")
     order = c.get(raw, "rating", "code_order", str, d.code_order)
     if order not in CODE_ORDERS:
         c.fail("rating.code_order", f"expected one of {', '.join(CODE_ORDERS)}, got {order!r}")
@@ -512,10 +520,8 @@ def _parse_rating(c: _Checker, raw: dict) -> RatingPolicy:
         c.fail("rating.reasons", f"expected 1-{REASONS_MAX} different printable texts of at most "
                f"{REASON_MAX} characters, like [\"态度不好\", \"其他\"], got {reasons!r}")
         good = list(d.reasons)
-    reasons_s = c.get(raw, "rating", "reasons_timeout_s", int, d.reasons_timeout_s)
-    if reasons_s is None or not 5 <= reasons_s <= 3600:
-        c.fail("rating.reasons_timeout_s", f"expected 5..3600 seconds, got {reasons_s!r}")
-        reasons_s = d.reasons_timeout_s
+    reasons_s = c.within(raw, "rating", "reasons_timeout_s", int, d.reasons_timeout_s, 5, 3600,
+                         "seconds")
     return RatingPolicy(unrated=unrated, default_level=level, default_after_days=days,
                         code_order=order, channel_name=channel or d.channel_name,
                         channel_code=code, ranking_weights=clean, reasons=tuple(good),
@@ -714,11 +720,7 @@ def _service_booking(c: _Checker, raw: dict, key: str, base: ServiceBooking) -> 
 
 def _int_within(c: _Checker, raw: dict, key: str, name: str, default: int) -> int:
     low, high = _BOOKING_RANGES[name]
-    value = c.get(raw, key, name, int, default)
-    if value is None or not low <= value <= high:
-        c.fail(f"{key}.{name}", f"expected a whole number {low}..{high}, got {value!r}")
-        return default
-    return value
+    return c.within(raw, key, name, int, default, low, high, what="a whole number ")
 
 
 def _parse_booking(c: _Checker, raw: dict, hall: Hall, services: dict[str, Service]) -> BookingConfig:
@@ -766,12 +768,8 @@ def _parse_central(c: _Checker, raw: dict, hall: Hall, devices: dict[str, Device
     if device not in devices or devices[device].role != Role.SHIPPER:
         c.fail("central.device", f"expected the id of a device with role '{Role.SHIPPER}', "
                f"got {device!r}")
-    batch = c.get(raw, "central", "batch_size", int, 5000)
-    if not 1 <= batch <= 100_000:
-        c.fail("central.batch_size", f"expected 1..100000 events, got {batch}")
-    backlog = c.get(raw, "central", "backlog_max", int, 500_000)
-    if not 1000 <= backlog <= 100_000_000:
-        c.fail("central.backlog_max", f"expected 1000..100000000 events, got {backlog}")
+    batch = c.within(raw, "central", "batch_size", int, 5000, 1, 100_000, "events")
+    backlog = c.within(raw, "central", "backlog_max", int, 500_000, 1000, 100_000_000, "events")
     return Central(dsn_file=dsn_file, device=device, batch_size=batch, backlog_max=backlog,
                    personal_data=c.get(raw, "central", "personal_data", bool, False))
 
@@ -786,10 +784,7 @@ def _parse_web(c: _Checker, raw: dict) -> WebPublic:
         c.fail("web.public_url", "expected an http(s) URL like \"https://hall.example\" or "
                f"\"https://gov.example/hall\" (no query, no fragment), got {url!r}")
         url = ""
-    ahead = c.get(raw, "web", "notify_ahead", int, 3)
-    if ahead is None or not 1 <= ahead <= 50:
-        c.fail("web.notify_ahead", f"expected 1..50 places, got {ahead!r}")
-        ahead = 3
+    ahead = c.within(raw, "web", "notify_ahead", int, 3, 1, 50, "places")
     rating = c.get(raw, "web", "rating_url", str, "") or ""
     fields_ = re.findall(r"{(\w*)}", rating)
     if rating and (not (_PUBLIC_URL.fullmatch(rating.replace("{code}", "c"))
@@ -829,14 +824,8 @@ def _parse_sms(c: _Checker, raw: dict, hall: Hall, base: Path, read_key: bool) -
         c.fail("sms.signature", f"expected the hall's short name (20 characters at most, without "
                f"【】), got {signature!r}")
         signature = ""
-    retries = c.get(raw, "sms", "retries", int, 3)
-    if retries is None or not 1 <= retries <= 10:
-        c.fail("sms.retries", f"expected 1..10 attempts, got {retries!r}")
-        retries = 3
-    timeout = c.get(raw, "sms", "timeout_s", (int, float), 5.0)
-    if timeout is None or not 0.5 <= timeout <= 60:
-        c.fail("sms.timeout_s", f"expected 0.5..60 seconds, got {timeout!r}")
-        timeout = 5.0
+    retries = c.within(raw, "sms", "retries", int, 3, 1, 10, "attempts")
+    timeout = c.within(raw, "sms", "timeout_s", (int, float), 5.0, 0.5, 60, "seconds")
     return Sms(sender=sender, url=url, secret_file=secret_file, file=file,
                signature=signature or hall.name, retries=retries, timeout_s=float(timeout), key=key)
 
@@ -883,9 +872,9 @@ _DEVICE_KEYS = {
     Role.TERMINAL: {"shortcuts", "ask_case_no"},
     Role.COUNTER: {"port", "baudrate", "addresses", "evaluator", "keypad"},
     Role.EVALUATOR: {"screen"},
-    Role.DISPLAY: {"area", "orientation", "voice", "voice_lang", "voice_rate", "voice_volume",
-                "voice_repeat", "voice_chime", "voice_chime_file", "voice_one", "voice_max_queue",
-                "voice_max_age_s", "voice_backend"},
+    Role.DISPLAY: {"area", "orientation", "mark_arrivals", "voice", "voice_lang", "voice_rate",
+                "voice_volume", "voice_repeat", "voice_chime", "voice_chime_file", "voice_one",
+                "voice_max_queue", "voice_max_age_s", "voice_backend"},
     Role.LED: {"port", "baudrate", "protocol", "strips", "idle_text"},
     Role.WEB: set(WEB_LIMITS),
     Role.ADMIN: set(),
@@ -899,7 +888,7 @@ DEVICE_DEFAULTS: dict[str, dict[str, Any]] = {
               "idcard": "", "idcard_backend": "serial", "idcard_baudrate": 115200, "scanner": "",
               "scanner_baudrate": 9600},
     "counter": {"baudrate": DEFAULT_BAUDRATE, "evaluator": "5key", "keypad": "default"},
-    "display": {"area": "", "orientation": "landscape"},
+    "display": {"area": "", "orientation": "landscape", "mark_arrivals": True},
     "led": {"baudrate": DEFAULT_BAUDRATE, "protocol": "gbk-color", "idle_text": DEFAULT_IDLE_TEXT},
     "web": dict(WEB_LIMITS),
 }

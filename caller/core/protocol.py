@@ -437,6 +437,13 @@ def withheld(event: dict[str, Any]) -> dict[str, Any]:
 
 
 
+def arrival(ticket: dict | None) -> str:
+    """How a ticket came when not from the kiosk, as terminals, the console and walls mark
+    it: "booking" (an appointment checked in, 预约) or "remote" (线上取号); else ""."""
+    source = (ticket or {}).get("source")
+    return source if source in ("booking", "remote") else ""
+
+
 def holder_name(ticket: dict | None) -> str:
     """The masked name (张*三) that came with a ticket for a wall or a strip: there only when
     the hall shows names (``[personal] wall_names``); "" otherwise. Never the ID number."""

@@ -37,14 +37,18 @@ class Paces:
 
     keep: int = KEEP
     _stints: dict[str, deque[float]] = field(default_factory=dict)
+    _hall_mean: float | None = None  # kept until the next stint: every estimate asks for it
 
     def add(self, window: str, seconds: float) -> None:
         if seconds > 0:
             self._stints.setdefault(window, deque(maxlen=self.keep)).append(seconds)
+            self._hall_mean = None
 
     def hall_mean(self) -> float:
-        values = [s for q in self._stints.values() for s in q]
-        return sum(values) / len(values) if values else DEFAULT_STINT_S
+        if self._hall_mean is None:
+            values = [s for q in self._stints.values() for s in q]
+            self._hall_mean = sum(values) / len(values) if values else DEFAULT_STINT_S
+        return self._hall_mean
 
     def mean(self, window: str, hall_mean: float | None = None) -> float:
         q = self._stints.get(window)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -157,6 +158,8 @@ class Engine(BookingDesk):
         self._backed_up: dict[str, list[str]] = {}  # B window -> the windows it backs up
         self._service_windows = {sid: [w.name for w in config.windows_for_service(sid)]
                                  for sid in config.services}
+        self._service_window_ids = {sid: [w.id for w in config.windows_for_service(sid)]
+                                    for sid in config.services}
         for wid, w in config.windows.items():
             if w.backup is not None:
                 self._backed_up.setdefault(w.backup, []).append(wid)
@@ -170,6 +173,9 @@ class Engine(BookingDesk):
         self._counters_ahead: dict[str, dict[str, DayCounter]] = {}  # later day -> counters
         self.recent_calls: list[dict] = []
         self.paces = Paces()  # the windows' recent stints, for the wait estimate
+        # windows_now's views, until a window changes (_touch_window: a stint ending there
+        # moves the hall's pace, which the windows without stints of their own take)
+        self._window_views: dict[str, WindowNow] = {}
         self.followup = FollowUp()
         self.appeals = Appeals()
         self.roster = Roster()
@@ -376,26 +382,39 @@ class Engine(BookingDesk):
             holder["phone"] = mask_phone(t.phone)
             holder["contact"] = {"name": t.contact_name, "phone": t.phone}
         return holder
-    def windows_now(self) -> list[WindowNow]:
-        hall_pace = self.paces.hall_mean()
-        out = []
-        for wid, w in self.config.windows.items():
-            ws = self.windows[wid]
-            is_open = ws.staff is not None and not ws.paused
-            out.append(WindowNow(wid, dict(w.services), is_open, is_open and ws.current is None,
-                                 self.paces.mean(wid, hall_pace), w.backup))
+    def windows_now(self, ids: Iterable[str] | None = None) -> list[WindowNow]:
+        """What the wait estimate needs of the windows `ids` (by default every window)."""
+        views, out = self._window_views, []
+        for wid in self.config.windows if ids is None else ids:
+            view = views.get(wid)
+            if view is None:
+                w, ws = self.config.windows[wid], self.windows[wid]
+                is_open = ws.staff is not None and not ws.paused
+                view = views[wid] = WindowNow(wid, dict(w.services), is_open,
+                                              is_open and ws.current is None,
+                                              self.paces.mean(wid), w.backup)
+            out.append(view)
         return out
 
+    def _estimated_by(self, t: Ticket) -> list[str]:
+        """The windows whose state a ticket's wait estimate depends on: those serving its
+        service, or for a ticket sent to one window, that window and its backup."""
+        if t.target_window is None:
+            return self._service_window_ids[t.service]
+        backup = self.config.windows[t.target_window].backup
+        return [t.target_window] if backup is None else [t.target_window, backup]
+
     def wait_s(self, t: Ticket, windows: list[WindowNow] | None = None,
-               waiting: dict[str, int] | None = None) -> float | None:
-        """The estimated wait of a waiting ticket from now (caller.core.waits)."""
-        windows = windows if windows is not None else self.windows_now()
+               waiting: dict[str, int] | None = None, ahead: int | None = None) -> float | None:
+        """The estimated wait of a waiting ticket from now (caller.core.waits); `ahead`:
+        its place, when the caller knows it."""
+        windows = windows if windows is not None else self.windows_now(self._estimated_by(t))
         if t.target_window is not None:
             rate, idle = directed_rate(t.target_window, windows)
         else:
             rate, idle = service_rate(t.service, windows,
                                       waiting if waiting is not None else self.waiting_counts())
-        return wait_seconds(self._ahead(t), rate, idle)
+        return wait_seconds(self._ahead(t) if ahead is None else ahead, rate, idle)
 
     def reachable(self) -> list[tuple[Ticket, int | None]]:
         """The live tickets with a phone number (remote tickets, appointments) and, while
@@ -497,6 +516,7 @@ class Engine(BookingDesk):
 
     def _touch_window(self, ws: WindowState) -> None:
         self._dirty_windows.add(ws.id)
+        self._window_views.clear()
 
     def _queue_changed(self) -> None:
         directed = {w: len(q) for w, q in self._directed.items() if q}
@@ -742,7 +762,7 @@ class Engine(BookingDesk):
             "ticket": view, "ahead": ahead, "real_name": t.person_key is not None,
             "windows": list(self._service_windows[t.service]),
             "materials": list(self.config.services[t.service].materials),
-            "wait_min": minutes(self.wait_s(t)) if t.state == "waiting" else None,
+            "wait_min": minutes(self.wait_s(t, ahead=ahead)) if t.state == "waiting" else None,
             **({"status_url": public + page_path(t.code)} if public and t.code else {}),
         }
 

@@ -16,7 +16,7 @@ from caller.core.i18n import Translator
 from caller.kivyapp import on_ui_thread
 from caller.terminal.controller import Terminal
 from caller.terminal.shortcuts import actions_by_keycode
-from caller.terminal.ui import Bar, Chooser, Prompt
+from caller.terminal.ui import Bar, Chooser, Prompt, arrival_words
 
 
 class TerminalApp(App):
@@ -87,7 +87,8 @@ class TerminalApp(App):
                                [(s("transfer_services"), services), (s("transfer_windows"), windows)],
                                self._transfer, s))
         elif action == "call_held":
-            held = [(h["number"], s("held_item", number=h["number"], service=h["service_name"]))
+            held = [(h["number"], " · ".join([s("held_item", number=h["number"],
+                                                  service=h["service_name"]), *arrival_words(s, h)]))
                     for h in m.held]
             self._open(Chooser("held", s("held_title"), [("", held)],
                                lambda number: t.act("call_held", ticket=number), s))

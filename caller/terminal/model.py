@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from caller.core.config import HallConfig
-from caller.core.protocol import RATING_EVENTS, Event
+from caller.core.protocol import RATING_EVENTS, Event, arrival
 
 
 @dataclass
@@ -137,6 +137,11 @@ class WindowModel:
             return None
         return str(holder["name"]), str(holder["last4"])
 
+    @property
+    def arrival(self) -> str:
+        """"booking" (预约) or "remote" (线上取号) when the current ticket came so; else ""."""
+        return arrival(self.ticket)
+
     def summary(self) -> dict[str, Any]:
         """Plain data for scripts and tests."""
         return {
@@ -146,7 +151,8 @@ class WindowModel:
             "rating": None if self.rating is None else (self.rating.level or self.rating.status),
             "rating_ticket": self.rating.number if self.rating else None,
             "pause_reason": self.pause_reason if self.paused else "",
-            "holder": self.holder,
+            "holder": self.holder, "arrival": self.arrival,
+            "held_arrivals": [arrival(t) for t in self.held],
         }
 
     # ------------------------------------------------------------------ internals

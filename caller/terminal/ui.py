@@ -19,6 +19,7 @@ from kivy.uix.textinput import TextInput
 from kivy.utils import escape_markup
 
 from caller.core.i18n import Translator
+from caller.core.protocol import arrival
 from caller.terminal.controller import Terminal
 from caller.terminal.shortcuts import ACTIONS
 
@@ -53,6 +54,12 @@ KEY_LEFT, KEY_UP, KEY_RIGHT, KEY_DOWN, KEY_TAB = 276, 273, 275, 274, 9
 def plain(text: object) -> str:
     """Text from the hub or config as a markup label shows it: as is, never as markup."""
     return escape_markup(str(text))
+
+
+def arrival_words(s: Translator, ticket: dict | None) -> list[str]:
+    """["预约"] or ["线上"] for a ticket that came by appointment or remotely; else []."""
+    kind = arrival(ticket)
+    return [s(f"arrival_{kind}")] if kind else []
 
 
 def make_label(value: str = "", size: float = 18, color: Sequence[float] = INK,
@@ -187,10 +194,12 @@ class Bar(BoxLayout):
             self.staff.text = plain(s("staff", staff=m.staff))
         if m.ticket:
             self.number.text, self.number.color = plain(m.ticket["number"]), GOLD
-            service = m.ticket.get("service_name", "")
             holder = m.holder
-            self.service.text = plain(service if holder is None else
-                                      f"{service} · {s('holder', name=holder[0], last4=holder[1])}")
+            parts = [plain(m.ticket.get("service_name", ""))]
+            parts += [f"[color=#ffd66b][b]{plain(w)}[/b][/color]" for w in arrival_words(s, m.ticket)]
+            if holder is not None:
+                parts.append(plain(s("holder", name=holder[0], last4=holder[1])))
+            self.service.text = " · ".join(parts)
         else:
             self.number.text, self.number.color = s("no_ticket"), MUTED
             self.service.text = s("no_ticket_hint")

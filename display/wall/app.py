@@ -60,6 +60,7 @@ class WallOptions:
     lang: str = "zh"
     rows: int = 8
     flash_s: float = 8.0
+    mark_arrivals: bool = True  # `mark_arrivals` of the display's device
 
 
 class WallScreen(FloatLayout):
@@ -131,7 +132,7 @@ class WallApp(App):
         self.title = options.hall_name
         self.voice = voice
         self.voice_off_status = voice_status or {"enabled": False}
-        self.model = WallModel(rows=options.rows, area=options.area)
+        self.model = WallModel(rows=options.rows, area=options.area, marks=options.mark_arrivals)
         self.tz = ZoneInfo(options.timezone)
         self.connected = False
         self.ever_connected = False

@@ -81,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
         timezone=config.hall.timezone,
         windows=[(wid, config.windows[wid].name) for wid in window_ids],
         services=[(s.id, s.name) for s in config.services.values() if s.id in served],
-        area=wall.area, portrait=portrait, lang=args.lang, rows=args.rows, flash_s=args.flash)
+        area=wall.area, portrait=portrait, lang=args.lang, rows=args.rows, flash_s=args.flash,
+        mark_arrivals=wall.mark_arrivals)
     app = WallApp(options, voice=voice, voice_status=voice_status)
     runner = None
     if args.shots:

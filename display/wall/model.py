@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from caller.core.protocol import holder_name
+from caller.core.protocol import arrival, holder_name
 
 # Row statuses, in the words of `wall_strings` ("status_<name>").
 CALLING, SERVING, DONE, SKIPPED, REQUEUED = "calling", "serving", "done", "skipped", "requeued"
@@ -31,6 +31,7 @@ class CallView:
     service_name: str
     recalls: int
     holder_name: str = ""  # masked (张*三), only when the hall enables names on the wall
+    arrival: str = ""  # "booking" (预约) or "remote" (线上取号), when the wall marks them
 
 
 @dataclass(frozen=True)
@@ -94,11 +95,12 @@ class Changes:
 
 
 class WallModel:
-    def __init__(self, rows: int = 8, area: str = "") -> None:
+    def __init__(self, rows: int = 8, area: str = "", marks: bool = True) -> None:
         if rows < 1:
             raise ValueError("the recent list needs at least one row")
         self.rows = rows
         self.area = area
+        self.marks = marks  # say which call is an appointment or a remote ticket
         self.hall_name = ""
         self.notice = ""
         self.newest: CallView | None = None
@@ -138,7 +140,7 @@ class WallModel:
             status = statuses.get(tid, CALLED)
             self.recent.append(replace(_row(call), status=status,
                                        target=targets.get(tid, "") if status == TRANSFERRED else ""))
-        self.newest = _call_view(calls[0]) if calls else None
+        self.newest = self._call_view(calls[0]) if calls else None
         return Changes(hall=True, notice=True, recent=True, windows=set(self.windows),
                        services=set(self.services))
 
@@ -164,7 +166,7 @@ class WallModel:
         wid = e.get("window")
         if wid not in self.windows:
             return Changes()
-        self.newest = _call_view(e)
+        self.newest = self._call_view(e)
         window = self.windows[wid]
         # A recall after the clerk started serving leaves the ticket being served, as the hub has it.
         serving = window.serving and window.number == e["ticket"]["number"] and e.get("recalls", 0) > 0
@@ -240,6 +242,12 @@ class WallModel:
 
     # ------------------------------------------------------------------ helpers
 
+    def _call_view(self, payload: dict) -> CallView:
+        ticket = payload["ticket"]
+        return CallView(ticket["id"], ticket["number"], payload["window"], payload["window_name"],
+                        ticket.get("service_name", ""), int(payload.get("recalls", 0)),
+                        holder_name(ticket), arrival(ticket) if self.marks else "")
+
     def _set_status(self, ticket_id: Any, status: str, target: str = "") -> Changes:
         for i, row in enumerate(self.recent):
             if row.ticket_id == ticket_id:
@@ -269,11 +277,6 @@ class WallModel:
         return Changes(windows={view.id})
 
 
-def _call_view(payload: dict) -> CallView:
-    ticket = payload["ticket"]
-    return CallView(ticket["id"], ticket["number"], payload["window"], payload["window_name"],
-                    ticket.get("service_name", ""), int(payload.get("recalls", 0)),
-                    holder_name(ticket))
 
 
 def _row(payload: dict) -> RecentRow:

@@ -1,5 +1,6 @@
 """A display device's options from the hall config, checked as `hallq display` needs them:
-the area it shows, its orientation and its voice (`voice_*` keys -> VoiceSettings)."""
+the area it shows, its orientation, whether it marks appointments and remote tickets, and
+its voice (`voice_*` keys -> VoiceSettings)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ class DisplayOptions:
     area: str  # "": every window
     window_ids: tuple[str, ...]  # the windows the wall shows and announces
     portrait: bool
+    mark_arrivals: bool  # the call says 预约 or 线上取号 for tickets not from the kiosk
     voice: VoiceSettings
 
 
@@ -66,6 +68,9 @@ def parse(config: HallConfig, device: Device) -> DisplayOptions:
     if orientation not in ORIENTATIONS:
         problems.append(f"{key}.orientation: expected \"landscape\" or \"portrait\", "
                         f"got {orientation!r}")
+    mark = options["mark_arrivals"]
+    if not isinstance(mark, bool):
+        problems.append(f"{key}.mark_arrivals: expected true or false, got {mark!r}")
     voice: dict[str, Any] = {}
     for name, option in VOICE_OPTIONS.items():
         if name not in options:
@@ -81,7 +86,7 @@ def parse(config: HallConfig, device: Device) -> DisplayOptions:
     return DisplayOptions(
         area=area, window_ids=tuple(w.id for w in config.windows.values()
                                     if not area or w.area == area),
-        portrait=orientation == "portrait", voice=VoiceSettings(**voice))
+        portrait=orientation == "portrait", mark_arrivals=mark, voice=VoiceSettings(**voice))
 
 
 def display_options(config: HallConfig, device_id: str) -> DisplayOptions:

@@ -201,8 +201,8 @@ class CallBanner(Panel):
         self.number.text = call.number
         self.window.text = call.window_name
         self.badge.text = words(self.lang)("recall_nth", n=call.recalls + 1) if call.recalls else ""
-        self.service.text = (f"{call.service_name} · {call.holder_name}" if call.holder_name
-                             else call.service_name)
+        mark = words(self.lang)(f"arrival_{call.arrival}") if call.arrival else ""
+        self.service.text = " · ".join(p for p in (call.service_name, mark, call.holder_name) if p)
 
     def flash(self, seconds: float) -> None:
         self._flashes_left = max(1, round(seconds / FLASH_PERIOD_S))

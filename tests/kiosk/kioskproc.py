@@ -13,7 +13,7 @@ from tests.hubproc import DEMO_CONFIG
 
 LANDSCAPE, PORTRAIT, TABLET = "1920x1080", "1080x1920", "1280x800"
 __all__ = ["LANDSCAPE", "PORTRAIT", "TABLET", "WAIT_S", "KioskProcess", "KioskRun", "config_with",
-           "run_kiosk", "shown", "widget"]
+           "kiosk_reader", "run_kiosk", "shown", "widget"]
 
 
 def config_with(tmp_path: Path, old: str, new: str) -> Path:
@@ -23,6 +23,13 @@ def config_with(tmp_path: Path, old: str, new: str) -> Path:
     path = tmp_path / "hall.toml"
     path.write_text(text.replace(old, new), encoding="utf-8")
     return path
+
+
+def kiosk_reader(config: Path, line: str) -> None:
+    """Give the demo kiosk (kiosk-1) of the hall config at `config` one more option line."""
+    text = config.read_text(encoding="utf-8").replace(
+        'token = "demo-kiosk-1"\n', f'token = "demo-kiosk-1"\n{line}\n', 1)
+    config.write_text(text, encoding="utf-8")
 
 
 @dataclass

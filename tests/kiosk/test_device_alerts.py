@@ -11,29 +11,22 @@ import time
 import tty
 
 from caller.core.client import HubClient
-from drivers.idcard.simulator import IdCardSimulator
-from tests.caller.hub.test_real_name_e2e import real_name_hall
 from tests.hubproc import HubProcess
-from tests.kiosk.kioskproc import KioskProcess
-from tests.kiosk.test_swipe_e2e import kiosk_reader
+from tests.kiosk.kioskproc import KioskProcess, kiosk_reader
 
 STEPS = ["wait connected", "sleep 1", "shot started", "wait alerted device_offline",
          "shot unplugged", "wait alerted device_online", "shot back"]
 
 
-def test_reader_alerts_are_sent_on_changes_only(tmp_path) -> None:
-    config = real_name_hall(tmp_path)
-    with IdCardSimulator(tmp_path / "idcard") as sim:
-        text = config.read_text(encoding="utf-8").replace(
-            'token = "demo-kiosk-1"\n', f'token = "demo-kiosk-1"\nidcard = "{tmp_path / "idcard"}"\n', 1)
-        config.write_text(text, encoding="utf-8")
-        with HubProcess(config, tmp_path / "hall.db") as hub, \
-                KioskProcess(tmp_path, hub.url, STEPS, config=config) as kiosk:
-            kiosk.wait_for_shot("started")
-            sim.unplug()
-            kiosk.wait_for_shot("unplugged")
-            sim.replug()
-            run = kiosk.finish()
+def test_reader_alerts_are_sent_on_changes_only(tmp_path, reader_hall) -> None:
+    config, sim = reader_hall
+    with HubProcess(config, tmp_path / "hall.db") as hub, \
+            KioskProcess(tmp_path, hub.url, STEPS, config=config) as kiosk:
+        kiosk.wait_for_shot("started")
+        sim.unplug()
+        kiosk.wait_for_shot("unplugged")
+        sim.replug()
+        run = kiosk.finish()
     sent = [(a["kind"], a["message"]) for a in run.run["alerts"]]
     assert sent == [("device_offline", "身份证阅读器无响应"), ("device_online", "身份证阅读器已恢复")]
 
@@ -53,26 +46,25 @@ def wait_for_alerts(url: str, wanted: list, timeout: float = 60.0) -> None:
     assert seen == wanted
 
 
-def test_the_scanner_coming_back_leaves_the_readers_fault_open(tmp_path) -> None:
-    config = real_name_hall(tmp_path)
+def test_the_scanner_coming_back_leaves_the_readers_fault_open(tmp_path, reader_hall) -> None:
+    config, sim = reader_hall
     scanner = tmp_path / "scanner"  # nothing there yet: the scanner is down from the start
+    kiosk_reader(config, f'scanner = "{scanner}"')
     master, slave = os.openpty()
     tty.setraw(slave)
     try:
-        with IdCardSimulator(tmp_path / "idcard") as sim:
-            kiosk_reader(config, f'idcard = "{tmp_path / "idcard"}"\nscanner = "{scanner}"')
-            with HubProcess(config, tmp_path / "hall.db") as hub, \
-                    KioskProcess(tmp_path, hub.url, ["wait connected", "wait alerted device_offline",
-                                                     "wait alerted device_online", "shot back"],
-                                 config=config) as kiosk:
-                wait_for_alerts(hub.url, [("device_offline", "kiosk-1", "scanner")])
-                sim.unplug()
-                wait_for_alerts(hub.url, [("device_offline", "kiosk-1", "scanner"),
-                                          ("device_offline", "kiosk-1", "idcard")])
-                scanner.symlink_to(os.ttyname(slave))
-                kiosk.wait_for_shot("back")
-                wait_for_alerts(hub.url, [("device_offline", "kiosk-1", "idcard")])
-                run = kiosk.finish()
+        with HubProcess(config, tmp_path / "hall.db") as hub, \
+                KioskProcess(tmp_path, hub.url, ["wait connected", "wait alerted device_offline",
+                                                 "wait alerted device_online", "shot back"],
+                             config=config) as kiosk:
+            wait_for_alerts(hub.url, [("device_offline", "kiosk-1", "scanner")])
+            sim.unplug()
+            wait_for_alerts(hub.url, [("device_offline", "kiosk-1", "scanner"),
+                                      ("device_offline", "kiosk-1", "idcard")])
+            scanner.symlink_to(os.ttyname(slave))
+            kiosk.wait_for_shot("back")
+            wait_for_alerts(hub.url, [("device_offline", "kiosk-1", "idcard")])
+            run = kiosk.finish()
     finally:
         os.close(master)
         os.close(slave)

@@ -23,8 +23,7 @@ from drivers.idcard.simulator import IdCardSimulator
 from hallq.harness.web import publish_pages
 from tests.caller.hub.test_bookings_e2e import booking_hall, request
 from tests.hubproc import HubProcess
-from tests.kiosk.kioskproc import KioskProcess, widget
-from tests.kiosk.test_swipe_e2e import kiosk_reader
+from tests.kiosk.kioskproc import KioskProcess, kiosk_reader, widget
 
 pytestmark = [pytest.mark.gui, pytest.mark.e2e]
 MONDAY_0845 = "2026-11-23T08:45:00+08:00"

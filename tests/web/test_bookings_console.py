@@ -1,7 +1,8 @@
-"""预约管理 in a real browser against a real hub and a real `hallq web`: the day's bookings
-with their states and the holders masked, the day's figures the same as the report's
-预约统计, and the blacklist: a viewer sees it but may not lift, a manager lifts a ban (the
-person may book again) and the audit log has it."""
+"""The console's live hall marks an appointment at its window (预约); 预约管理 in a real
+browser against a real hub and a real `hallq web`: the day's bookings with their states and
+the holders masked, the day's figures the same as the report's 预约统计, and the blacklist:
+a viewer sees it but may not lift, a manager lifts a ban (the person may book again) and
+the audit log has it."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def hall(tmp_path_factory):
 def day(hall):
     """Four bookings today: one checked in at the kiosk, one still booked, two cancelled by
     one person (cancel_limit = 2: banned)."""
-    admin, kiosk = Device(hall[0], "admin"), Device(hall[0], "kiosk-1")
+    admin, kiosk, term = (Device(hall[0], d) for d in ("admin", "kiosk-1", "term-1"))
 
     def book(slot: str, n: int, phone: str) -> str:
         return admin.ok("book", service="civil", day=TODAY, slot=slot, name=f"张{n}明",
@@ -52,10 +53,12 @@ def day(hall):
         book("10:00", 2, "13900001111")
         for slot in ("14:30", "15:00"):
             admin.ok("cancel_booking", code=book(slot, 3, "13700002222"))
+        term.ok("login", window="1", staff="1001")
+        assert term.ok("call_next", window="1")["ticket"]["number"] == "A001"
         yield
     finally:
-        admin.stop()
-        kiosk.stop()
+        for device in (admin, kiosk, term):
+            device.stop()
 
 
 def figures(page) -> dict[str, str]:
@@ -67,6 +70,7 @@ def figures(page) -> dict[str, str]:
 def test_the_day_the_figures_and_lifting_a_ban(browser, hall, day) -> None:
     site, config = hall
     viewer = login(browser, site, "viewer")
+    expect(viewer.locator("#windows tr[data-window='1'] .ticket")).to_have_text("A001 民政救济 · 预约")
     viewer.goto(site.url + "/bookings")
     rows = viewer.locator("#bookings tr[data-booking]")
     expect(rows).to_have_count(4)

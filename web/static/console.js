@@ -118,7 +118,8 @@
       if (w.idle_waiting) tr.classList.add("amber");
       const stateText = w.state_name + (w.pause_reason ? "（" + w.pause_reason + "）" : "");
       tr.append(el("td", w.name), el("td", stateText, "state"), el("td", w.staff || "—"),
-                el("td", w.ticket ? w.ticket + (w.service ? " " + w.service : "") : "—", "ticket"),
+                el("td", w.ticket ? w.ticket + (w.service ? " " + w.service : "") +
+                  (w.arrival ? " · " + w.arrival : "") : "—", "ticket"),
                 el("td", "—", "since"), el("td", w.waiting, "num"));
       windows.append(tr);
     });

@@ -11,15 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.caller.counter.test_counter import (
-    WAIT,
-    client,
-    issue,
-    next_event,
-    running_bridge,
-    shows,
-    sim,  # noqa: F401 - the fixture
-)
+from tests.caller.counter import test_counter as counter
+from tests.caller.counter.test_counter import sim  # noqa: F401 - the fixture
 from tests.hubproc import DEMO_CONFIG, HubProcess
 
 pytestmark = pytest.mark.e2e
@@ -37,43 +30,44 @@ def roster_hub(tmp_path: Path):
 async def seed_roster(admin) -> None:
     for staff_no, name, windows in (("1001", "王小红", []), ("1002", "李明", []),
                                     ("1003", "赵文静", ["1"])):
-        reply = await admin.request("staff_save", timeout=WAIT, staff_no=staff_no, name=name,
+        reply = await admin.request("staff_save", timeout=counter.WAIT, staff_no=staff_no, name=name,
                                     windows=windows)
         assert reply["ok"], reply
-    assert (await admin.request("staff_disable", timeout=WAIT, staff_no="1002"))["ok"]
+    assert (await admin.request("staff_disable", timeout=counter.WAIT, staff_no="1002"))["ok"]
 
 
 def test_a_keypad_login_the_roster_refuses_shows_why_until_an_allowed_one(roster_hub, sim):  # noqa: F811
     async def run() -> None:
-        async with client(roster_hub, "kiosk-1") as kiosk, client(roster_hub, "admin") as admin:
+        async with (counter.client(roster_hub, "kiosk-1") as kiosk,
+                    counter.client(roster_hub, "admin") as admin):
             await seed_roster(admin)
-            await issue(kiosk, "labour")  # window 3 could call it
-            async with running_bridge(roster_hub, str(sim.link)):
+            await counter.issue(kiosk, "labour")  # window 3 could call it
+            async with counter.running_bridge(roster_hub, str(sim.link)):
                 # the bridge's own login (K3 … K7) is on no roster: every keypad says so
-                await shows(sim, lambda: all(sim.display(a) == "000001" for a in (3, 4, 5, 6, 7)))
+                await counter.shows(sim, lambda: all(sim.display(a) == "000001" for a in (3, 4, 5, 6, 7)))
                 assert sim.beeps(3) >= 2
 
                 for staff_no, shown in (("1002", "000002"), ("9999", "000001"), ("1003", "000003")):
                     beeps = sim.beeps(3)
                     sim.press(3, "login", staff_no)
-                    await shows(sim, lambda shown=shown, beeps=beeps: (
+                    await counter.shows(sim, lambda shown=shown, beeps=beeps: (
                         sim.display(3) == shown and sim.beeps(3) >= beeps + 2))
 
                 beeps = sim.beeps(3)
                 sim.press(3, "call_next")  # nobody logged in: the bridge's own K3 is refused again
-                await shows(sim, lambda: sim.beeps(3) >= beeps + 2)
-                await shows(sim, lambda: sim.display(3) == "000001")
-                window = (await admin.request("snapshot", timeout=WAIT))["snapshot"]["windows"]
-                three = next(w for w in window if w["id"] == "3")
+                await counter.shows(sim, lambda: sim.beeps(3) >= beeps + 2)
+                await counter.shows(sim, lambda: sim.display(3) == "000001")
+                windows = (await admin.request("snapshot", timeout=counter.WAIT))["snapshot"]["windows"]
+                three = next(w for w in windows if w["id"] == "3")
                 assert three["staff"] is None and three["ticket"] is None
 
                 sim.press(3, "login", "1001")
-                login = await next_event(admin, "window_login", window="3")
+                login = await counter.next_event(admin, "window_login", window="3")
                 assert login["staff"] == "1001"
-                await shows(sim, lambda: sim.display(3) == "     1")  # the keypad's normal display
+                await counter.shows(sim, lambda: sim.display(3) == "     1")  # the keypad's normal display
                 assert sim.display(4) == "000001"  # the other windows still refused
                 sim.press(3, "call_next")
-                called = await next_event(admin, "ticket_called", window="3")
+                called = await counter.next_event(admin, "ticket_called", window="3")
                 assert called["ticket"]["number"] == "B001"
-                await shows(sim, lambda: sim.display(3) == "001  0")
+                await counter.shows(sim, lambda: sim.display(3) == "001  0")
     asyncio.run(run())
