@@ -292,10 +292,15 @@ class Engine(BookingDesk):
         self._dirty_meta = False
         return changes
 
-    def referenced_ticket_ids(self) -> set[int]:
-        refs: set[int] = set()
-        for ws in self.windows.values():
-            refs.update(i for i in (ws.current, ws.last_finished, ws.rating_ticket) if i)
+    def referenced_ticket_ids(self) -> set[int | None]:
+        """The tickets some window still points at (None and 0 left out)."""
+        refs: set[int | None] = set()
+        for ws in self.windows.values():  # every call ends a ticket: kept cheap per window
+            refs.add(ws.current)
+            refs.add(ws.last_finished)
+            refs.add(ws.rating_ticket)
+        refs.discard(None)
+        refs.discard(0)
         return refs
 
     # ------------------------------------------------------------------ restore / dump
