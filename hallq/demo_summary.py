@@ -44,9 +44,10 @@ def check(name: str, ok: bool, detail: str) -> dict:
 
 def write_summary(config: HallConfig, out: Path, strips: dict[int, str],
                   restarts: dict[str, int], report: Callable[[str], None],
-                  central: list[dict] | None = None) -> int:
+                  more_checks: list[dict] | None = None) -> int:
     """Check what the demo left, write the report and the summary; 0 when every check
-    passed. `central`: the checks of the centre against the hall (`--central`)."""
+    passed. `more_checks`: those made while the hall ran (the kiosk scripts, the centre
+    against the hall with `--central`)."""
     conn = open_readonly(out / "hall.db")
     tickets = conn.execute("SELECT number, day, first_called_at FROM tickets").fetchall()
     windows = [dict(zip(("id", "staff", "paused", "current_number"), row, strict=True))
@@ -91,7 +92,7 @@ def write_summary(config: HallConfig, out: Path, strips: dict[int, str],
               f"{len(ratings)} rows, {figures.summary['rated']} rated"),
         check("no program crashed", not restarts,
               ", ".join(f"{k} restarted {v}x" for k, v in restarts.items()) or "none"),
-        *(central or []),
+        *(more_checks or []),
     ]
     write_xlsx(figures, out / "report.xlsx")
     save_record(ratings, out / "rating-record.csv")
