@@ -122,6 +122,10 @@ def test_pair_rate_every_level_give_reasons_and_time_out(browser, screen_hall, p
     expect(tablet.locator("#stars")).to_have_text("★★★★☆")
     expect(tablet.locator("#photo")).to_be_visible()
     assert tablet.eval_on_selector("#photo", "img => img.complete && img.naturalWidth") == 240
+    people["term-1"].ok("pause", window="1", reason="午休")
+    expect(tablet.locator("#paused .big")).to_have_text("暂停服务")  # paused: the same
+    people["term-1"].ok("resume", window="1")
+    expect(tablet.locator("#welcome")).to_be_visible()
 
     numbers = {}
     for level in LEVELS:
