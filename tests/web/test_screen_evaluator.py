@@ -140,6 +140,7 @@ def test_pair_rate_every_level_give_reasons_and_time_out(browser, screen_hall, p
                 tablet.click("#submit-reasons")  # nothing picked: asked again
                 expect(tablet.locator("#reasons-error")).to_have_text("请至少选择一项原因")
                 tablet.click("button[data-reason=效率低]")
+                expect(tablet.locator("#reasons-error")).to_be_hidden()  # a reason picked: no nagging
                 tablet.click("button[data-reason=态度不好]")
                 tablet.fill("#comment", "等了很久，窗口解释不清")
                 tablet.screenshot(path=str(shots / "screen-reasons.png"))
