@@ -32,7 +32,7 @@ from hallq.check_config import load_checked
 from hallq.demo_central import agreement, shipping_config, start_shipper
 from hallq.demo_console import phone_screenshots, screenshots, start_console
 from hallq.demo_hour import BusyHour, HourPlan, kiosk_script
-from hallq.demo_screens import Tablets, seed_roster
+from hallq.demo_screens import Tablets, paced_config, seed_roster
 from hallq.demo_summary import check, write_summary
 from hallq.demo_swipes import SERVICE, VISITS, Citizens, book_today, real_name_config, script_lines
 from hallq.harness.postgres import Postgres, PostgresMissing
@@ -166,8 +166,8 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
     report(f"hallq demo: {config.hall.name}, {start:%Y-%m-%d %H:%M}, {plan.minutes} hall minutes "
            f"at {plan.speed:g}x -> {out}")
     web_port = free_port()  # the ticket pages' address goes into the config: known first
-    config = load_checked(str(publish_pages(real_name_config(config.path, out),
-                                            f"http://127.0.0.1:{web_port}")))
+    config = load_checked(str(paced_config(publish_pages(real_name_config(config.path, out),
+                                                         f"http://127.0.0.1:{web_port}"), plan.speed)))
     if centre is not None:
         config = load_checked(str(shipping_config(config, centre)))
     hall = Hall(config, out, args.port, report, centre, web_port)

@@ -51,6 +51,16 @@ def test_headless_demo_runs_a_busy_hour(tmp_path):
                        "live-pc.png", "live-tablet.png", "reports-pc.png"]
     phone = sorted(p.name for p in (out / "phone").glob("*.png"))
     assert "ticket-done.png" in phone  # the citizen's live ticket page (waiting, called: if any)
+    # the roster's placeholder portraits; two tablets paired, rating, a bad rating's reasons
+    assert len(list((out / "evaluator" / "portraits").glob("*.jpg"))) == 8
+    tablets = {p.stem for p in (out / "evaluator").glob("*.png")}
+    assert {"console-pairing-code", "pairing", "console-paired"} <= tablets
+    for window in ("1", "2"):
+        assert any(t.startswith(f"window{window}-") for t in tablets), tablets
+    for state in ("rating", "reasons", "thanks"):
+        assert any(t.endswith(f"-{state}") for t in tablets), (state, tablets)
+    rated = re.search(r"screen evaluators: (\d+) ratings", result.stdout)
+    assert rated and int(rated.group(1)) >= 1, result.stdout[-3000:]
     assert "✅" in (out / "summary.md").read_text(encoding="utf-8")
 
 
