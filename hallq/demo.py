@@ -33,9 +33,9 @@ from hallq.demo_bookings import EXPECTED, Appointments, booking_config
 from hallq.demo_central import agreement, shipping_config, start_shipper
 from hallq.demo_console import phone_screenshots, screenshots, start_console
 from hallq.demo_hour import BusyHour, HourPlan, kiosk_script
-from hallq.demo_screens import Tablets, seed_roster
+from hallq.demo_screens import Tablets, paced_config, seed_roster
 from hallq.demo_summary import check, write_summary
-from hallq.demo_swipes import STEPS, Citizens, real_name_config, script_lines
+from hallq.demo_swipes import SERVICE, VISITS, Citizens, book_today, real_name_config, script_lines
 from hallq.harness.postgres import Postgres, PostgresMissing
 from hallq.harness.web import publish_pages
 from hallq.supervisor import Program, Supervisor, hallq_argv
@@ -170,18 +170,23 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
     report(f"hallq demo: {config.hall.name}, {start:%Y-%m-%d %H:%M}, {plan.minutes} hall minutes "
            f"at {plan.speed:g}x -> {out}")
     web_port = free_port()  # the ticket pages' address goes into the config: known first
-    config = load_checked(str(publish_pages(booking_config(real_name_config(config.path, out)),
-                                            f"http://127.0.0.1:{web_port}")))
+    config = load_checked(str(paced_config(publish_pages(
+        booking_config(real_name_config(config.path, out)), f"http://127.0.0.1:{web_port}"),
+        plan.speed)))
     if centre is not None:
         config = load_checked(str(shipping_config(config, centre)))
     hall = Hall(config, out, args.port, report, centre, web_port)
     more_checks: list[dict] = []
     script, citizens = kiosk_script(plan, list(config.services))
     (out / "kiosk-script.txt").write_text(script, encoding="utf-8")
-    (out / "kiosk-swipes.txt").write_text("\n".join(script_lines()) + "\n", encoding="utf-8")
-    swiping = Citizens(out, out / "kiosk", start.date().isoformat())
+    (out / "kiosk-swipes.txt").write_text(
+        "\n".join(script_lines(config.services[SERVICE].name)) + "\n", encoding="utf-8")
+    swiping: Citizens | None = None
     try:
         hall.start_core(start, plan.speed)
+        codes = book_today(config, hall.url, start.date().isoformat())
+        public = config.web.public_url
+        swiping = Citizens(out, out / "kiosk", f"{public}/p/b/{codes['zhao']}" if public else codes["zhao"])
         if hall.tablets is not None:  # paired before the clerks log in: 暂停服务 first
             hall.tablets.start()
         kiosk = next(d for d in config.devices.values() if d.role == Role.KIOSK)
@@ -191,7 +196,8 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
             "--headless", "--voice-out", str(out / "voice"), "--shots", str(out / "wall"),
             "--script", "-"), stdin=True))
         hall.sup.write("wall", "wait connected")
-        report(f"  citizens swipe ID cards and scan codes at the kiosk ({len(STEPS)} visits)")
+        report(f"  citizens swipe ID cards and scan codes at the kiosk ({len(VISITS)} visits, "
+               f"{len(codes)} of them with an appointment today)")
         swipes = hall.sup.start(Program("kiosk-swipes", hallq_argv(
             "kiosk", "--config", config.path, "--device", kiosk.id, "--hub", hall.url,
             "--headless", "--printer", f"image://{out / 'tickets'}",
@@ -233,7 +239,8 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
             more_checks += agreement(centre, out / "hall.db", report)
     finally:
         hall.stop()
-        swiping.close()
+        if swiping is not None:
+            swiping.close()
     return write_summary(config, out, strips, restarts, report, more_checks, bookings=EXPECTED)
 
 

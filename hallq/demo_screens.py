@@ -9,14 +9,19 @@ The tablets (headless): Debian's Chromium opens the console, makes a pairing cod
 screen evaluator (windows 1 and 2 of the demo hall), pairs one tablet page per window, and
 then stands in for the citizens at those windows: it rates every service it is asked to
 rate, gives reasons for the bad ones, and takes screenshots of each state into
-`out/demo/evaluator/`.
+`out/demo/evaluator/`. The hall clock runs fast (45x: the 15 s rating timeout is a third
+of a real second), so the demo's config gives a rating and its reasons the hall seconds
+that TABLET_S and REASONS_S real seconds make (`paced_config`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import math
 import random
+import re
 import shutil
 import threading
 from collections.abc import Callable
@@ -45,6 +50,25 @@ COLOURS = ((52, 101, 164), (46, 125, 50), (142, 68, 173), (192, 57, 43), (211, 8
            (22, 160, 133), (127, 140, 141), (41, 128, 185))
 LEVELS = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied")
 LEVEL_MIX = (60, 25, 8, 5, 2)
+PHOTO_SHOWN = """() => { const p = document.getElementById("photo");
+    return !p || p.hidden || (p.complete && p.naturalWidth > 0); }"""
+TABLET_S = 5.0  # real seconds a rating waits for the tablet, whatever the clock's speed
+REASONS_S = 20.0  # and its reasons
+
+
+def paced_config(path: Path, speed: float) -> Path:
+    """The demo config at `path` (its own copy) with `rating_timeout_s` and
+    `reasons_timeout_s` long enough, in hall seconds, for the tablets at `speed`."""
+    text = path.read_text(encoding="utf-8")
+    rating = max(15, math.ceil(TABLET_S * speed))
+    reasons = min(3600, max(60, math.ceil(REASONS_S * speed)))
+    text, found = re.subn(r"^rating_timeout_s = \d+$", f"rating_timeout_s = {rating}", text,
+                          count=1, flags=re.M)
+    if not found or "\n[rating]\n" not in text:
+        raise ValueError(f"{path}: no [calling] rating_timeout_s or [rating] table to pace")
+    text = text.replace("\n[rating]\n", f"\n[rating]\nreasons_timeout_s = {reasons}\n", 1)
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 async def _seed(url: str, device: Any, out: Path, font: str | None) -> None:
@@ -112,6 +136,8 @@ class Tablets(threading.Thread):
 
     def _shot(self, page: Any, name: str) -> None:
         path = self.out / f"{name}.png"
+        with contextlib.suppress(Exception):  # a portrait still loading: shot without it
+            page.wait_for_function(PHOTO_SHOWN, timeout=3000)
         page.screenshot(path=str(path))
         self.shots.append(path)
 
@@ -168,23 +194,24 @@ class Tablets(threading.Thread):
             level = "very_dissatisfied"  # the first one shows the reasons screen
         try:
             tablet.click(f"button[data-level={level}]", timeout=1000)
-        except Exception:
+            if level in ("dissatisfied", "very_dissatisfied"):
+                tablet.wait_for_selector("#reasons", state="visible", timeout=5000)
+                self._give_reasons(window, tablet, wanted)
+            tablet.wait_for_selector("#thanks", state="visible", timeout=5000)
+        except Exception:  # too late: the hub timed it out, or took no reasons any more
+            if tablet.is_visible("#skip-reasons"):
+                tablet.click("#skip-reasons")
             return
         self.rated += 1
-        if level in ("dissatisfied", "very_dissatisfied"):
-            tablet.wait_for_selector("#reasons", state="visible", timeout=5000)
-            for reason in self.rnd.sample(["态度不好", "效率低", "材料要求说不清", "多次跑腿"], 2):
-                tablet.click(f"button[data-reason={reason}]")
-            tablet.fill("#comment", "等候时间太长，材料要求没有一次说清")
-            if "reasons" in wanted:
-                self._shot(tablet, f"window{window}-reasons")
-                wanted.discard("reasons")
-            tablet.click("#submit-reasons")
-        try:
-            tablet.wait_for_selector("#thanks", state="visible", timeout=5000)
-        except Exception:
-            tablet.click("#skip-reasons")
-            return
         if "thanks" in wanted:
             self._shot(tablet, f"window{window}-thanks")
             wanted.discard("thanks")
+
+    def _give_reasons(self, window: str, tablet: Any, wanted: set[str]) -> None:
+        for reason in self.rnd.sample(["态度不好", "效率低", "材料要求说不清", "多次跑腿"], 2):
+            tablet.click(f"button[data-reason={reason}]")
+        tablet.fill("#comment", "等候时间太长，材料要求没有一次说清")
+        if "reasons" in wanted:
+            self._shot(tablet, f"window{window}-reasons")
+            wanted.discard("reasons")
+        tablet.click("#submit-reasons")

@@ -269,8 +269,9 @@ class KioskApp(App):
         elif name == "ticket_state" and self.scanned_ticket is not None:
             self.ticket_state.render(self.scanned_ticket)
         self.manager.current = name
-        if not keep_deadline:
-            self.deadline = None if name == "home" and not self.priority_mode else self._idle_end()
+        if not keep_deadline:  # home waits for nobody, unless it holds a visit (a card swiped)
+            idle = name == "home" and not self.priority_mode and self.person is None
+            self.deadline = None if idle else self._idle_end()
         self._show_countdown()
 
     def _idle_end(self, factor: float = 1.0) -> float:
@@ -433,10 +434,12 @@ class KioskApp(App):
             self._walk_in_swipe(person)
 
     def _walk_in_swipe(self, person: dict) -> None:
+        """The card is kept for this visit (until the idle timeout): the next service tapped
+        takes a number for it; on the confirm screen at once."""
         self.person = person
         if self.current == "confirm":
             self.take_number()
-        elif self.current != "home":
+        else:
             self.show("home")
 
     def scanned(self, scan: Scan) -> None:
@@ -503,7 +506,8 @@ class KioskApp(App):
         """The reader or the scanner went down or came back: tell the staff of a change."""
         kind = self.device_alerts.changed(device, up)
         if kind is not None:
-            self._report(Alert(kind, staff_words()(f"{device}_{'online' if up else 'offline'}")))
+            self._report(Alert(kind, staff_words()(f"{device}_{'online' if up else 'offline'}"),
+                               part=device))
 
     # -- hub ----------------------------------------------------------------------------
 
@@ -546,8 +550,9 @@ class KioskApp(App):
             return
         record = {"kind": alert.kind, "message": alert.message, "ok": None}
         self.alerts_sent.append(record)
+        where = {"part": alert.part} if alert.part else {}
         self.hub.request("report_alert", lambda reply: record.update(ok=reply.get("ok")),
-                         kind=alert.kind, message=alert.message)
+                         kind=alert.kind, message=alert.message, **where)
 
     # -- printer ------------------------------------------------------------------------
 

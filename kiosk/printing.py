@@ -47,8 +47,9 @@ def print_error(error: PrintError | None, t: Translator) -> str:
 class Alert:
     """The arguments of one `report_alert` request."""
 
-    kind: AlertKind  # PRINTER_FAULT or PRINTER_OK
+    kind: AlertKind  # PRINTER_FAULT or PRINTER_OK, or a part's DEVICE_OFFLINE / _ONLINE
     message: str
+    part: str | None = None  # the reader's or the scanner's (the printer is the kiosk's only)
 
 
 class PrinterAlerts:

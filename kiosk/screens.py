@@ -50,6 +50,7 @@ class KioskShell(Protocol):
     checkin_entry: bool
     priority_mode: bool
     pending_issue: bool
+    person: dict | None  # the card swiped during this visit
 
     def go_home(self) -> None: ...
 
@@ -155,7 +156,8 @@ class HomeScreen(KioskScreen):
     def _top_row(self) -> Any:
         u = self.u
         if not self.app.priority_mode:
-            return w.tagged(w.text(self.t("prompt"), u(48), w.TEXT, bold=True, size_hint_y=None,
+            prompt = "prompt_card" if self.app.person is not None else "prompt"
+            return w.tagged(w.text(self.t(prompt), u(48), w.TEXT, bold=True, size_hint_y=None,
                                    height=u(72)), "prompt")
         row = w.Panel(w.GREEN_LIGHT, radius=u(14), orientation="horizontal", size_hint_y=None,
                       height=u(110), padding=(u(28), u(14)), spacing=u(20))

@@ -34,13 +34,16 @@ def test_headless_demo_runs_a_busy_hour(tmp_path):
     reprinted = 1  # the citizen who swipes twice gets the same ticket printed again
     assert len(list((out / "tickets").glob("*.png"))) == issued + reprinted
     assert len(list((out / "tickets").glob("*.bin"))) == issued + reprinted
-    for shot in ("swipe-first", "swipe-again", "swipe-elderly", "card-expired", "scan-appointment",
-                 "scan-ticket"):
+    for shot in ("swipe-first", "swipe-again", "swipe-elderly", "card-expired", "swipe-checkin",
+                 "scan-booking", "scan-ticket"):
         assert (out / "kiosk" / f"{shot}.png").is_file(), shot
     def shown(shot: str) -> list[str]:
         return json.loads((out / "kiosk" / f"{shot}.json").read_text(encoding="utf-8"))["texts"]
 
-    assert "A002" in shown("swipe-elderly") and "无法识别" in shown("scan-appointment")
+    assert "A002" in shown("swipe-elderly") and "身份证已过期" in " ".join(shown("card-expired"))
+    for checked_in in ("swipe-checkin", "scan-booking"):  # an appointment by card, by its QR code
+        assert any("签到成功" in t for t in shown(checked_in)), checked_in
+    assert "A001" in shown("scan-ticket")  # the first ticket's QR, its /p/t/ page link
     assert len(list((out / "voice").glob("*.wav"))) >= summary["figures"]["served"]
     assert len(list((out / "led").glob("strip-*.png"))) == 8
     wall = Image.open(out / "wall" / "wall-final.png")
@@ -51,6 +54,16 @@ def test_headless_demo_runs_a_busy_hour(tmp_path):
                        "live-pc.png", "live-tablet.png", "reports-pc.png"]
     phone = sorted(p.name for p in (out / "phone").glob("*.png"))
     assert "ticket-done.png" in phone  # the citizen's live ticket page (waiting, called: if any)
+    # the roster's placeholder portraits; two tablets paired, rating, a bad rating's reasons
+    assert len(list((out / "evaluator" / "portraits").glob("*.jpg"))) == 8
+    tablets = {p.stem for p in (out / "evaluator").glob("*.png")}
+    assert {"console-pairing-code", "pairing", "console-paired"} <= tablets
+    for window in ("1", "2"):
+        assert any(t.startswith(f"window{window}-") for t in tablets), tablets
+    for state in ("rating", "reasons", "thanks"):
+        assert any(t.endswith(f"-{state}") for t in tablets), (state, tablets)
+    rated = re.search(r"screen evaluators: (\d+) ratings", result.stdout)
+    assert rated and int(rated.group(1)) >= 1, result.stdout[-3000:]
     assert "✅" in (out / "summary.md").read_text(encoding="utf-8")
 
 

@@ -51,7 +51,8 @@ class DeviceState:
     since: str | None = None  # when it came online or went away (server clock)
     last_seen: str | None = None
     printer_ok: bool | None = None  # None: never reported
-    line_ok: bool | None = None
+    line_ok: bool | None = None  # every part's line (reader, scanner, serial line) is up
+    lines_down: set[str] = field(default_factory=set)  # the parts reported down
 
 
 @dataclass
@@ -143,17 +144,25 @@ class Hall:
         if name in ("alert", "alert_acknowledged"):
             self._alerts_dirty = True
             if name == "alert" and event.get("kind") in HARDWARE_KINDS and event.get("device"):
-                self._hardware(event["device"], event["kind"])
+                self._hardware(event["device"], event["kind"], event.get("part"))
         self._dirty.set()
 
     def _on_connection(self, up: bool) -> None:
         self._dirty.set()
 
-    def _hardware(self, device: str, kind: str) -> None:
+    def _hardware(self, device: str, kind: str, part: str | None) -> None:
         state = self.devices.get(device)
-        if state is not None:
-            part, ok = HARDWARE_KINDS[kind]
-            setattr(state, f"{part}_ok", ok)
+        if state is None:
+            return
+        what, ok = HARDWARE_KINDS[kind]
+        if what == "printer":
+            state.printer_ok = ok
+            return
+        if ok:  # one part back: the device's lines are up only when none is still down
+            state.lines_down.discard(part or "")
+        else:
+            state.lines_down.add(part or "")
+        state.line_ok = not state.lines_down
 
     def _load_hardware(self) -> None:
         """The last printer and line report of each device, from the alert history."""
@@ -165,11 +174,11 @@ class Hall:
             return
         try:
             with contextlib.suppress(sqlite3.Error):
-                for device, kind in conn.execute(
-                        "SELECT device, kind FROM alerts WHERE device IS NOT NULL "
+                for device, kind, part in conn.execute(
+                        "SELECT device, kind, part FROM alerts WHERE device IS NOT NULL "
                         "AND kind IN ('printer_fault', 'printer_ok', 'device_offline', "
                         "'device_online') ORDER BY id"):
-                    self._hardware(device, kind)
+                    self._hardware(device, kind, part)
         finally:
             conn.close()
 

@@ -18,6 +18,7 @@ keys of one report would have to share a hash to be mixed up (odds about n² / 2
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -65,11 +66,13 @@ _CLOSED_SQL = """
 SELECT hall_id, day, facts FROM hall_days
 WHERE hall_id = ANY(%(halls)s) AND day BETWEEN %(first)s AND %(last)s AND facts IS NOT NULL
 """
+# One index scan per open hall-day (a join let the planner scan every ticket for a day's).
 _OPEN_SQL = f"""
-SELECT t.hall_id, string_agg({FACT_ROW}, '')
-FROM unnest(%(halls)s::text[], %(days)s::date[]) AS o(hall_id, day)
-JOIN tickets t ON t.hall_id = o.hall_id AND t.day = o.day {FACT_JOINS}
-GROUP BY t.hall_id, t.day
+SELECT o.hall_id, f.facts
+FROM unnest(%(halls)s::text[], %(days)s::date[]) AS o(hall_id, day), LATERAL (
+    SELECT string_agg({FACT_ROW}, '') AS facts
+    FROM tickets t {FACT_JOINS} WHERE t.hall_id = o.hall_id AND t.day = o.day) f
+WHERE f.facts IS NOT NULL
 """
 _EPOCH = date(2000, 1, 1)
 _FIELDS = (("id", ">i8"), ("window", ">i8"), ("staff", ">i8"), ("service", ">i8"),
@@ -112,40 +115,102 @@ def _rows(conn: psycopg.Connection, hall_ids: Sequence[str], first: date,
     return cols
 
 
+_DENSE_SPAN = 1 << 16  # keys spanning fewer integers than this (halls, hours, days) need no sort
+
+
+def _dense(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values, sorted, and each value's index among them: small integers by a
+    table, hashes by a sort."""
+    if len(values):
+        low, high = int(values.min()), int(values.max())
+        if high - low < _DENSE_SPAN:
+            shifted = values - low
+            seen = np.bincount(shifted) > 0
+            return np.flatnonzero(seen) + low, (np.cumsum(seen) - 1)[shifted]
+    return np.unique(values, return_inverse=True)
+
+
 class _Grouping:
     """One grouping's keys as dense codes 0..size-1: `values[code]` the key's value (the
-    code after the last stands for "no key" when `has_missing`), `first[code]` the row that
-    first carries it."""
+    code after the last stands for "no key" when `has_missing`); with `firsts`,
+    `first[code]` the row that first carries it."""
 
-    def __init__(self, values: np.ndarray, missing: np.ndarray | None = None) -> None:
-        missing = np.zeros(len(values), dtype=bool) if missing is None else missing
-        present = np.flatnonzero(~missing)
-        self.values, first, inverse = np.unique(values[present], return_index=True, return_inverse=True)
-        self.first = present[first]
-        self.has_missing = bool(missing.any())
+    def __init__(self, values: np.ndarray, missing: np.ndarray | None = None, *,
+                 firsts: bool = False) -> None:
+        present = np.flatnonzero(~missing) if missing is not None and missing.any() else None
+        own = values if present is None else values[present]
+        self.values, inverse = _dense(own)
+        self.has_missing = present is not None
         self.size = len(self.values) + self.has_missing
         # small codes: numpy's stable sort of 16-bit integers is a radix sort
-        self.codes = np.full(len(values), len(self.values),
-                             dtype=np.int16 if self.size < 2**15 else np.int64)
-        self.codes[present] = inverse
+        dtype = np.int16 if self.size < 2**15 else np.int64
+        if present is None:
+            self.codes = inverse.astype(dtype)
+        else:
+            self.codes = np.full(len(values), len(self.values), dtype=dtype)
+            self.codes[present] = inverse
+        if firsts:
+            first = np.full(len(self.values), len(own), dtype=np.int64)
+            np.minimum.at(first, inverse, np.arange(len(own)))
+            self.first = first if present is None else present[first]
 
 
-def _spreads(codes: np.ndarray, size: int, values: np.ndarray, micros: np.ndarray,
-             order: np.ndarray) -> list[Spread]:
-    """Each code's Spread of the values at `order` (their indices, sorted by value); `micros`
-    the same values in whole microseconds."""
-    by_code = order[np.argsort(codes[order], kind="stable")]  # by code, by value within it
-    ordered = values[by_code]
-    ends = np.cumsum(np.bincount(codes[by_code], minlength=size))
-    sums = np.concatenate(([0], np.cumsum(micros[by_code])))[np.concatenate(([0], ends))].tolist()
-    ends = ends.tolist()
+_SPLIT = 26  # microsecond sums as two float sums of 26-bit halves, each exact below 2**53
+
+
+@dataclass(frozen=True)
+class _Sorted:
+    """Durations of some rows: `order` the rows sorted by value, `values` in that order;
+    `high` and `low` each row's duration in whole microseconds split for exact sums."""
+
+    order: np.ndarray
+    values: np.ndarray
+    rows: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+
+    @classmethod
+    def of(cls, rows: np.ndarray, values: np.ndarray, micros: np.ndarray) -> _Sorted:
+        order = rows[np.argsort(values[rows])]
+        own = micros[rows]
+        return cls(order, values[order], rows, (own >> _SPLIT).astype(np.float64),
+                   (own & (1 << _SPLIT) - 1).astype(np.float64))
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What every grouping tallies, packed into small integers once for all of them."""
+
+    flags: np.ndarray  # state | transferred << 3 | held << 4 | defaulted << 5
+    rating: np.ndarray  # rating code << 2 | case called back | case rectified << 1
+    hour: np.ndarray
+    waits: _Sorted
+    services: _Sorted
+
+
+def _spreads(codes: np.ndarray, size: int, s: _Sorted) -> list[Spread]:
+    """Each code's Spread of the durations `s`: the sums by code in one pass, the median
+    and p90 read at their ranks in the values sorted by code, by value within it."""
+    if size == 1:
+        within, counts = None, [len(s.order)]
+    else:
+        by_code = codes[s.order]
+        within = np.argsort(by_code, kind="stable")
+        counts = np.bincount(by_code, minlength=size).tolist()
+    mine = codes[s.rows]
+    sums = ((np.bincount(mine, s.high, minlength=size).astype(np.int64) << _SPLIT)
+            + np.bincount(mine, s.low, minlength=size).astype(np.int64)).tolist()
+    ranks, start = [], 0
+    for n in counts:  # the lower and upper middle and the p90 of each code (its first row when empty)
+        ranks += (start + (n - 1) // 2, start + n // 2, start + nearest_rank(n, 90) - 1) if n else (0, 0, 0)
+        start += n
+    at = np.array(ranks, dtype=np.int64)
+    picked = s.values[at if within is None else within[at]].tolist() if start else []
     out = []
-    for code, end in enumerate(ends):
-        start = ends[code - 1] if code else 0
-        n = end - start
-        segment = ordered[start:end]
-        out.append(Spread(n, sums[code + 1] - sums[code], float(median(segment)),
-                          float(segment[nearest_rank(n, 90) - 1])) if n else Spread())
+    for code, n in enumerate(counts):
+        lo, hi, p90 = picked[3 * code:3 * code + 3] if n else (None, None, None)
+        out.append(Spread(n, sums[code], float(median((lo, hi)) if n % 2 == 0 else lo), float(p90))
+                   if n else Spread())
     return out
 
 
@@ -153,23 +218,27 @@ def _bit(bits: np.ndarray, n: int) -> np.ndarray:
     return (bits >> n & 1).astype(bool)
 
 
-def _tallies(g: _Grouping, cols: dict[str, np.ndarray], waits: tuple, services: tuple) -> list[Tally]:
-    """The tally of each code of a grouping."""
-    codes, size, bits = g.codes, g.size, cols["bits"]
+def _tallies(g: _Grouping, facts: _Facts) -> list[Tally]:
+    """The tally of each code of a grouping, from three counts by code: of the flags, of
+    the ratings and of the hours."""
+    size, wide = g.size, g.codes.astype(np.int64)
 
-    def count(mask: np.ndarray) -> list[int]:
-        return np.bincount(codes[mask], minlength=size).tolist()
+    def table(values: np.ndarray, width: int) -> np.ndarray:
+        return np.bincount(wide * width + values, minlength=size * width).reshape(size, width)
 
-    every = np.ones(len(codes), dtype=bool)
-    state, rating = bits & 7, bits >> 11
-    bad = np.isin(rating, _BAD_CODES)
-    issued, served, passed, cancelled, waiting = (count(every), *(count(state == n) for n in range(4)))
-    transferred, held, defaulted = (count(_bit(bits, n)) for n in (3, 4, 5))
-    bad_n, called_back, rectified = count(bad), count(bad & _bit(bits, 6)), count(bad & _bit(bits, 7))
-    wide = codes.astype(np.int64)
-    levels = np.bincount(wide * 8 + rating, minlength=size * 8).reshape(size, 8).tolist()
-    hours = np.bincount(wide * 24 + cols["hour"], minlength=size * 24).reshape(size, 24).tolist()
-    wait_spreads, service_spreads = _spreads(codes, size, *waits), _spreads(codes, size, *services)
+    flags = table(facts.flags, 64).reshape(size, 8, 8)  # [code, transferred/held/defaulted, state]
+    states = flags.sum(axis=1)
+    issued, served, passed, cancelled, waiting = (
+        states.sum(axis=1).tolist(), *(states[:, n].tolist() for n in range(4)))
+    transferred, held, defaulted = (flags[:, [c for c in range(8) if c >> n & 1]].sum(axis=(1, 2)).tolist()
+                                    for n in range(3))
+    rated = table(facts.rating, 32).reshape(size, 8, 4)  # [code, rating code, case follow-up]
+    levels = rated.sum(axis=2).tolist()
+    bad = rated[:, _BAD_CODES]
+    bad_n, called_back, rectified = (bad.sum(axis=(1, 2)).tolist(), bad[:, :, 1::2].sum(axis=(1, 2)).tolist(),
+                                     bad[:, :, 2:].sum(axis=(1, 2)).tolist())
+    hours = table(facts.hour, 24).tolist()
+    wait_spreads, service_spreads = (_spreads(g.codes, size, s) for s in (facts.waits, facts.services))
     out = []
     for c in range(size):
         hour, hour_count = peak_of({h: n for h, n in enumerate(hours[c]) if n})
@@ -188,17 +257,17 @@ def load_tallies(conn: psycopg.Connection, hall_ids: Sequence[str], first: date,
     it was written at, to read its name near."""
     cols = _rows(conn, hall_ids, first, last)
     bits = cols["bits"]
-    called, done = ~_bit(bits, 10), (bits & 7) == 0
-    waits = cols["wait_us"] / 1e6  # exact microseconds, divided as timedelta.total_seconds()
+    called, done = np.flatnonzero(~_bit(bits, 10)), np.flatnonzero((bits & 7) == 0)
     service_s = cols["service_s"]
-    wait_order = np.flatnonzero(called)[np.argsort(waits[called])]
-    service_order = np.flatnonzero(done)[np.argsort(service_s[done])]
-    spreads = ((waits, cols["wait_us"], wait_order),
-               (service_s, np.rint(service_s * 1e6).astype(np.int64), service_order))  # stats.micros
+    facts = _Facts(
+        flags=bits & 63, rating=(bits >> 11) << 2 | (bits >> 6 & 3), hour=cols["hour"],
+        # exact microseconds, divided as timedelta.total_seconds()
+        waits=_Sorted.of(called, cols["wait_us"] / 1e6, cols["wait_us"]),
+        services=_Sorted.of(done, service_s, np.rint(service_s * 1e6).astype(np.int64)))  # stats.micros
     groupings = {"": _Grouping(np.zeros(len(bits), dtype=np.int64)), "hall": _Grouping(cols["hall"]),
-                 "window": _Grouping(cols["window"], _bit(bits, 8)),
-                 "staff": _Grouping(cols["staff"], _bit(bits, 9)),
-                 "service": _Grouping(cols["service"]), "hour": _Grouping(cols["hour"]),
+                 "window": _Grouping(cols["window"], _bit(bits, 8), firsts=True),
+                 "staff": _Grouping(cols["staff"], _bit(bits, 9), firsts=True),
+                 "service": _Grouping(cols["service"], firsts=True), "hour": _Grouping(cols["hour"]),
                  "day": _Grouping(cols["day"]), "month": _Grouping(_months(first, last)[cols["day"]])}
     texts = _key_texts(conn, hall_ids, cols, [groupings[by] for by in ("window", "staff", "service")])
     keys: dict[str, list[Any]] = {
@@ -212,7 +281,7 @@ def load_tallies(conn: psycopg.Connection, hall_ids: Sequence[str], first: date,
     named = {texts[i][2]: (hall_ids[cols["hall"][i]], texts[i][3])
              for i in groupings["service"].first.tolist()}
     tallies = {(by, key): t for by, g in groupings.items()
-               for key, t in zip(keys[by], _tallies(g, cols, *spreads), strict=True)}
+               for key, t in zip(keys[by], _tallies(g, facts), strict=True)}
     return tallies, named
 
 

@@ -4,7 +4,8 @@ A device program (the kiosk's ID-card reader and scanner, the counter bridge's l
 keypads) reports each part's state as it changes; ``DeviceAlerts.changed(part, up)``
 says what to send the hub: ``device_offline`` when a part goes down, ``device_online``
 when it comes back after that, and nothing for a part that starts fine or for a repeat.
-The hub closes the open fault when the recovery arrives (docs/protocol.md, report_alert).
+The program sends the part with the alert (`report_alert part=`): the hub closes the open
+fault of that part only when its recovery arrives (docs/protocol.md, report_alert).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from caller.core.errors import HallqError
 FIELD_LENGTHS: dict[str, int] = {
     "id": 128, "type": 32, "device": 64, "token": 256,
     "service": 64, "to_service": 64, "window": 32, "to_window": 32, "priority": 16,
-    "lang": 16, "number": 16, "ticket": 16, "level": 32, "kind": 32,
+    "lang": 16, "number": 16, "ticket": 16, "level": 32, "kind": 32, "part": 32,
     "staff": 32, "by": 32, "reason": 100, "case_no": 64, "decision": 16,
     "staff_no": 32, "title": 32, "photo": 60_000, "reasons": 20, "comment": 200,
     "code": 32, "phone": 20, "id_last6": 6, "id_number": 32, "name": 30, "day": 10, "slot": 5,

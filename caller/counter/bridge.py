@@ -358,12 +358,13 @@ class CounterBridge:
         except Exception as e:  # whatever one window's entry holds, the other keypads go on
             if self._alerts.changed(f"view {window}", False) is not None:
                 log.error("window %s: keypad cannot show the hub's state: %r", window, e)
-                self._spawn(self._alert(AlertKind.DEVICE_OFFLINE,
+                self._spawn(self._alert(AlertKind.DEVICE_OFFLINE, f"view {window}",
                                         say("bad_view", self.lang, window=window, error=e)))
             return
         self.views[window] = view
         if self._alerts.changed(f"view {window}", True) is not None:
-            self._spawn(self._alert(AlertKind.DEVICE_ONLINE, say("view_ok", self.lang, window=window)))
+            self._spawn(self._alert(AlertKind.DEVICE_ONLINE, f"view {window}",
+                                    say("view_ok", self.lang, window=window)))
 
     def _draw(self, window: str, first: bool = False) -> None:
         address, view = self.settings.addresses[window], self.views[window]
@@ -457,11 +458,13 @@ class CounterBridge:
     def _on_line(self, up: bool, _detail: str) -> None:
         kind = self._alerts.changed("line", up)
         if kind is not None:
-            self._spawn(self._alert(kind, say("online" if up else "offline", self.lang,
-                                              port=self.settings.port)))
+            self._spawn(self._alert(kind, "line", say("online" if up else "offline", self.lang,
+                                                      port=self.settings.port)))
 
-    async def _alert(self, kind: AlertKind, message: str) -> None:
-        reply = await self._request("report_alert", timeout=None, kind=kind, message=message)
+    async def _alert(self, kind: AlertKind, part: str, message: str) -> None:
+        """`part` is the `DeviceAlerts` part: the hub closes that part's fault only."""
+        reply = await self._request("report_alert", timeout=None, kind=kind, message=message,
+                                    part=part)
         if not reply["ok"]:
             log.warning("hub refused alert %s: %s", kind, reply["error"]["message"])
 

@@ -292,10 +292,15 @@ class Engine(BookingDesk):
         self._dirty_meta = False
         return changes
 
-    def referenced_ticket_ids(self) -> set[int]:
-        refs: set[int] = set()
-        for ws in self.windows.values():
-            refs.update(i for i in (ws.current, ws.last_finished, ws.rating_ticket) if i)
+    def referenced_ticket_ids(self) -> set[int | None]:
+        """The tickets some window still points at (None and 0 left out)."""
+        refs: set[int | None] = set()
+        for ws in self.windows.values():  # every call ends a ticket: kept cheap per window
+            refs.add(ws.current)
+            refs.add(ws.last_finished)
+            refs.add(ws.rating_ticket)
+        refs.discard(None)
+        refs.discard(0)
         return refs
 
     # ------------------------------------------------------------------ restore / dump
@@ -1168,18 +1173,21 @@ class Engine(BookingDesk):
         if window is not None and window not in self.windows:
             raise Refused("unknown_window", window)
         message = self._arg(cmd, "message")[:500]
-        device = cmd.get("device")
+        device, part = cmd.get("device"), self._arg(cmd, "part", required=False)
+        where = (kind, device, part, window)
         for same in self.followup.alerts.values():  # a repeat of an open alert is not a new one
-            if (same.kind, same.device, same.window, same.message) == (kind, device, window, message):
+            if (same.kind, same.device, same.part, same.window, same.message) == (*where, message):
                 return {"alert": same.id}
-        alert = self.followup.raise_alert(kind, local, message, window=window, device=device)
-        if kind in RECOVERIES:  # back to normal: close the fault it ends, nothing to acknowledge
+        alert = self.followup.raise_alert(kind, local, message, window=window, device=device,
+                                          part=part)
+        if kind in RECOVERIES:  # back to normal: close the fault it ends (that device's same
+            # part: the scanner coming back leaves the reader's fault open), nothing to acknowledge
             for fault in [a for a in self.followup.alerts.values()
-                          if a.kind == RECOVERIES[kind] and a.device == device]:
+                          if (a.kind, a.device, a.part) == (RECOVERIES[kind], device, part)]:
                 self.followup.acknowledge(fault.id, "自动恢复", local)
             self.followup.acknowledge(alert.id, "自动恢复", local)
-        self._emit(Event.ALERT, kind=kind, alert_id=alert.id, device=alert.device, window=window,
-                   message=message)
+        self._emit(Event.ALERT, kind=kind, alert_id=alert.id, device=alert.device, part=part,
+                   window=window, message=message)
         return {"alert": alert.id}
 
     # --- the manager: alerts and follow-up cases

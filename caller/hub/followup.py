@@ -29,6 +29,7 @@ class Alert:
     device: str | None = None
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
+    part: str | None = None  # which part of the device: "idcard", "scanner", "line", "view 3"
 
 
 @dataclass

@@ -152,9 +152,14 @@ def _create_ticket_codes(db: sqlite_utils.Database) -> None:
     db.execute("CREATE UNIQUE INDEX idx_tickets_code ON tickets(code) WHERE code IS NOT NULL")
 
 
+def _add_alert_parts(db: sqlite_utils.Database) -> None:
+    """Which part of a device an alert is about: a recovery closes that part's fault only."""
+    db["alerts"].add_column("part", str)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _create_v1, _create_v2, _create_v3, _create_v7_rating_record, _create_bookings,
-    _create_staff_roster, _create_ticket_codes]
+    _create_staff_roster, _create_ticket_codes, _add_alert_parts]
 
 
 class StorageError(HallqError):

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -56,6 +57,8 @@ FIELDS = (
     ("appeal", "申诉状态"),
 )
 HEADERS = tuple(title for _, title in FIELDS)
+_CELLS = attrgetter(*(key for key, _ in FIELDS))
+_REASONS = [key for key, _ in FIELDS].index("reasons")  # the only field that is a tuple
 # columns of the screen evaluator's reasons and text (the staff roster's migration);
 # read only where the database has them
 OPTIONAL_COLUMNS = ("rating_reasons", "rating_text")
@@ -92,8 +95,9 @@ class RecordRow:
                 for key, _ in FIELDS}
 
     def as_cells(self) -> list[Any]:
-        return [REASON_SEPARATOR.join(v) if isinstance(v := getattr(self, key), tuple) else v
-                for key, _ in FIELDS]
+        cells = list(_CELLS(self))  # one C call: a region's record has a million rows
+        cells[_REASONS] = REASON_SEPARATOR.join(self.reasons)
+        return cells
 
 
 def _reasons(raw: str | None) -> tuple[str, ...]:

@@ -280,7 +280,7 @@ class LedBridge:
             message = self.texts.say("line_online", port=self.settings.port)
         else:
             message = self.texts.say("line_offline", port=self.settings.port, error=error)
-        self._alert_from_worker(online, message)
+        self._alert_from_worker(online, message, "line")
 
     def _strip_state(self, address: int, ok: bool, error: str) -> None:
         """On the line's worker thread: a strip's frames failed, or go out again."""
@@ -290,16 +290,18 @@ class LedBridge:
         else:
             message = self.texts.say("strip_failed", address=str(address), window=windows,
                                      error=error)
-        self._alert_from_worker(ok, message)
+        self._alert_from_worker(ok, message, f"strip {address}")
 
-    def _alert_from_worker(self, online: bool, message: str) -> None:
+    def _alert_from_worker(self, online: bool, message: str, part: str) -> None:
         if self._loop is not None:
             with contextlib.suppress(RuntimeError):  # the loop closed while shutting down
-                self._loop.call_soon_threadsafe(self._send_alert, online, message)
+                self._loop.call_soon_threadsafe(self._send_alert, online, message, part)
 
-    def _send_alert(self, online: bool, message: str) -> None:
+    def _send_alert(self, online: bool, message: str, part: str) -> None:
+        """`part` ("line", "strip 3"): a strip coming back leaves the line's fault open."""
         kind = AlertKind.DEVICE_ONLINE if online else AlertKind.DEVICE_OFFLINE
-        task = asyncio.ensure_future(self.client.request("report_alert", kind=kind, message=message))
+        task = asyncio.ensure_future(self.client.request("report_alert", kind=kind, message=message,
+                                                         part=part))
         self._alerts.add(task)
         task.add_done_callback(self._alert_sent)
 

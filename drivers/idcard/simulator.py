@@ -108,6 +108,21 @@ class IdCardSimulator(SimulatedReader):
         self._thread: threading.Thread | None = None
         self.replug()
 
+    def swipe(self, card: IdCard, timeout: float = 30.0) -> None:
+        """A new presentation: the card on the reader away until the reader has looked and
+        found none (so the next card is a new swipe, however slow the machine), then `card`
+        on it; after `timeout` without a look, `card` anyway."""
+        with self._lock:
+            self.card = None
+            seen = len(self.commands)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if any((c.cmd, c.para) == sam.FIND_CARD for c in self.commands[seen:]):
+                    break
+            time.sleep(0.05)
+        self.present(card)
+
     # --- the line -------------------------------------------------------------------
 
     @property

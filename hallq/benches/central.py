@@ -8,9 +8,10 @@ ticket (issued, queue, called, queue, started, finished, rating requested, ratin
 received), about ten million events. Then the report is run as `hallq report --central
 --region … --out city.xlsx` runs it: every figure of the period, the 按大厅 sheet and the
 ranking of halls, written as a workbook. Two sizes tell how the cost grows: one county
-(a quarter of the halls) and the whole city.
+(a quarter of the halls) and the whole city. `--keep DIR` fills a cluster in DIR once and
+reports from it again on later runs (the fill takes minutes).
 
-    .venv/bin/python -m hallq.benches.central [--quick]
+    .venv/bin/python -m hallq.benches.central [--quick] [--keep /var/tmp/hallq-central]
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from caller.central.access import connect_readonly
 from caller.central.report import compute_central_report, select_halls
 from caller.core.protocol import Event
 from caller.manager.report import write_xlsx
-from hallq.harness.postgres import Postgres
+from hallq.harness.postgres import DATABASE, Postgres
 
 FIRST_DAY = date(2026, 11, 1)
 COUNTIES = ("330101", "330102", "330103", "330104")
@@ -162,35 +163,63 @@ def report_seconds(dsn: str, region: str, first: date, last: date, out: Path) ->
     return time.perf_counter() - started, result.summary["issued"]
 
 
-def measure(quick: bool) -> dict:
+def _filled(dsn: str, size: Size) -> bool:
+    """Whether the database already holds this size's generated halls and tickets."""
+    with psycopg.connect(dsn) as conn:
+        if schema.schema_version(conn) != len(schema.migrations()):
+            return False
+        halls, tickets = conn.execute("SELECT (SELECT count(*) FROM halls), "
+                                      "(SELECT count(*) FROM tickets)").fetchone()
+    return (halls, tickets) == (size.halls, size.halls * size.days * size.per_day)
+
+
+def measure(quick: bool, keep: Path | None = None) -> dict:
+    """`keep`: the folder of a cluster to fill once and reuse (generating ten million
+    events takes minutes), left running; a new throwaway cluster when None."""
     size = Size.for_mode(quick)
-    tmp = Path(tempfile.gettempdir())
+    tmp = Path(tempfile.gettempdir()) if keep is None else keep.parent
     free_gb = shutil.disk_usage(tmp).free / 2**30
-    if free_gb < FREE_DISK_GB:
+    if free_gb < FREE_DISK_GB and not (keep is not None and keep.exists()):
         return {"central_report_s": None, "central_events": None,
                 "central_note": f"only {free_gb:.0f} GB free in {tmp}, {FREE_DISK_GB} GB needed"}
     first, last = FIRST_DAY, FIRST_DAY + timedelta(days=size.days - 1)
-    with Postgres() as pg, tempfile.TemporaryDirectory(prefix="hallq-bench-central-") as work:
-        fill_s = fill(pg.dsn, size)
+    pg = Postgres(keep)
+    if keep is None or not (pg.data / "postmaster.pid").exists():  # a kept one may be running
+        pg.start()
+    try:
+        fill_s = None
+        if keep is None or not _filled(pg.dsn, size):
+            if keep is not None:  # another size, or a fill cut short: start again
+                with psycopg.connect(pg.dsn_for("postgres"), autocommit=True) as conn:
+                    conn.execute(f"DROP DATABASE {DATABASE}")
+                    conn.execute(f"CREATE DATABASE {DATABASE}")
+            fill_s = round(fill(pg.dsn, size), 1)
         with psycopg.connect(pg.dsn) as conn:
             events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
             disk = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
-        county_s, county_tickets = report_seconds(pg.dsn, COUNTIES[0], first, last,
-                                                  Path(work) / "county.xlsx")
-        city_s, city_tickets = report_seconds(pg.dsn, COUNTIES[0][:4], first, last,
-                                              Path(work) / "city.xlsx")
+        with tempfile.TemporaryDirectory(prefix="hallq-bench-central-") as work:
+            county_s, county_tickets = report_seconds(pg.dsn, COUNTIES[0], first, last,
+                                                      Path(work) / "county.xlsx")
+            city_s, city_tickets = report_seconds(pg.dsn, COUNTIES[0][:4], first, last,
+                                                  Path(work) / "city.xlsx")
+    finally:
+        if keep is None:
+            pg.close()
     per_ticket = len(TICKET_EVENTS)
     return {"central_report_s": round(city_s, 2), "central_events": events,
             "central_tickets": city_tickets,
             "central_county_report_s": round(county_s, 2),
             "central_county_events": county_tickets * per_ticket,
-            "central_fill_s": round(fill_s, 1), "central_db_mb": round(disk / 2**20)}
+            "central_fill_s": fill_s, "central_db_mb": round(disk / 2**20)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    print(json.dumps(measure(parser.parse_args().quick), indent=1, ensure_ascii=False))
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="fill a cluster in DIR once and reuse it on later runs")
+    args = parser.parse_args()
+    print(json.dumps(measure(args.quick, args.keep), indent=1, ensure_ascii=False))
 
 
 if __name__ == "__main__":

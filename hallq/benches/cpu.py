@@ -2,7 +2,9 @@
 per hello and per idle connection-minute, each over a fixed workload on a fresh hub.
 
 Each workload runs twice: once plainly for the figure, once with the hub under cProfile
-for a profile kept in the output folder, with the top functions as text beside it.
+(`hallq.benches.profiled`) recording only the measured stretch, between the workload's
+two readings of the hub's CPU, for a profile kept in the output folder, with the top
+functions as text beside it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import io
 import json
 import os
 import pstats
+import signal
 import tempfile
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +45,24 @@ def cpu_seconds(pid: int) -> float:
     stat = Path(f"/proc/{pid}/stat").read_text()
     fields = stat.rsplit(")", 1)[1].split()  # the name may hold spaces; fields 3.. follow it
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class ProfilingMeter:
+    """Reads the hub's CPU like the plain meter, and has the hub profile what lies between
+    each pair of readings (the workload's measured stretches)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        if self.reads % 2 == 0:
+            os.kill(self.pid, signal.SIGUSR2)  # stop, and write what was recorded
+        value = cpu_seconds(self.pid)
+        if self.reads % 2 == 1:
+            os.kill(self.pid, signal.SIGUSR1)
+        return value
 
 
 @dataclass(frozen=True)
@@ -134,16 +156,24 @@ def write_profile_summary(prof: Path) -> None:
 
 def _run_one(config: Path, db: Path, name: str, sizes: Sizes, profile: Path | None) -> float:
     # absolute: the hub runs in the repository's folder, not in ours
-    python_args = ["-m", "cProfile", "-o", str(profile.resolve())] if profile else []
+    python_args = ["-m", "hallq.benches.profiled", str(profile.resolve())] if profile else []
     hub = HubProcess(config, db, extra=["--log-level", "WARNING"], python_args=python_args).start()
     try:
         pid = hub.proc.pid
-        value = asyncio.run(WORKLOADS[name][1](hub.url, lambda: cpu_seconds(pid), sizes))
+        meter = ProfilingMeter(pid) if profile else (lambda: cpu_seconds(pid))
+        value = asyncio.run(WORKLOADS[name][1](hub.url, meter, sizes))
+        if profile:
+            _wait_for(profile)
     finally:
-        code = hub.stop()
-    if profile and code != 0:  # killed, not stopped: cProfile wrote nothing
-        raise RuntimeError(f"profiled hub exited with {code}: no profile for {name}")
+        hub.stop()
     return value
+
+
+def _wait_for(profile: Path, timeout_s: float = 30.0) -> None:
+    """The hub writes the profile when it handles the last SIGUSR2, between two events."""
+    deadline = time.monotonic() + timeout_s
+    while not profile.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def measure(work: Path, config: Path, out: Path, quick: bool, profile: bool = True,

@@ -71,9 +71,14 @@ def test_every_event_arrives_once_in_order_through_kills_outages_and_restarts(ha
             await asyncio.to_thread(first[3].start)
         await asyncio.to_thread(postgres.stop)  # the centre goes away...
         before = {h: helpers.hub_seq(db) for h, (_c, db, _h, _s) in halls.items()}
-        await asyncio.sleep(1.5)
-        seen_while_down.update({h: helpers.hub_seq(db) - before[h]
-                                for h, (_c, db, _h, _s) in halls.items()})
+        await asyncio.sleep(1.5)  # down long enough for every shipper to find it gone
+        deadline = time.monotonic() + 60  # a loaded machine may serve nobody in 1.5 s
+        while True:
+            seen_while_down.update({h: helpers.hub_seq(db) - before[h]
+                                    for h, (_c, db, _h, _s) in halls.items()})
+            if all(seen_while_down.values()) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.1)
         await asyncio.to_thread(postgres.start)  # ...and comes back
         await asyncio.to_thread(second[2].stop)  # a hub restarts; its shipper rides it out
         await asyncio.to_thread(second[2].start)

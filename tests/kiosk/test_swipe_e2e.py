@@ -4,10 +4,8 @@ an expired card."""
 
 from __future__ import annotations
 
-import time
-
 from drivers.idcard.identities import RESIDENTS
-from drivers.idcard.simulator import HttpReaderSimulator, IdCardSimulator
+from drivers.idcard.simulator import HttpReaderSimulator
 from tests.caller.hub.test_real_name_e2e import real_name_hall
 from tests.hubproc import HubProcess
 from tests.kiosk.kioskproc import KioskProcess, kiosk_reader
@@ -21,12 +19,6 @@ STEPS = [
 ]
 
 
-def swipe_again(sim: IdCardSimulator, resident: str) -> None:
-    sim.remove()
-    time.sleep(0.6)  # a few polls see the reader empty: the next card is a new swipe
-    sim.present(RESIDENTS[resident])
-
-
 def test_swipes_at_the_kiosk(tmp_path, reader_hall) -> None:
     config, sim = reader_hall
     with HubProcess(config, tmp_path / "hall.db") as hub, \
@@ -34,9 +26,9 @@ def test_swipes_at_the_kiosk(tmp_path, reader_hall) -> None:
         kiosk.wait_for_shot("confirm")
         sim.present(RESIDENTS["zhang"])
         kiosk.wait_for_shot("swipe-result")
-        swipe_again(sim, "zhang")
+        sim.swipe(RESIDENTS["zhang"])
         kiosk.wait_for_shot("swipe-again")
-        swipe_again(sim, "chen")
+        sim.swipe(RESIDENTS["chen"])
         run = kiosk.finish()
     first, again = run.run["replies"]
     assert first["ok"] and first["real_name"] and not first.get("existing")

@@ -5,7 +5,8 @@ and words of a bad one, a rating that times out; the alert and the case open; th
 rows carry the reasons, the words and the staff member; and what it refuses: a wrong or
 expired code, a revoked tablet, too long a text, a window that is not its own. The staff
 roster is managed on the console's 人员 page (a portrait upload checked and re-drawn) and
-with `hallq staff`."""
+with `hallq staff`. The tablet rides out a lost console and a lost hub. Staff portraits
+are generated placeholders (`portrait.placeholder`), no real people."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import io
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import date
 
 import pytest
@@ -120,6 +122,10 @@ def test_pair_rate_every_level_give_reasons_and_time_out(browser, screen_hall, p
     expect(tablet.locator("#stars")).to_have_text("★★★★☆")
     expect(tablet.locator("#photo")).to_be_visible()
     assert tablet.eval_on_selector("#photo", "img => img.complete && img.naturalWidth") == 240
+    people["term-1"].ok("pause", window="1", reason="午休")
+    expect(tablet.locator("#paused .big")).to_have_text("暂停服务")  # paused: the same
+    people["term-1"].ok("resume", window="1")
+    expect(tablet.locator("#welcome")).to_be_visible()
 
     numbers = {}
     for level in LEVELS:
@@ -134,6 +140,7 @@ def test_pair_rate_every_level_give_reasons_and_time_out(browser, screen_hall, p
                 tablet.click("#submit-reasons")  # nothing picked: asked again
                 expect(tablet.locator("#reasons-error")).to_have_text("请至少选择一项原因")
                 tablet.click("button[data-reason=效率低]")
+                expect(tablet.locator("#reasons-error")).to_be_hidden()  # a reason picked: no nagging
                 tablet.click("button[data-reason=态度不好]")
                 tablet.fill("#comment", "等了很久，窗口解释不清")
                 tablet.screenshot(path=str(shots / "screen-reasons.png"))
@@ -308,3 +315,44 @@ def test_the_staff_page_manages_the_roster_and_checks_uploads(browser, screen_ha
     page.goto(hall.url + "/audit")
     expect(page.locator("#audit tr", has_text="上传照片").first).to_be_visible()
     page.context.close()
+
+
+def wait_connected(*devices: Device, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not all(d.client.connected for d in devices):
+        assert time.monotonic() < deadline, "the devices did not reconnect to the hub"
+        time.sleep(0.1)
+
+
+def test_the_tablet_rides_out_a_lost_console_and_a_lost_hub(browser, screen_hall, people):
+    """Network loss as docs/deployment.md tells it: a banner, no buttons, back by itself
+    with the same pairing, and the next rating counts."""
+    hall, _ = screen_hall
+    tablet, _ = pair(browser, hall, "1")
+    offline = tablet.locator("#offline")
+    expect(tablet.locator("#staff-name")).to_have_text("王小红")  # 1001 at window 1 since the first test
+    expect(offline).to_be_hidden()
+    for name, lost in (("web", hall.web), ("hub", hall.hub)):  # the tablet's Wi-Fi; the console's hub
+        lost.stop()
+        try:
+            expect(offline).to_be_visible(timeout=20_000)
+            expect(offline).to_have_text("评价器暂时无法连接服务器，正在重新连接……")
+            tablet.screenshot(path=str(hall.db.parent / f"screen-offline-{name}.png"))
+        finally:
+            lost.start()
+        expect(offline).to_be_hidden(timeout=30_000)
+        expect(tablet.locator("#pair-form")).to_have_count(0)  # still paired
+        expect(tablet.locator("#staff-name")).to_have_text("王小红")
+    wait_connected(people["kiosk-1"], people["term-1"])
+    number = serve(people)
+    expect(tablet.locator("#rating")).to_be_visible(timeout=20_000)
+    tablet.click("button[data-level=very_satisfied]")
+    expect(tablet.locator("#thanks-text")).to_have_text("感谢您的评价！")
+    conn = open_readonly(hall.db)
+    try:
+        rating = conn.execute("SELECT rating_status, rating FROM tickets WHERE number = ? "
+                              "ORDER BY id DESC", (number,)).fetchone()
+    finally:
+        conn.close()
+    assert tuple(rating) == ("rated", "very_satisfied")
+    tablet.context.close()

@@ -121,6 +121,52 @@ def test_a_console_whose_token_the_hub_refuses_says_so(hub_process, caplog):
     assert "the hub refused the console's device 'web-1'" in caplog.text
 
 
+@pytest.mark.e2e
+def test_the_consoles_device_line_is_down_while_any_part_is(hub_process):
+    """The kiosk's scanner coming back does not show its line up while the reader is down;
+    a console started later reads the same from the alert history."""
+    from caller.core.config import load_config
+    from web.live import Hall
+
+    async def scenario() -> list[bool | None]:
+        config = load_config(DEMO_CONFIG)
+        hall = Hall(config, "web-1", hub_process.url, "demo-web-1", hub_process.db)
+        await hall.start()
+        seen = []
+        try:
+            async with HubClient(hub_process.url, "kiosk-1", "demo-kiosk-1") as kiosk:
+                async def report(kind: str, part: str | None = None) -> None:
+                    where = {"part": part} if part else {}
+                    assert (await kiosk.request("report_alert", kind=kind, message=kind, **where))["ok"]
+
+                async def line_ok(printer: str) -> bool | None:
+                    """The line as the console shows it once it has seen every alert so far
+                    (the printer report sent last, in order after them)."""
+                    await report(printer)
+                    for _ in range(100):
+                        if hall.devices["kiosk-1"].printer_ok is (printer == "printer_ok"):
+                            break
+                        await asyncio.sleep(0.1)
+                    return hall.view()["devices"]["kiosk-1"]["line_ok"]
+
+                await report("device_offline", "idcard")
+                await report("device_offline", "scanner")
+                await report("device_online", "scanner")
+                seen.append(await line_ok("printer_fault"))
+                await report("device_online", "idcard")
+                seen.append(await line_ok("printer_ok"))
+                await report("device_offline", "scanner")
+                seen.append(await line_ok("printer_fault"))
+        finally:
+            await hall.stop()
+        later = Hall(config, "web-1", hub_process.url, "demo-web-1", hub_process.db)
+        later._load_hardware()
+        seen.append(later.devices["kiosk-1"].line_ok)
+        return seen
+
+    assert asyncio.run(scenario()) == [False, True, False, False]
+
+
 def test_the_hub_clock_rate_is_learnt_from_its_stamps(monkeypatch):
     from web import live
 

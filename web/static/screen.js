@@ -140,6 +140,7 @@
     if (target.getAttribute("data-level")) { rate(target.getAttribute("data-level")); }
     if (target.getAttribute("data-reason")) {
       target.setAttribute("aria-pressed", target.getAttribute("aria-pressed") === "true" ? "false" : "true");
+      $("reasons-error").hidden = true; // asked again only when sent with none
     }
   });
   $("submit-reasons").addEventListener("click", sendReasons);

@@ -74,8 +74,8 @@ def test_cases_and_alerts_survive_a_rebuild(tmp_path):
     cfg = config()
     engine = store.load_engine(cfg, clock.now)
 
-    def run(kind: str, **args) -> dict:
-        reply, events = engine.handle({"type": kind, **args}, clock.now)
+    def run(command: str, **args) -> dict:
+        reply, events = engine.handle({"type": command, **args}, clock.now)
         store.commit(engine.take_changes(), events, clock.now)
         assert reply["ok"], reply
         return reply
@@ -90,12 +90,14 @@ def test_cases_and_alerts_survive_a_rebuild(tmp_path):
     run("case_callback", case=1, by="王", note="已回访")
     run("case_close", case=1, by="王", outcome="满意")
     run("ack_alert", alert=2, by="王")
+    run("report_alert", kind="device_offline", message="扫码器离线", device="kiosk-1", part="scanner")
     rebuilt = store.load_engine(cfg, clock.now)
     assert rebuilt.dump() == engine.dump()
-    assert list(rebuilt.followup.cases) == [2] and list(rebuilt.followup.alerts) == [1]
+    assert list(rebuilt.followup.cases) == [2] and list(rebuilt.followup.alerts) == [1, 3]
+    assert rebuilt.followup.alerts[3].part == "scanner"  # its recovery still finds it
     reply, _ = rebuilt.handle({"type": "report_alert", "kind": "device_offline",
                                "message": "串口断开"}, clock.now)
-    assert reply["alert"] == 3  # ids continue after a restart
+    assert reply["alert"] == 4  # ids continue after a restart
     store.close()
 
 
@@ -107,3 +109,23 @@ def test_a_recovery_closes_the_fault_it_ends():
     assert [a["kind"] for a in d.ok("list_alerts")["alerts"]] == ["device_offline"]
     assert [e["kind"] for e in d.events if e["event"] == "alert"] == [
         "printer_fault", "device_offline", "printer_ok"]  # every report is still an event
+
+
+def test_a_parts_recovery_closes_that_parts_fault_only():
+    """The kiosk's scanner coming back leaves its ID reader's fault open; a bridge's line
+    coming back leaves a keypad's; the same part's repeat is no new alert."""
+    d = Driver()
+    for part in ("idcard", "scanner"):
+        d.ok("report_alert", kind="device_offline", message=f"{part} 离线", device="kiosk-1", part=part)
+    d.ok("report_alert", kind="device_offline", message="串口断开", device="counter-a", part="line")
+    d.ok("report_alert", kind="device_offline", message="键盘显示异常", device="counter-a", part="view 3")
+    assert d.ok("report_alert", kind="device_offline", message="scanner 离线", device="kiosk-1",
+                part="scanner")["alert"] == 2
+    d.ok("report_alert", kind="device_online", message="扫码器已恢复", device="kiosk-1", part="scanner")
+    d.ok("report_alert", kind="device_online", message="串口恢复", device="counter-a", part="line")
+    open_alerts = d.ok("list_alerts")["alerts"]
+    assert [(a["device"], a["part"]) for a in open_alerts] == [("kiosk-1", "idcard"), ("counter-a", "view 3")]
+    events = [e for e in d.events if e["event"] == "alert"]
+    assert [e["part"] for e in events][-2:] == ["scanner", "line"]
+    d.ok("report_alert", kind="device_online", message="恢复", device="kiosk-1")  # no part: none of them
+    assert len(d.ok("list_alerts")["alerts"]) == 2
