@@ -103,7 +103,7 @@ def sample_frame() -> str:
               "called_at": "2026-12-02T09:41:10+08:00", "finished_at": None, "recalls": 0,
               "source": "kiosk"}
     return protocol.encode({"type": "event", "seq": 45678, "at": "2026-12-02T09:41:10.125+08:00",
-                            "event": "ticket_called", "window": "17", "window_name": "17号窗口",
+                            "event": protocol.Event.TICKET_CALLED, "window": "17", "window_name": "17号窗口",
                             "ticket": ticket, "recall": False})
 
 
