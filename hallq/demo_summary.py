@@ -64,7 +64,8 @@ def write_summary(config: HallConfig, out: Path, strips: dict[int, str],
     ratings = load_record(conn, day, day, config)
     conn.close()
 
-    issued = {t[0] for t in tickets if t[3] in (None, "kiosk")}  # the others print nowhere
+    numbers = {t[0] for t in tickets}
+    issued = {t[0] for t in tickets if t[3] in (None, "kiosk")}  # taken at the kiosk's screen
     called = {t[0] for t in tickets if t[2]}
     printed = _numbers(out / "tickets", TICKET_FILE)
     spoken = _numbers(out / "voice", VOICE_FILE)
@@ -79,9 +80,12 @@ def write_summary(config: HallConfig, out: Path, strips: dict[int, str],
     wall_texts = wall_shots.get("wall-final", {}).get("texts", [])
     newest_number = json.loads(newest[0])["ticket"]["number"] if newest else None
     checks = [
-        check("every ticket taken at the kiosk was printed", issued == printed,
+        # (appointments checked in at the kiosk's screen print too; remote tickets and the
+        # demo hour's scripted check-ins print nowhere)
+        check("every ticket taken at the kiosk was printed", issued <= printed <= numbers,
               f"{len(issued)} issued, {len(printed)} printed"
-              + (f"; not printed: {sorted(issued - printed)[:10]}" if issued - printed else "")),
+              + (f"; not printed: {sorted(issued - printed)[:10]}" if issued - printed else "")
+              + (f"; never issued: {sorted(printed - numbers)[:10]}" if printed - numbers else "")),
         check("every called ticket was announced", called <= spoken,
               f"{len(called)} called, {len(spoken)} announced"
               + (f"; silent: {sorted(called - spoken)[:10]}" if called - spoken else "")),

@@ -9,7 +9,7 @@ the first ticket's own QR code (its `/p/t/` page link). Few visits: the hall clo
 fast and the busy hour must still find the services open (无法识别 and the other bad
 scans are in tests/kiosk). The demo's thread follows the kiosk's screenshots and plays the citizen at the
 right moment. The hall is the demo hall with `civil` taking ID cards (one live ticket per
-person, green channel from 70) and appointments; the two bookings are made for today
+person, green channel from 70) and `family` appointments; the two bookings are made for today
 through the hub (`book_today`) before the kiosk starts.
 """
 
@@ -35,6 +35,10 @@ from drivers.idcard.simulator import IdCardSimulator
 
 SERVICE = "civil"
 BOOKED = ("li", "zhao")  # residents with an appointment today: li swipes, zhao scans
+# Their appointments are for another service than the busy hour's (hallq/demo_bookings.py
+# books civil and labour on short slots): check-in stays open all morning here, as the
+# demo's clock runs fast.
+BOOKED_SERVICE = "family"
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,8 @@ VISITS = [
 
 
 def real_name_config(config_path: str, out: Path) -> Path:
-    """A copy of the hall config with `civil` taking ID cards and appointments (checking in
-    all morning: the demo's clock runs fast), and the kiosk's reader and scanner on the
+    """A copy of the hall config with `civil` taking ID cards, `family` appointments (checking
+    in all morning: the demo's clock runs fast), and the kiosk's reader and scanner on the
     simulators' links in `out`."""
     text = Path(config_path).read_text(encoding="utf-8")
     text = text.replace(f'id = "{SERVICE}"\n', f'id = "{SERVICE}"\none_live_ticket_per_person = true\n'
@@ -74,7 +78,7 @@ def real_name_config(config_path: str, out: Path) -> Path:
     new_secret(secret)
     path = out / "hall.toml"
     path.write_text(text + '\n[personal]\nsecret_file = "hall.secret"\n'
-                    f'\n[booking.services.{SERVICE}]\nappointments = true\nlead_minutes = 0\n'
+                    f'\n[booking.services.{BOOKED_SERVICE}]\nappointments = true\nlead_minutes = 0\n'
                     'checkin_before_minutes = 240\ncheckin_after_minutes = 240\n', encoding="utf-8")
     return path
 
@@ -85,13 +89,13 @@ def book_today(config: HallConfig, url: str, day: str) -> dict[str, str]:
 
     async def book() -> dict[str, str]:
         async with HubClient(url, web.id, web.token) as client:
-            slots = await client.request("booking_slots", service=SERVICE, timeout=30)
+            slots = await client.request("booking_slots", service=BOOKED_SERVICE, timeout=30)
             start = next(s["start"] for d in slots.get("days", []) if d["day"] == day
                          for s in d["slots"] if s["open"] and s["free"] >= len(BOOKED))
             codes = {}
             for n, who in enumerate(BOOKED):
                 card = RESIDENTS[who]
-                reply = await client.request("book", service=SERVICE, day=day, slot=start,
+                reply = await client.request("book", service=BOOKED_SERVICE, day=day, slot=start,
                                              name=card.name, phone=f"1390000{n:04d}",
                                              id_number=card.id_number, timeout=30)
                 if not reply["ok"]:
