@@ -188,6 +188,8 @@ class Engine(BookingDesk):
         self._waiting_line: dict[str, list[tuple]] = {s: [] for s in config.services}
         self._directed_line: dict[str, list[tuple]] = {w: [] for w in config.windows}
         self._placed: dict[int, tuple[list[tuple], tuple]] = {}  # ticket -> its line, place
+        self._counts = {s: 0 for s in config.services}  # the tickets in each service's queue
+        self._directed_at: set[str] = set()  # the windows with directed tickets waiting
         self._open: dict[str, tuple[bool, str]] = {}
         self._open_checked: tuple[date, int, int] | None = None
         self._events: list[dict] = []
@@ -337,6 +339,8 @@ class Engine(BookingDesk):
                   *self._waiting_line.values(), *self._directed_line.values()):
             q.clear()
         self._placed.clear()
+        self._counts = dict.fromkeys(self._counts, 0)
+        self._directed_at.clear()
         for t in self.tickets.values():
             if t.state == "waiting":
                 self._enqueue(t)
@@ -457,7 +461,7 @@ class Engine(BookingDesk):
         return self.meta.notice if self.meta.notice is not None else self.config.hall.notice
 
     def waiting_counts(self) -> dict[str, int]:
-        return {s: len(q) for s, q in self._waiting.items()}
+        return dict(self._counts)
 
     def window_waiting(self, wid: str) -> int:
         """How many tickets this window could call now."""
@@ -528,15 +532,19 @@ class Engine(BookingDesk):
         self._window_views.clear()
 
     def _queue_changed(self) -> None:
-        directed = {w: len(q) for w, q in self._directed.items() if q}
+        directed = {w: len(self._directed[w])
+                    for w in sorted(self._directed_at, key=self._window_rank.__getitem__)}
         self._emit(Event.QUEUE_CHANGED, waiting=self.waiting_counts(), directed=directed)
 
     def _enqueue(self, t: Ticket) -> None:
         if t.target_window is not None:
             self._directed[t.target_window][t.id] = t
             line = self._directed_line[t.target_window]
+            self._directed_at.add(t.target_window)
         else:
-            self._waiting[t.service][t.id] = t
+            queue = self._waiting[t.service]
+            queue[t.id] = t
+            self._counts[t.service] = len(queue)
             line = self._waiting_line[t.service]
         place = _place(t)
         insort(line, place)
@@ -544,9 +552,14 @@ class Engine(BookingDesk):
 
     def _dequeue(self, t: Ticket) -> None:
         if t.target_window is not None:
-            self._directed[t.target_window].pop(t.id, None)
+            directed = self._directed[t.target_window]
+            directed.pop(t.id, None)
+            if not directed:
+                self._directed_at.discard(t.target_window)
         else:
-            self._waiting[t.service].pop(t.id, None)
+            queue = self._waiting[t.service]
+            queue.pop(t.id, None)
+            self._counts[t.service] = len(queue)
         placed = self._placed.pop(t.id, None)
         if placed is not None:
             line, place = placed
