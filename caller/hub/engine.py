@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -424,7 +425,8 @@ class Engine(BookingDesk):
     def reachable(self) -> list[tuple[Ticket, int | None]]:
         """The live tickets with a phone number (remote tickets, appointments) and, while
         waiting, how many are ahead: whom `caller.hub.notify` may text."""
-        return [(t, self._ahead(t) if t.state == "waiting" else None)
+        ahead = self._places()
+        return [(t, ahead(t) if t.state == "waiting" else None)
                 for t in self.tickets.values() if t.phone and t.state in ACTIVE_STATES]
 
     def queue_status(self) -> dict:
@@ -432,15 +434,17 @@ class Engine(BookingDesk):
         pages show (numbers only, never a holder)."""
         windows, waiting = self.windows_now(), self.waiting_counts()
         names = {wid: w.name for wid, w in self.config.windows.items()}
+        places = self._places()
         tickets = []
         for t in self.tickets.values():
             if t.state not in ACTIVE_STATES or t.day != self.meta.day:
                 continue
-            is_waiting = t.state == "waiting"
+            ahead = places(t) if t.state == "waiting" else None
             tickets.append({
                 "id": t.id, "number": t.number, "service": t.service, "state": t.state,
-                "ahead": self._ahead(t) if is_waiting else None,
-                "wait_min": minutes(self.wait_s(t, windows, waiting)) if is_waiting else None,
+                "ahead": ahead,
+                "wait_min": minutes(self.wait_s(t, windows, waiting, ahead))
+                if ahead is not None else None,
                 "window": t.window, "window_name": names.get(t.window or ""),
                 "target_window": t.target_window, "target_name": names.get(t.target_window or ""),
                 "transfers": t.transfers, "requeues": t.requeues, "recalls": t.recalls,
@@ -682,10 +686,25 @@ class Engine(BookingDesk):
     def _queue_key(t: Ticket) -> tuple:
         return (not t.priority, not t.transferred, t.order)
 
+    def _queue_of(self, t: Ticket) -> dict[int, Ticket]:
+        return self._directed[t.target_window] if t.target_window else self._waiting[t.service]
+
     def _ahead(self, t: Ticket) -> int:
-        queue = self._directed[t.target_window] if t.target_window else self._waiting[t.service]
         key = self._queue_key(t)
-        return sum(1 for o in queue.values() if o.id != t.id and self._queue_key(o) < key)
+        return sum(1 for o in self._queue_of(t).values() if o.id != t.id and self._queue_key(o) < key)
+
+    def _places(self) -> Callable[[Ticket], int]:
+        """`_ahead` for many tickets at once: each queue sorted once, then a binary search
+        per ticket (a queue of 500 asked one by one costs 250,000 comparisons)."""
+        keys: dict[int, list[tuple]] = {}
+
+        def ahead(t: Ticket) -> int:
+            queue = self._queue_of(t)
+            sorted_keys = keys.get(id(queue))
+            if sorted_keys is None:
+                sorted_keys = keys[id(queue)] = sorted(map(self._queue_key, queue.values()))
+            return bisect_left(sorted_keys, self._queue_key(t))
+        return ahead
 
     # --- the commands
 

@@ -37,7 +37,7 @@ class Citizen:
         self.config, self.hall = config, hall
         self.limits = limits or PublicLimits()
         self.board = Board(config, db, self._queue_status,
-                           lambda: (hall.snapshot or {}).get("day"))
+                           lambda: (hall.snapshot or {}).get("day"), lambda: hall.news)
         hall.hooks.append(self.board.refresh)
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"),
                                autoescape=select_autoescape(["html"]))
@@ -148,16 +148,23 @@ class Citizen:
             return found
         if self.board.open_pages >= MAX_STREAMS:
             return Response("busy", status_code=503, headers={"retry-after": "30"})
-        first = await self.board.current(found)
         queue = self.board.open(found)
+        try:
+            first = await self.board.current(found)
+        except BaseException:
+            self.board.close(found, queue)
+            raise
+        while not queue.empty():  # pushed while `first` was on its way: no newer than it
+            queue.get_nowait()
 
         async def stream() -> AsyncIterator[str]:
             try:
                 yield "retry: 3000\n\n"
                 yield _sse(json.dumps(first, ensure_ascii=False, separators=(",", ":")))
-                while not await request.is_disconnected():
+                while True:  # till the phone goes: Starlette then cancels this stream
                     try:
-                        text = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
+                        async with asyncio.timeout(KEEPALIVE_S):  # no task per wait (wait_for's)
+                            text = await queue.get()
                     except TimeoutError:
                         yield ": keepalive\n\n"
                         continue
