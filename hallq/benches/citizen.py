@@ -135,11 +135,11 @@ def measure(quick: bool = False, pages: int | None = None, calls: int | None = N
         text = config.read_text(encoding="utf-8").replace("daily_cap = 200", "daily_cap = 999")
         config.write_text(text + LIMITS, encoding="utf-8")
         db = work / "hall.db"
+        # the phones on uvloop too: their own reading is timed with the server's
         with HubProcess(config, db, start_time=HALL_MONDAY_9AM) as hub, \
-                WebProcess(config, db, hub.url, port=port) as web:
-            # the phones on uvloop too: their own reading is timed with the server
-            with asyncio.Runner(loop_factory=loop_factory(DEFAULT_LOOP)) as runner:
-                return runner.run(_run(hub, web, "demo-admin", pages, calls))
+                WebProcess(config, db, hub.url, port=port) as web, \
+                asyncio.Runner(loop_factory=loop_factory(DEFAULT_LOOP)) as runner:
+            return runner.run(_run(hub, web, "demo-admin", pages, calls))
 
 
 if __name__ == "__main__":
