@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from caller.core.config import HallConfig
 from caller.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, translator
 from web.citizen.booking import BookingPages
 from web.citizen.limits import PublicLimits, address
-from web.citizen.tickets import Board, Found
+from web.citizen.tickets import Board, Found, view_text
 from web.live import Hall
 
 HERE = Path(__file__).resolve().parent
@@ -148,29 +147,28 @@ class Citizen:
             return found
         if self.board.open_pages >= MAX_STREAMS:
             return Response("busy", status_code=503, headers={"retry-after": "30"})
-        queue = self.board.open(found)
+        page = self.board.open(found)
         try:
-            first = await self.board.current(found)
+            first = view_text(await self.board.current(found))
         except BaseException:
-            self.board.close(found, queue)
+            self.board.close(found, page)
             raise
-        while not queue.empty():  # pushed while `first` was on its way: no newer than it
-            queue.get_nowait()
+        page.begin(first)
 
         async def stream() -> AsyncIterator[str]:
             try:
                 yield "retry: 3000\n\n"
-                yield _sse(json.dumps(first, ensure_ascii=False, separators=(",", ":")))
+                yield _sse(first)
                 while True:  # till the phone goes: Starlette then cancels this stream
                     try:
                         async with asyncio.timeout(KEEPALIVE_S):  # no task per wait (wait_for's)
-                            text = await queue.get()
+                            text = await page.queue.get()
                     except TimeoutError:
                         yield ": keepalive\n\n"
                         continue
                     yield _sse(text)
             finally:
-                self.board.close(found, queue)
+                self.board.close(found, page)
 
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"X-Accel-Buffering": "no"})

@@ -19,7 +19,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,29 @@ def read_ticket(db: Path, *, code: str | None = None, ticket_id: int | None = No
                   "requeues": requeues or 0})
 
 
+@dataclass(eq=False)
+class Page:
+    """One open ticket page: the views on their way to it, and the newest it was given."""
+
+    queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(maxsize=QUEUE_MAX))
+    given: str = ""
+
+    def give(self, text: str) -> None:
+        if text == self.given:
+            return
+        if self.queue.full():
+            with contextlib.suppress(asyncio.QueueEmpty):
+                self.queue.get_nowait()
+        self.queue.put_nowait(text)
+        self.given = text
+
+    def begin(self, text: str) -> None:
+        """Its first view, sent apart: whatever was queued before is no newer."""
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.given = text
+
+
 class Board:
     """The live tickets of the day as the citizen pages show them."""
 
@@ -83,9 +106,9 @@ class Board:
         self._live_at: int | None = None  # the news count when `live` was asked for
         self._asking: tuple[int, asyncio.Future[bool]] | None = None
         self._ended: dict[int, dict] = {}  # ticket id -> its stored state, once it left
-        self._pages: dict[int, set[asyncio.Queue[str]]] = {}
+        self._pushed_at: int | None = None  # `_live_at` of the list last pushed
+        self._pages: dict[int, set[Page]] = {}
         self._found: dict[int, Found] = {}
-        self._sent: dict[int, str] = {}
 
     # ------------------------------------------------------------------ finding
 
@@ -102,21 +125,20 @@ class Board:
 
     # ------------------------------------------------------------------ pages
 
-    def open(self, found: Found) -> asyncio.Queue[str]:
-        """A queue that gets the ticket's view at every change from now on."""
-        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_MAX)
-        self._pages.setdefault(found.id, set()).add(queue)
+    def open(self, found: Found) -> Page:
+        """A page that gets the ticket's view at every change from now on."""
+        page = Page()
+        self._pages.setdefault(found.id, set()).add(page)
         self._found[found.id] = found
-        return queue
+        return page
 
-    def close(self, found: Found, queue: asyncio.Queue[str]) -> None:
+    def close(self, found: Found, page: Page) -> None:
         pages = self._pages.get(found.id)
         if pages is not None:
-            pages.discard(queue)
+            pages.discard(page)
             if not pages:
                 del self._pages[found.id]
                 self._found.pop(found.id, None)
-                self._sent.pop(found.id, None)
                 self._ended.pop(found.id, None)
 
     @property
@@ -125,20 +147,15 @@ class Board:
 
     async def refresh(self) -> None:
         """After hub events: the live tickets anew (while any page is open), the changes pushed."""
-        if self._pages and await self._fetch():
+        if self._pages and await self._fetch() and self._pushed_at != self._live_at:
+            self._pushed_at = self._live_at
             self.push()
 
     def push(self) -> None:
         for tid, pages in self._pages.items():
-            text = json.dumps(self.view(self._found[tid]), ensure_ascii=False, separators=(",", ":"))
-            if self._sent.get(tid) == text:
-                continue
-            self._sent[tid] = text
-            for queue in pages:
-                if queue.full():
-                    with contextlib.suppress(asyncio.QueueEmpty):
-                        queue.get_nowait()
-                queue.put_nowait(text)
+            text = view_text(self.view(self._found[tid]))
+            for page in pages:
+                page.give(text)
 
     async def _fetch(self) -> bool:
         """The live list as of the hub's latest event. Nothing is asked while the list in
@@ -156,17 +173,19 @@ class Board:
             reply = await self._request()
         except TimeoutError:
             return False
-        if not reply.get("ok") or (self._live_at is not None and news < self._live_at):
+        if not reply.get("ok"):
             return False
-        before, self.live = self.live, {t["id"]: t for t in reply["tickets"]}
-        self._live_at = news
+        live = {t["id"]: t for t in reply["tickets"]}
         # a ticket that left the live list while its page is open: its end, as stored
-        gone = [tid for tid in self._pages if tid in before and tid not in self.live]
+        gone = [tid for tid in self._pages if tid in self.live and tid not in live]
         for tid in gone:
             found = (await asyncio.to_thread(read_ticket, self.db, ticket_id=tid)
                      if self.db is not None else None)
             if found is not None:
                 self._ended[tid] = found.stored
+        if self._live_at is not None and news < self._live_at:
+            return True  # a newer answer came first
+        self.live, self._live_at = live, news
         return True
 
     async def current(self, found: Found) -> dict[str, Any]:
@@ -208,6 +227,11 @@ class Board:
             if state == "done" and self.config.web.rating_url else "",
         }
         return view
+
+
+def view_text(view: dict[str, Any]) -> str:
+    """A view as an event stream sends it."""
+    return json.dumps(view, ensure_ascii=False, separators=(",", ":"))
 
 
 def words(lang: str) -> Translator:
