@@ -109,6 +109,7 @@ class Board:
         self._pushed_at: int | None = None  # `_live_at` of the list last pushed
         self._pages: dict[int, set[Page]] = {}
         self._found: dict[int, Found] = {}
+        self._drawn: dict[int, tuple[tuple, str]] = {}  # ticket id -> (what it was drawn from, text)
 
     # ------------------------------------------------------------------ finding
 
@@ -140,6 +141,7 @@ class Board:
                 del self._pages[found.id]
                 self._found.pop(found.id, None)
                 self._ended.pop(found.id, None)
+                self._drawn.pop(found.id, None)
 
     @property
     def open_pages(self) -> int:
@@ -152,10 +154,16 @@ class Board:
             self.push()
 
     def push(self) -> None:
+        """Each open page its ticket's view; a ticket is drawn again only when what its view
+        is drawn from changed (a call in one queue leaves the other queues' pages alone)."""
         for tid, pages in self._pages.items():
-            text = view_text(self.view(self._found[tid]))
+            found = self._found[tid]
+            source = (self.expired(found), self.live.get(tid), self._ended.get(tid))
+            drawn = self._drawn.get(tid)
+            if drawn is None or drawn[0] != source:
+                drawn = self._drawn[tid] = (source, view_text(self.view(found)))
             for page in pages:
-                page.give(text)
+                page.give(drawn[1])
 
     async def _fetch(self) -> bool:
         """The live list as of the hub's latest event. Nothing is asked while the list in
