@@ -115,8 +115,9 @@ class Citizen:
         snapshot = self.hall.snapshot or {"services": [], "hall": {"notice": ""}}
         services = [{"name": s["name"], "waiting": s["waiting"], "open": s["open"]}
                     for s in snapshot["services"]]
-        return self.page(request, "home.html", {"services": services,
-                                                "connected": self.hall.client.connected,
+        # connected but without the first snapshot yet: no queues to show, say so
+        connected = self.hall.client.connected and self.hall.snapshot is not None
+        return self.page(request, "home.html", {"services": services, "connected": connected,
                                                 "notice": snapshot["hall"].get("notice", "")})
 
     async def ticket_page(self, request: Request) -> Response:
