@@ -9,6 +9,7 @@ together or not at all: a crash at any point ships nothing twice and loses nothi
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -36,6 +37,7 @@ class HallIdentity:
     level: str
     timezone: str
     config_version: str
+    record: str = "{}"  # JSON: what the hall's rating record reads of its config (`shipper.record_settings`)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Encoded:
     cases: bytes
     ticket_days: set[date]
     hours: Counter[datetime]  # the start of each hour the events fall in, with their number
+    roster: str | None  # JSON {工号: name} of the hall's staff roster; None: the hall has none
 
 
 def encode(batch: Batch, hall: HallIdentity) -> Encoded:
@@ -63,7 +66,9 @@ def encode(batch: Batch, hall: HallIdentity) -> Encoded:
                    tickets=_copy_rows(hall.hall_id, batch.tickets, batch.upto),
                    cases=_copy_rows(hall.hall_id, batch.cases),
                    ticket_days={date.fromisoformat(row[3]) for row in batch.tickets},
-                   hours=_hours(batch))
+                   hours=_hours(batch),
+                   roster=None if batch.roster is None
+                   else json.dumps(dict(batch.roster), ensure_ascii=False))
 
 
 class Centre:
@@ -76,6 +81,7 @@ class Centre:
         self.conn = psycopg.connect(dsn, connect_timeout=connect_timeout, autocommit=True,
                                     application_name=f"hallq ship {hall.hall_id}")
         self._months: set[date] = set()
+        self._roster: str | None = None  # as last committed by this connection
         try:
             schema.migrate(self.conn)
             self._months = schema.existing_partitions(self.conn)
@@ -90,12 +96,12 @@ class Centre:
         h = self.hall
         with self.conn.transaction():
             self.conn.execute(
-                "INSERT INTO halls (hall_id, name, region_code, level, timezone, config_version) "
-                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (hall_id) DO UPDATE SET "
+                "INSERT INTO halls (hall_id, name, region_code, level, timezone, config_version, "
+                "record) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (hall_id) DO UPDATE SET "
                 "name = EXCLUDED.name, region_code = EXCLUDED.region_code, level = EXCLUDED.level, "
                 "timezone = EXCLUDED.timezone, config_version = EXCLUDED.config_version, "
-                "last_seen = now()",
-                (h.hall_id, h.name, h.region_code, h.level, h.timezone, h.config_version))
+                "record = EXCLUDED.record, last_seen = now()",
+                (h.hall_id, h.name, h.region_code, h.level, h.timezone, h.config_version, h.record))
 
     def _prepare_staging(self) -> None:
         with self.conn.transaction():
@@ -135,9 +141,12 @@ class Centre:
             days = self._tickets(cur, batch) | self._event_days(cur, batch.hours) | self._cases(cur, batch)
             derive_days(cur, hid, days)
             close_days(cur, hid, datetime.fromisoformat(batch.upto_at).astimezone(self.tz).date())
+            roster = batch.roster if batch.roster != self._roster else None
             cur.execute("UPDATE halls SET shipped_seq = %s, shipped_at = %s, last_seen = now(), "
-                        "config_version = %s WHERE hall_id = %s",
-                        (batch.upto, batch.upto_at, self.hall.config_version, hid))
+                        "config_version = %s, roster = coalesce(%s::json, roster) WHERE hall_id = %s",
+                        (batch.upto, batch.upto_at, self.hall.config_version, roster, hid))
+        if roster is not None:
+            self._roster = roster
 
     def _tickets(self, cur: psycopg.Cursor, batch: Encoded) -> set[date]:
         if not batch.tickets:
@@ -150,11 +159,15 @@ class Centre:
                     f"ON CONFLICT (hall_id, id) DO UPDATE SET {updates}")
         cur.execute(
             "INSERT INTO ratings (hall_id, ticket_id, number, service, day, window_id, staff, level, "
-            "status, rated_at) SELECT hall_id, id, number, service, day, window_id, staff, rating, "
-            "rating_status, rated_at FROM stage_tickets WHERE rating_status IS NOT NULL "
+            "status, rated_at, case_no, appeal, reasons, rating_text, holder_name) "
+            "SELECT hall_id, id, number, service, day, window_id, staff, rating, "
+            "rating_status, rated_at, case_no, appeal, rating_reasons, rating_text, holder_name "
+            "FROM stage_tickets WHERE rating_status IS NOT NULL "
             "ON CONFLICT (hall_id, ticket_id) DO UPDATE SET window_id = EXCLUDED.window_id, "
             "staff = EXCLUDED.staff, level = EXCLUDED.level, status = EXCLUDED.status, "
-            "rated_at = EXCLUDED.rated_at")
+            "rated_at = EXCLUDED.rated_at, case_no = EXCLUDED.case_no, appeal = EXCLUDED.appeal, "
+            "reasons = EXCLUDED.reasons, rating_text = EXCLUDED.rating_text, "
+            "holder_name = EXCLUDED.holder_name")
         return batch.ticket_days
 
     def _cases(self, cur: psycopg.Cursor, batch: Encoded) -> set[date]:

@@ -444,11 +444,12 @@ class Engine(BookingDesk):
         for t in self.tickets.values():
             if t.state not in ACTIVE_STATES or t.day != self.meta.day:
                 continue
-            is_waiting = t.state == "waiting"
+            ahead = self._ahead(t) if t.state == "waiting" else None
             tickets.append({
                 "id": t.id, "number": t.number, "service": t.service, "state": t.state,
-                "ahead": self._ahead(t) if is_waiting else None,
-                "wait_min": minutes(self.wait_s(t, windows, waiting)) if is_waiting else None,
+                "ahead": ahead,
+                "wait_min": minutes(self.wait_s(t, windows, waiting, ahead))
+                if ahead is not None else None,
                 "window": t.window, "window_name": names.get(t.window or ""),
                 "target_window": t.target_window, "target_name": names.get(t.target_window or ""),
                 "transfers": t.transfers, "requeues": t.requeues, "recalls": t.recalls,
