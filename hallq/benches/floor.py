@@ -75,7 +75,7 @@ def call_commit_ms(folder: Path, commits: int) -> float:
         now = datetime.now(UTC)
         reply, events = engine.handle({**command, "device": device}, now)
         return (engine.take_changes(), _last_queue_changed(events), now,
-                [(device, f"r{n}", protocol.reply_ok(f"r{n}", reply))])
+                [(device, f"r{n}", protocol.encode(protocol.reply_ok(f"r{n}", reply)))])
 
     for w in range(1, WINDOWS + 1):
         store.commit(*batch(w, "admin", type="login", window=str(w), staff=str(w)))
