@@ -172,7 +172,7 @@ class Board:
         news = self._news()
         if self._live_at == news:
             return True
-        if self._asking is None or self._asking[0] != news:
+        if self._asking is None or self._asking[0] != news or self._asking[1].done():  # failed
             self._asking = (news, asyncio.ensure_future(self._ask(news)))
         return await asyncio.shield(self._asking[1])
 
