@@ -12,7 +12,6 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import orjson
 
@@ -38,7 +37,12 @@ _APPEAL_EVENTS = (protocol.Event.APPEAL_FILED, protocol.Event.APPEAL_DECIDED)
 # citizen and their phone) never leave it; the citizen's own words only with personal_data.
 _CASE_NOTES = ("callback_note", "cause", "fix")
 _COMMENTS = ("comment",)
-_NOTED_EVENTS = (*_CASE_EVENTS, protocol.Event.BAD_RATING_REASONS)
+_NOTED_EVENTS = frozenset((*_CASE_EVENTS, protocol.Event.BAD_RATING_REASONS))
+_CASE_NAMES = ", ".join('"' + c + '"' for c in CASE_COLUMNS)
+_CASES_SQL = (
+    f"SELECT {_CASE_NAMES} FROM cases WHERE id IN ("
+    "SELECT json_extract(body, '$.case.id') FROM events WHERE seq > ? AND seq <= ? "
+    f"AND name IN ({', '.join('?' * len(_CASE_EVENTS))}))")
 
 
 class HallLogError(HallqError):
@@ -83,9 +87,13 @@ class HallLog:
         self._has_roster = "staff" in found
         present = {r[1] for r in self.conn.execute("PRAGMA table_info(tickets)")}
         # a column the hub's schema does not have yet (an older hub) is shipped empty
-        self._ticket_sql = ", ".join(
+        ticket_columns = ", ".join(
             "NULL" if c not in present or (c in PERSONAL_COLUMNS and not personal_data) else f'"{c}"'
             for c in TICKET_COLUMNS)
+        self._tickets_sql = (
+            f"SELECT {ticket_columns} FROM tickets WHERE id IN (SELECT CASE WHEN name IN (?, ?) "
+            "THEN json_extract(body, '$.appeal.ticket_id') ELSE json_extract(body, '$.ticket.id') END "
+            "FROM events WHERE seq > ? AND seq <= ?)")
         self._dropped = _CASE_NOTES + (() if personal_data else _COMMENTS)
 
     def last_seq(self) -> int:
@@ -98,25 +106,24 @@ class HallLog:
         batch = Batch(after)
         self.conn.execute("BEGIN")
         try:
-            rows = self.conn.execute(
-                "SELECT seq, at, name, body, CASE WHEN name IN (?, ?) "
-                "THEN json_extract(body, '$.appeal.ticket_id') "
-                "ELSE json_extract(body, '$.ticket.id') END, "
-                f"CASE WHEN name IN ({', '.join('?' * len(_CASE_EVENTS))}) "
-                "THEN json_extract(body, '$.case.id') END "
-                "FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                (*_APPEAL_EVENTS, *_CASE_EVENTS, after, limit)).fetchall()
-            ticket_ids = {r[4] for r in rows if isinstance(r[4], int)}
-            case_ids = {r[5] for r in rows if isinstance(r[5], int)}
-            for seq, at, name, body, _ticket, _case in rows:
+            rows = self.conn.execute("SELECT seq, at, name, body FROM events WHERE seq > ? "
+                                     "ORDER BY seq LIMIT ?", (after, limit)).fetchall()
+            if not rows:
+                return batch
+            scrub = not self.personal_data
+            for n, (seq, at, name, body) in enumerate(rows):
                 if name in _NOTED_EVENTS:
                     body = self._without_notes(body)
-                if not self.personal_data and '"holder"' in body:  # every holder taken out
+                if scrub and '"holder"' in body:  # every holder taken out
                     body = protocol.encode(protocol.shown(orjson.loads(body), ("kiosk", ())))
-                batch.events.append((seq, at, name, body))
-            batch.tickets = self._rows("tickets", self._ticket_sql, ticket_ids)
+                if body is not rows[n][3]:
+                    rows[n] = (seq, at, name, body)
+            batch.events = rows
+            span = (after, rows[-1][0])
+            # the rows of what the events are about, found by SQLite (no id crosses to Python)
+            batch.tickets = self.conn.execute(self._tickets_sql, (*_APPEAL_EVENTS, *span)).fetchall()
             if self._has_cases:
-                batch.cases = self._rows("cases", ", ".join(f'"{c}"' for c in CASE_COLUMNS), case_ids)
+                batch.cases = self.conn.execute(_CASES_SQL, (*span, *_CASE_EVENTS)).fetchall()
             if self._has_roster:
                 batch.roster = tuple(self.conn.execute(
                     "SELECT staff_no, name FROM staff ORDER BY staff_no").fetchall())
@@ -132,16 +139,6 @@ class HallLog:
                 for key in self._dropped:
                     part.pop(key, None)
         return protocol.encode(message)
-
-    def _rows(self, table: str, columns: str, ids: set[int]) -> list[tuple[Any, ...]]:
-        out: list[tuple[Any, ...]] = []
-        ordered = sorted(ids)
-        for start in range(0, len(ordered), 500):  # SQLite's bound on parameters
-            chunk = ordered[start:start + 500]
-            out += self.conn.execute(
-                f"SELECT {columns} FROM {table} WHERE id IN ({', '.join('?' * len(chunk))})",
-                chunk).fetchall()
-        return out
 
     def close(self) -> None:
         self.conn.close()

@@ -18,11 +18,11 @@ from caller.central.shipper import Shipper
 from caller.core.config import parse_config
 from caller.core.personal import mask_name, new_secret
 from caller.manager import record
-from caller.manager.stats import open_readonly
+from caller.manager.stats import compute_report, open_readonly
 from drivers.idcard.identities import RESIDENTS
 from tests.caller.halls import BASE, raw
 from tests.caller.manager.test_record import DAY, SERVICES, driven_day
-from tests.caller.manager.test_stats_data import MONDAY
+from tests.caller.manager.test_stats_data import MONDAY, TUESDAY
 
 HALL_ID = "cuiwei"
 WORDS = "等了很久，我姓张"
@@ -100,3 +100,35 @@ def test_the_regions_record_is_the_halls_own_record_field_by_field(tmp_path, cen
     assert NOTE not in everything  # a call-back note never leaves the hall
     assert (WORDS in everything) is personal_data
     assert (mask_name(RESIDENTS["zhang"].name) in everything) is personal_data
+
+
+def test_a_call_back_the_next_day_opens_the_closed_day_again(tmp_path, central_dsn):
+    """Monday closes at the centre once Tuesday's events are shipped; a call-back of a
+    Monday case shipped on Tuesday opens Monday again (and the batch packs it anew), and
+    the centre's Monday counts it."""
+    cfg = central_hall(tmp_path, False)
+    d = driven_day(tmp_path, cfg)
+    db = tmp_path / "hall.db"
+
+    def monday_packed() -> bool:
+        with psycopg.connect(central_dsn) as pg:
+            return pg.execute("SELECT facts IS NOT NULL FROM hall_days WHERE hall_id = %s AND day = %s",
+                              (HALL_ID, DAY)).fetchone()[0]
+
+    def figures() -> tuple[dict, dict]:
+        conn = open_readonly(db)
+        own = compute_report(conn, DAY, DAY, config=cfg).summary
+        conn.close()
+        with connect_readonly(central_dsn) as conn:
+            halls = central.select_halls(conn, (HALL_ID,))
+            return own, central.compute_central_report(conn, halls, DAY, DAY).summary
+
+    d.at(TUESDAY, 9, 0).ok("tick")
+    d.issue("a")
+    ship(cfg, db, central_dsn)
+    assert monday_packed()
+    d.ok("case_callback", case=1, by="王主任", note=NOTE)
+    ship(cfg, db, central_dsn)
+    own, shipped = figures()
+    assert own["callback_rate"] == 1.0 and {k: shipped[k] for k in own} == own
+    d.store.close()
