@@ -14,10 +14,8 @@ Each role sees only the events it needs (`protocol.visible`); an event it may no
 see arrives as a `withheld` marker carrying only its seq, so no connection ever sees
 a gap. A batch's `queue_changed` events come as one, its last. Every frame is encoded
 and framed once, and each connection gets its replies and events of a batch in one
-write. While the next batch already waits, a connection with no reply and no call in a
-batch gets its events with the next batch's, at most `HOLD_S` later: one write for
-several batches when the hub is busiest. A device that does not read what it is sent is
-closed (1013) before its unsent bytes grow past `UNSENT_MAX`.
+write. A device that does not read what it is sent is closed (1013) before its unsent
+bytes grow past `UNSENT_MAX`.
 """
 
 from __future__ import annotations
@@ -63,7 +61,6 @@ BATCH_MAX = 512
 QUEUE_MAX = 4096  # commands waiting for the writer; a full queue stops reading sockets
 INFLIGHT_MAX = 32  # requests per connection waiting for their reply
 UNSENT_MAX = 1 << 20  # bytes a connection may leave unread before it is closed (1013)
-HOLD_S = 0.05  # the longest a busy writer holds events nobody waits on (see _publish)
 STALL_S = 20.0  # a connection whose unsent bytes never drain this long is frozen
 CHECK_S = 2.0
 CLOSE_GRACE_S = 5.0  # after closing a frozen connection, drop it if it does not answer
@@ -114,8 +111,6 @@ class Session:
     audience: protocol.Audience = ("kiosk", ())
     slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(INFLIGHT_MAX))
     backlog: list[str] | None = None  # live frames held back while the replay streams
-    held: list[bytes] = field(default_factory=list)  # events for the next write (_publish)
-    held_at: float | None = None  # when the first of them was held
     stalled_since: float | None = None  # unsent bytes have not gone down since then
     unsent: int = 0  # at the last check
     closing: bool = False
@@ -148,7 +143,6 @@ class Hub:
         self.on_fatal = on_fatal
         self._queue: asyncio.Queue[_Item] = asyncio.Queue(QUEUE_MAX)
         self._inflight: dict[tuple[str, str], _Item] = {}
-        self._holding: set[Session] = set()  # the sessions with events held (_publish)
         # every stored (device, request id), or None past REQUEST_INDEX_MAX: then each
         # request asks the store, until a prune brings the table back under it
         self._request_ids = store.request_keys(REQUEST_INDEX_MAX)
@@ -452,13 +446,8 @@ class Hub:
             self._write(session, [frame], wire)
 
     def _write(self, session: Session, frames: list[str], wire: bytes) -> None:
-        """Queue `frames` (serialized together as `wire`) to one connection in one write,
-        after the events held for it; into its backlog while its replay streams; never
-        raises."""
-        if session.held:
-            wire = b"".join((*session.held, wire))
-            session.held, session.held_at = [], None
-            self._holding.discard(session)
+        """Queue `frames` (serialized together as `wire`) to one connection in one write;
+        into its backlog while its replay streams; never raises."""
         if session.closing:
             return
         if session.backlog is not None:
@@ -593,11 +582,8 @@ class Hub:
         pruned = time.monotonic()
         while True:
             if time.monotonic() - pruned > PRUNE_EVERY_S:
-                self._flush_held()
                 pruned = time.monotonic() if await self._prune() else (
                     time.monotonic() - PRUNE_EVERY_S + PRUNE_RETRY_S)
-            if self._holding and self._queue.empty():
-                self._flush_held()
             batch = [await self._queue.get()]
             while len(batch) < BATCH_MAX and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
@@ -768,14 +754,8 @@ class Hub:
         """Send each connection, in one write, its replies and then every event: in full
         to the audiences that may see it (a ticket's holder only to those who may see it,
         `protocol.shown`), as a `withheld` marker to the others. Each frame is encoded and
-        framed once, however many connections it goes to.
-
-        When another batch already waits (it publishes as soon as it commits), the
-        events of a connection that has no reply in this batch and sees no call in it
-        are held for that write, for at most HOLD_S: a busy hub then writes to each wall
-        and idle kiosk once for several batches. Calls and replies are never held."""
+        framed once, however many connections it goes to."""
         streams: dict[protocol.Audience, tuple[list[str], bytes]] = {}
-        urgent: set[protocol.Audience] = set()  # the audiences that see a call in full
         if numbered:
             audiences = {session.audience for session in self.sessions}
             texts: dict[protocol.Audience, list[str]] = {a: [] for a in audiences}
@@ -785,8 +765,6 @@ class Hub:
                 full = marker = None
                 for audience in audiences:
                     if protocol.visible(event, audience):
-                        if event["event"] == protocol.Event.TICKET_CALLED:
-                            urgent.add(audience)
                         seen = protocol.encode_for(event, audience, own)
                         if seen is own:
                             full = full or _framed(own)
@@ -799,8 +777,6 @@ class Hub:
                     texts[audience].append(text)
                     wires[audience].append(wire)
             streams = {a: (texts[a], b"".join(wires[a])) for a in audiences}
-        hold = not self._queue.empty()
-        now = time.monotonic()
         for session in self.sessions | direct.keys():
             replies = direct.get(session, [])
             events, wire = streams.get(session.audience, ([], b"")) \
@@ -808,24 +784,8 @@ class Hub:
             if replies:
                 self._write(session, [*replies, *events],
                             b"".join(_wire(r) for r in replies) + wire)
-            elif not events and not session.held:
-                continue
-            elif (hold and session.audience not in urgent and session.backlog is None
-                  and (session.held_at is None or now - session.held_at < HOLD_S)):
-                if not self._holding:
-                    asyncio.get_running_loop().call_later(HOLD_S, self._flush_held)
-                session.held.append(wire)
-                if session.held_at is None:
-                    session.held_at = now
-                    self._holding.add(session)
-            else:
+            elif events:
                 self._write(session, events, wire)
-
-    def _flush_held(self) -> None:
-        """Write every connection's held events: HOLD_S after the first was held, or
-        when the writer is about to wait for work."""
-        for session in list(self._holding):
-            self._write(session, [], b"")
 
     def _frame(self, item: _Item, message: dict, own: str) -> str:
         """The reply frame owed to a request (`message`, encoded as `own`), as its device

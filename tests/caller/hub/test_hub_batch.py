@@ -13,7 +13,7 @@ import pytest
 
 from caller.hub import server
 from caller.hub.store import Store
-from tests.faults.inproc import WAIT, raw_session, reply_to, running_hub
+from tests.faults.inproc import WAIT, raw_session, running_hub
 
 FOLLOWERS = 5  # issued while the first ticket's batch commits, so they form one batch
 
@@ -107,95 +107,3 @@ def test_a_retried_id_gets_its_first_answer_with_or_without_the_index(tmp_path, 
             await kiosk.close()
 
     asyncio.run(scenario())
-
-
-def _slow_commits(monkeypatch, seconds: float) -> tuple[threading.Event, list[float]]:
-    """Every commit takes `seconds`; `started` is set when one begins; the list gets the
-    moment each one ends."""
-    started, ended = threading.Event(), []
-    real_commit = Store.commit
-
-    def slow_commit(self, *args, **kwargs):  # runs in the writer's thread
-        started.set()
-        time.sleep(seconds)
-        numbered = real_commit(self, *args, **kwargs)
-        ended.append(time.monotonic())
-        return numbered
-
-    monkeypatch.setattr(Store, "commit", slow_commit)
-    return started, ended
-
-
-async def _next_commit(started: threading.Event) -> None:
-    started.clear()
-    await asyncio.to_thread(started.wait, WAIT)
-
-
-async def _events_with_times(conn, seq: int) -> list[tuple[float, dict]]:
-    got: list[tuple[float, dict]] = []
-    async with asyncio.timeout(WAIT):
-        while not got or got[-1][1].get("seq") != seq:
-            message = json.loads(await conn.recv())
-            if message.get("type") == "event":
-                got.append((time.monotonic(), message))
-    return got
-
-
-def test_a_busy_writer_never_holds_a_call(tmp_path, monkeypatch):
-    """While the next batch waits, a wall's events of a batch without a call may wait for
-    the next write (at most HOLD_S, here far longer than a commit); a call goes out as
-    soon as its batch commits, with what was held before it, in order."""
-    monkeypatch.setattr(server, "HOLD_S", 5.0)
-    started, ended = _slow_commits(monkeypatch, 0.3)
-
-    async def scenario() -> tuple[list, list]:
-        async with running_hub(tmp_path / "hall.db") as (_, url):
-            wall = await raw_session(url, "wall-1")
-            kiosk = await raw_session(url, "kiosk-1")
-            term = await raw_session(url, "term-1")
-            await reply_to(term, json.dumps({"type": "login", "id": "l", "staff": "1001"}))
-            await kiosk.send(json.dumps({"type": "issue_ticket", "id": "t0", "service": "civil"}))
-            await _next_commit(started)  # t0's batch commits: the next one forms meanwhile
-            await kiosk.send(json.dumps({"type": "issue_ticket", "id": "t1", "service": "civil"}))
-            await term.send(json.dumps({"type": "call_next", "id": "c"}))
-            await _next_commit(started)
-            await kiosk.send(json.dumps({"type": "issue_ticket", "id": "t2", "service": "civil"}))
-            # login 1 event; t0: 2; t1 and the call: ticket_issued, ticket_called, one count; t2: 2
-            seen = await _events_with_times(wall, 1 + 2 + 3 + 2)
-            for conn in (wall, kiosk, term):
-                await conn.close()
-            return seen, list(ended)
-
-    seen, ended = asyncio.run(scenario())
-    assert [e["seq"] for _, e in seen] == list(range(1, 9))
-    called_at = next(at for at, e in seen if e["event"] == "ticket_called")
-    assert called_at < ended[-1]  # before t2's batch committed, not HOLD_S later
-    assert [e["event"] for _, e in seen][1:6] == [
-        "ticket_issued", "queue_changed", "ticket_issued", "ticket_called", "queue_changed"]
-
-
-def test_what_a_busy_writer_holds_arrives_within_hold_s(tmp_path, monkeypatch):
-    monkeypatch.setattr(server, "HOLD_S", 0.2)
-    started, _ = _slow_commits(monkeypatch, 1.0)
-
-    async def scenario() -> tuple[float, list]:
-        async with running_hub(tmp_path / "hall.db") as (_, url):
-            wall = await raw_session(url, "wall-1")
-            kiosk = await raw_session(url, "kiosk-1")
-            await kiosk.send(json.dumps({"type": "issue_ticket", "id": "t0", "service": "civil"}))
-            await _next_commit(started)
-            await kiosk.send(json.dumps({"type": "issue_ticket", "id": "t1", "service": "civil"}))
-            async with asyncio.timeout(WAIT):
-                while json.loads(await kiosk.recv()).get("id") != "t0":
-                    pass
-            replied = time.monotonic()  # t0's batch committed; t1's is committing (1 s)
-            seen = await _events_with_times(wall, 4)
-            for conn in (wall, kiosk):
-                await conn.close()
-            return replied, seen
-
-    replied, seen = asyncio.run(scenario())
-    assert [e["seq"] for _, e in seen] == [1, 2, 3, 4]
-    # t0's events were held while t1's batch waited, and written HOLD_S later, not 1 s
-    assert all(replied + 0.1 < at < replied + 0.6 for at, e in seen if e["seq"] <= 2)
-    assert all(at > replied + 0.9 for at, e in seen if e["seq"] > 2)
