@@ -74,6 +74,9 @@ def opening_morning(config: HallConfig) -> datetime:
     return datetime(day.year, day.month, day.day, 9, 0, tzinfo=config.hall.tz)
 
 
+BROWSER_STOP_S = 60.0
+
+
 class Hall:
     """The processes and simulators of one demo hall."""
 
@@ -91,6 +94,8 @@ class Hall:
                                 keypads=self.counter.options["addresses"].values(),
                                 evaluators=self.counter.options["addresses"].values())
         self.strips = LedLineSimulator(self.led.options["protocol"], out / "dev" / self.led.id)
+        self.console_shots: threading.Thread | None = None
+        self.tablets: Tablets | None = None
 
     def start_core(self, start_time: datetime, speed: float) -> None:
         cfg = self.config.path
@@ -131,7 +136,15 @@ class Hall:
         raise RuntimeError(f"the hub did not start; see {self.out / 'logs' / 'hub.log'}")
 
     def stop(self) -> None:
+        if self.tablets is not None:
+            self.tablets.stop()
         self.sup.stop()
+        # Playwright's greenlets still running in a thread when the interpreter exits crash
+        # it (a segmentation fault on Ctrl-C or SIGTERM): the browsers end first. With the
+        # console gone, what they still wait for fails within Playwright's timeouts.
+        for browser in (self.tablets, self.console_shots):
+            if browser is not None and browser.is_alive():
+                browser.join(BROWSER_STOP_S)
         self.bus.close()
         self.strips.close()
 
