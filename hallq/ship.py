@@ -11,11 +11,14 @@ import argparse
 import asyncio
 import json
 import signal
+import sys
 
 from caller.central.shipper import Shipper, read_dsn
 from caller.core.cli import add_config_option, add_hub_option, exits_on_config_error
 from caller.core.config import ConfigError, load_config
 from caller.core.logs import setup_logging
+
+SWITCH_INTERVAL_S = 0.0005
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,6 +40,11 @@ def run(args: argparse.Namespace) -> int:
                                        "dsn_file (docs/central.md)"])
     config = load_config(args.config, device=probe.central.device)
     shipper = Shipper(config, args.db, read_dsn(config), hub_url=None if args.no_hub else args.hub)
+    # While a backlog ships, a thread reads and encodes the next batch as the main thread
+    # writes this one: the main thread waits on the centre some six times a batch and,
+    # woken, waits again for the interpreter lock, up to the switch interval (5 ms) each
+    # time. A shorter interval keeps the centre fed (BENCHMARKS.md, #19 shipping).
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     asyncio.run(_main(shipper))
     return 0
 

@@ -72,6 +72,7 @@ class Hall:
     hub_health: dict[str, Any] = field(default_factory=dict, init=False)
     seq: int = field(default=0, init=False)
     version: int = field(default=0, init=False)
+    news: int = field(default=0, init=False)  # how often the hub said something changed
 
     def __post_init__(self) -> None:
         self.client = HubClient(self.hub_url, self.device, self.token, on_event=self._on_event,
@@ -131,12 +132,14 @@ class Hall:
     # ------------------------------------------------------------------ hub callbacks
 
     def _on_welcome(self, welcome: dict) -> None:
+        self.news += 1
         self.time.follow(welcome.get("now"))
         self.clock_rate.follow(welcome.get("now"), restart=True)
         self._alerts_dirty = True
         self._dirty.set()
 
     def _on_event(self, event: dict) -> None:
+        self.news += 1
         self.time.follow(event.get("at"))
         self.clock_rate.follow(event.get("at"))
         self.seq = event.get("seq", self.seq)

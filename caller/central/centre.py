@@ -9,6 +9,7 @@ together or not at all: a crash at any point ships nothing twice and loses nothi
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -36,6 +37,7 @@ class HallIdentity:
     level: str
     timezone: str
     config_version: str
+    record: str = "{}"  # JSON: what the hall's rating record reads of its config (`shipper.record_settings`)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Encoded:
     cases: bytes
     ticket_days: set[date]
     hours: Counter[datetime]  # the start of each hour the events fall in, with their number
+    roster: str | None  # JSON {工号: name} of the hall's staff roster; None: the hall has none
 
 
 def encode(batch: Batch, hall: HallIdentity) -> Encoded:
@@ -63,7 +66,9 @@ def encode(batch: Batch, hall: HallIdentity) -> Encoded:
                    tickets=_copy_rows(hall.hall_id, batch.tickets, batch.upto),
                    cases=_copy_rows(hall.hall_id, batch.cases),
                    ticket_days={date.fromisoformat(row[3]) for row in batch.tickets},
-                   hours=_hours(batch))
+                   hours=_hours(batch),
+                   roster=None if batch.roster is None
+                   else json.dumps(dict(batch.roster), ensure_ascii=False))
 
 
 class Centre:
@@ -76,6 +81,7 @@ class Centre:
         self.conn = psycopg.connect(dsn, connect_timeout=connect_timeout, autocommit=True,
                                     application_name=f"hallq ship {hall.hall_id}")
         self._months: set[date] = set()
+        self._roster: str | None = None  # as last committed by this connection
         try:
             schema.migrate(self.conn)
             self._months = schema.existing_partitions(self.conn)
@@ -90,12 +96,12 @@ class Centre:
         h = self.hall
         with self.conn.transaction():
             self.conn.execute(
-                "INSERT INTO halls (hall_id, name, region_code, level, timezone, config_version) "
-                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (hall_id) DO UPDATE SET "
+                "INSERT INTO halls (hall_id, name, region_code, level, timezone, config_version, "
+                "record) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (hall_id) DO UPDATE SET "
                 "name = EXCLUDED.name, region_code = EXCLUDED.region_code, level = EXCLUDED.level, "
                 "timezone = EXCLUDED.timezone, config_version = EXCLUDED.config_version, "
-                "last_seen = now()",
-                (h.hall_id, h.name, h.region_code, h.level, h.timezone, h.config_version))
+                "record = EXCLUDED.record, last_seen = now()",
+                (h.hall_id, h.name, h.region_code, h.level, h.timezone, h.config_version, h.record))
 
     def _prepare_staging(self) -> None:
         with self.conn.transaction():
@@ -132,67 +138,80 @@ class Centre:
                                     f"the batch starts after {batch.after}")
             with cur.copy("COPY events (hall_id, seq, at, name, config_version, body) FROM STDIN") as copy:
                 copy.write(batch.events)
-            days = self._tickets(cur, batch) | self._event_days(cur, batch.hours) | self._cases(cur, batch)
-            derive_days(cur, hid, days)
-            close_days(cur, hid, datetime.fromisoformat(batch.upto_at).astimezone(self.tz).date())
-            cur.execute("UPDATE halls SET shipped_seq = %s, shipped_at = %s, last_seen = now(), "
-                        "config_version = %s WHERE hall_id = %s",
-                        (batch.upto, batch.upto_at, self.hall.config_version, hid))
+            self._stage(cur, "stage_tickets", (*_PG_TICKET, "seq"), batch.tickets)
+            self._stage(cur, "stage_cases", _PG_CASE, batch.cases)
+            roster = batch.roster if batch.roster != self._roster else None
+            # the rest needs no answer: sent together, one round trip (each wait for the
+            # centre is time the read-ahead thread's encoding does not hide)
+            with self.conn.pipeline():
+                if batch.tickets:
+                    self._tickets(cur)
+                if batch.cases:
+                    self._cases(cur)
+                days = batch.ticket_days | self._event_days(cur, batch.hours)
+                derive_days(cur, hid, days, with_cases=bool(batch.cases))
+                close_days(cur, hid, datetime.fromisoformat(batch.upto_at).astimezone(self.tz).date())
+                cur.execute("UPDATE halls SET shipped_seq = %s, shipped_at = %s, last_seen = now(), "
+                            "config_version = %s, roster = coalesce(%s::json, roster) WHERE hall_id = %s",
+                            (batch.upto, batch.upto_at, self.hall.config_version, roster, hid))
+        if roster is not None:
+            self._roster = roster
 
-    def _tickets(self, cur: psycopg.Cursor, batch: Encoded) -> set[date]:
-        if not batch.tickets:
-            return set()
-        names = ", ".join(_PG_TICKET)
-        with cur.copy(f"COPY stage_tickets (hall_id, {names}, seq) FROM STDIN") as copy:
-            copy.write(batch.tickets)
+    @staticmethod
+    def _stage(cur: psycopg.Cursor, table: str, columns: tuple[str, ...], rows: bytes) -> None:
+        if rows:
+            with cur.copy(f"COPY {table} (hall_id, {', '.join(columns)}) FROM STDIN") as copy:
+                copy.write(rows)
+
+    @staticmethod
+    def _tickets(cur: psycopg.Cursor) -> None:
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*_PG_TICKET[1:], "seq"))
         cur.execute(f"INSERT INTO tickets SELECT * FROM stage_tickets "
                     f"ON CONFLICT (hall_id, id) DO UPDATE SET {updates}")
         cur.execute(
             "INSERT INTO ratings (hall_id, ticket_id, number, service, day, window_id, staff, level, "
-            "status, rated_at) SELECT hall_id, id, number, service, day, window_id, staff, rating, "
-            "rating_status, rated_at FROM stage_tickets WHERE rating_status IS NOT NULL "
+            "status, rated_at, case_no, appeal, reasons, rating_text, holder_name) "
+            "SELECT hall_id, id, number, service, day, window_id, staff, rating, "
+            "rating_status, rated_at, case_no, appeal, rating_reasons, rating_text, holder_name "
+            "FROM stage_tickets WHERE rating_status IS NOT NULL "
             "ON CONFLICT (hall_id, ticket_id) DO UPDATE SET window_id = EXCLUDED.window_id, "
             "staff = EXCLUDED.staff, level = EXCLUDED.level, status = EXCLUDED.status, "
-            "rated_at = EXCLUDED.rated_at")
-        return batch.ticket_days
+            "rated_at = EXCLUDED.rated_at, case_no = EXCLUDED.case_no, appeal = EXCLUDED.appeal, "
+            "reasons = EXCLUDED.reasons, rating_text = EXCLUDED.rating_text, "
+            "holder_name = EXCLUDED.holder_name")
 
-    def _cases(self, cur: psycopg.Cursor, batch: Encoded) -> set[date]:
-        """Upsert the batch's cases; the days of their tickets (a case changes its ticket's
-        facts)."""
-        if not batch.cases:
-            return set()
+    @staticmethod
+    def _cases(cur: psycopg.Cursor) -> None:
         names = ", ".join(_PG_CASE)
-        with cur.copy(f"COPY stage_cases (hall_id, {names}) FROM STDIN") as copy:
-            copy.write(batch.cases)
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _PG_CASE[1:])
         cur.execute(f"INSERT INTO cases ({', '.join(('hall_id', *_PG_CASE))}) "
                     f"SELECT hall_id, {names} FROM stage_cases "
                     f"ON CONFLICT (hall_id, id) DO UPDATE SET {updates}")
-        return {day for (day,) in cur.execute(
-            "SELECT DISTINCT t.day FROM stage_cases s JOIN tickets t "
-            "ON t.hall_id = s.hall_id AND t.id = s.ticket_id")}
 
     def _event_days(self, cur: psycopg.Cursor, hours: Counter[datetime]) -> set[date]:
         """Add the batch's events to `hall_days.events` of the days (hall time) they fall on."""
         counts: Counter[date] = Counter()
         for hour, n in hours.items():
             counts[hour.astimezone(self.tz).date()] += n
-        cur.executemany(
-            "INSERT INTO hall_days VALUES (%s, %s, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, %s) "
+        cur.execute(
+            "INSERT INTO hall_days SELECT %s, day, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, n "
+            "FROM unnest(%s::date[], %s::integer[]) AS x(day, n) "
             "ON CONFLICT (hall_id, day) DO UPDATE SET events = hall_days.events + EXCLUDED.events",
-            [(self.hall.hall_id, day, n) for day, n in counts.items()])
+            (self.hall.hall_id, list(counts), list(counts.values())))
         return set(counts)
 
     def close(self) -> None:
         self.conn.close()
 
 
-def derive_days(cur: psycopg.Cursor, hall_id: str, days: set[date]) -> None:
+def derive_days(cur: psycopg.Cursor, hall_id: str, days: set[date], *, with_cases: bool = False) -> None:
     """Recompute the ticket figures of `hall_days` for the days touched, and open them
-    again (`facts` NULL until `close_days`)."""
-    if not days:
+    again (`facts` NULL until `close_days`); `with_cases`: the days of the tickets of the
+    staged cases too (a case changes its ticket's facts)."""
+    if not days and not with_cases:
         return
+    touched = ("%s::date[] || ARRAY(SELECT t.day FROM stage_cases s JOIN tickets t "
+               "ON t.hall_id = s.hall_id AND t.id = s.ticket_id)") if with_cases else "%s::date[]"
     cur.execute(
         "INSERT INTO hall_days SELECT hall_id, day, count(*), "
         "count(*) FILTER (WHERE state = 'waiting'), count(*) FILTER (WHERE state = 'done'), "
@@ -205,7 +224,7 @@ def derive_days(cur: psycopg.Cursor, hall_id: str, days: set[date]) -> None:
         "count(*) FILTER (WHERE rating_status = 'rated' AND rating IN "
         "('dissatisfied', 'very_dissatisfied')), "
         "count(*) FILTER (WHERE rating_status = 'default'), 0 "
-        "FROM tickets WHERE hall_id = %s AND day = ANY(%s) GROUP BY hall_id, day "
+        f"FROM tickets WHERE hall_id = %s AND day = ANY({touched}) GROUP BY hall_id, day "
         "ON CONFLICT (hall_id, day) DO UPDATE SET issued = EXCLUDED.issued, "
         "waiting = EXCLUDED.waiting, served = EXCLUDED.served, passed = EXCLUDED.passed, "
         "cancelled = EXCLUDED.cancelled, wait_sum_s = EXCLUDED.wait_sum_s, "
@@ -247,10 +266,10 @@ def _hours(batch: Batch) -> Counter[datetime]:
 def _copy_text(hall_id: str, version: str, events: list[tuple[int, str, str, str]]) -> bytes:
     """The events as COPY text rows. Hall ids, versions, times and event names hold no
     tab, newline or backslash (the config and the protocol see to it), and JSON text holds
-    no raw control character, so only the body's backslashes need escaping."""
+    no raw control character, so only the bodies' backslashes need escaping: all at once."""
     prefix, middle = f"{hall_id}\t", f"\t{version}\t"
-    return "".join(f"{prefix}{seq}\t{at}\t{name}{middle}{body.replace(_BACKSLASH, _BACKSLASH * 2)}\n"
-                   for seq, at, name, body in events).encode()
+    text = "".join([f"{prefix}{seq}\t{at}\t{name}{middle}{body}\n" for seq, at, name, body in events])
+    return text.replace(_BACKSLASH, _BACKSLASH * 2).encode()
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

@@ -14,7 +14,7 @@ the window ranking's scoring.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +24,6 @@ import psycopg
 from caller.central.access import CentralError
 from caller.central.tally import KEY_SEP, Key, load_tallies
 from caller.core.config import RatingPolicy
-from caller.core.messages import LEVEL_NAMES
 from caller.manager import record as rating_record
 from caller.manager.stats import (
     GROUPINGS,
@@ -41,11 +40,13 @@ CENTRAL_GROUPINGS = ("hall", *GROUPINGS)
 # gives it: formatting 900,000 times in Python cost more than the query.
 _RATINGS_SQL = (
     "SELECT r.hall_id, r.ticket_id, r.service, r.window_id, r.staff, r.level, r.status, "
-    "to_char(r.rated_at AT TIME ZONE h.timezone, 'YYYYMMDD\"T\"HH24MISS'), r.hall_id || '-' || r.number "
+    "to_char(r.rated_at AT TIME ZONE h.timezone, 'YYYYMMDD\"T\"HH24MISS'), r.hall_id || '-' || r.number, "
+    "r.case_no, r.appeal, r.reasons, r.rating_text, r.holder_name "
     "FROM ratings r JOIN halls h ON h.hall_id = r.hall_id "
     "WHERE r.hall_id = ANY(%s) AND r.day BETWEEN %s AND %s "
     "AND r.status IN ('rated', 'default') AND r.level IS NOT NULL "
     "ORDER BY r.rated_at, r.hall_id, r.ticket_id")
+_POLICY_KEYS = ("channel_name", "channel_code", "code_order")  # of `shipper.record_settings`
 _SORT_MEMORY = "SET LOCAL work_mem = '256MB'"  # a region's month of ratings sorted in memory
 _TICKET_SEQS_SQL = (
     "SELECT x.service, t.hall_id, t.seq FROM unnest(%s::text[], %s::text[], %s::bigint[]) "
@@ -161,38 +162,41 @@ def compute_central_report(conn: psycopg.Connection, halls: Sequence[Hall], firs
 
 
 def haocha_rows(conn: psycopg.Connection, halls: Sequence[Hall], first: date,
-                last: date, policy: RatingPolicy | None = None) -> list[rating_record.RecordRow]:
-    """The rating record (caller/manager/record.py) of every hall, oldest first, each row
-    with its hall's 行政区划代码; 排队号 carries the hall's id (two halls number their tickets
-    alike). The centre does not hold the 办件编号, reasons, text or appeals: those fields
-    stay empty."""
-    policy = policy or RatingPolicy()
-    by_id = {h.hall_id: h for h in halls}
+                last: date) -> list[rating_record.RecordRow]:
+    """The rating record (caller/manager/record.py) of every hall, oldest first, each row as
+    its hall's own export writes it (from the ratings, config settings and staff roster the
+    shipper sends), except that 排队号 carries the hall's id (two halls number their tickets
+    alike) and 评价次数 counts a 办件编号's ratings over the whole export."""
     with conn.transaction():
         conn.execute(_SORT_MEMORY)
         rows = conn.execute(_RATINGS_SQL, ([h.hall_id for h in halls], first, last)).fetchall()
-    first_rated: dict[str, tuple[str, int]] = {}  # service -> (hall, ticket) of its first row
+        kept = {hall_id: (record, roster) for hall_id, record, roster in conn.execute(
+            "SELECT hall_id, record, roster FROM halls WHERE hall_id = ANY(%s)",
+            ([h.hall_id for h in halls],))}
+    # a hall last shipped by a hallq before schema 6 sent no services: their names from its events
+    unnamed: dict[str, tuple[str, int]] = {}  # service -> (hall, ticket) of its first row
     for hall_id, ticket, service, *_ in rows:
-        first_rated.setdefault(service, (hall_id, ticket))
-    names = service_names(conn, _ticket_seqs(conn, first_rated))
-    levels: dict[str, tuple[str, int]] = {}
-    windows: dict[tuple[str, str | None], str] = {}
-    out = []
-    for hall_id, _ticket, service, window, staff, level, status, rated_at, number in rows:
-        hall = by_id[hall_id]
-        if (hall_id, window) not in windows:
-            windows[hall_id, window] = f"{hall.name} {window}" if window else ""
-        if level not in levels:
-            levels[level] = (LEVEL_NAMES[level], policy.level_code(level))
-        level_name, level_code = levels[level]
-        out.append(rating_record.RecordRow(
-            case_no="", item_code="", item_name=names.get(service, service),
-            region_code=hall.region_code, channel=policy.channel_name,
-            channel_code=policy.channel_code, rater=rating_record.ANONYMOUS, rated_at=rated_at,
-            count=1, level=level_name, level_code=level_code, kind=rating_record.KINDS[status],
-            reasons=(), text="", staff=rating_record.staff_label(staff), staff_no=staff or "",
-            window=windows[hall_id, window], number=number, appeal=""))
-    return out
+        if "services" not in kept[hall_id][0]:
+            unnamed.setdefault(service, (hall_id, ticket))
+    names = service_names(conn, _ticket_seqs(conn, unnamed))
+    records = {h.hall_id: _hall_record(h, *kept[h.hall_id], names) for h in halls}
+    out = rating_record.Rows()
+    for (hall_id, _ticket, service, window, staff, level, status, rated_at, number, case_no,
+         appeal, reasons, text, holder) in rows:
+        out.add(records[hall_id], case_no=case_no, service=service, holder=holder,
+                rated_at=rated_at, level=level, status=status, reasons=reasons, text=text,
+                staff=staff, window=window, number=number, appeal=appeal)
+    return out.rows
+
+
+def _hall_record(hall: Hall, settings: dict, roster: dict | None,
+                 names: dict[str, str]) -> rating_record.HallRecord:
+    """What the shipper sent of the hall's config and roster, as its own export reads it."""
+    policy = replace(RatingPolicy(), **{k: settings[k] for k in _POLICY_KEYS if k in settings})
+    items = ({s: (code, name) for s, (code, name) in settings["services"].items()}
+             if "services" in settings else {s: ("", n) for s, n in names.items()})
+    return rating_record.HallRecord(hall.region_code, policy, items, settings.get("windows", {}),
+                                    roster or {})
 
 
 def _ticket_seqs(conn: psycopg.Connection,

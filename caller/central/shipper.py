@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import sqlite3
@@ -73,10 +74,21 @@ def config_version(config: HallConfig) -> str:
     return hashlib.sha256(Path(config.path).read_bytes()).hexdigest()[:12]
 
 
+def record_settings(config: HallConfig) -> dict:
+    """What the hall's rating record (caller/manager/record.py) reads of its config, for
+    the centre's record of a region to read the same."""
+    policy = config.rating
+    return {"channel_name": policy.channel_name, "channel_code": policy.channel_code,
+            "code_order": policy.code_order,
+            "services": {s.id: [s.item_code, s.item_name or s.name] for s in config.services.values()},
+            "windows": {w.id: w.name for w in config.windows.values()}}
+
+
 def identity(config: HallConfig) -> HallIdentity:
     h = config.hall
     return HallIdentity(hall_id=h.id, name=h.name, region_code=h.region_code, level=h.level,
-                        timezone=h.timezone, config_version=config_version(config))
+                        timezone=h.timezone, config_version=config_version(config),
+                        record=json.dumps(record_settings(config), ensure_ascii=False))
 
 
 class Shipper:

@@ -250,6 +250,9 @@ def _no_constant(name: str) -> None:
     raise ValueError(f"{name} 不是 JSON 数值")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)  # what json.loads builds each call
+
+
 def decode(frame: str | bytes) -> dict[str, Any]:
     """Parse one frame into a JSON object, or raise ProtocolError(bad_request)."""
     if isinstance(frame, bytes):
@@ -257,7 +260,7 @@ def decode(frame: str | bytes) -> dict[str, Any]:
     if len(frame.encode("utf-8")) > MAX_FRAME:
         raise ProtocolError("bad_request", "帧超过 64 KiB")
     try:
-        message = json.loads(frame, parse_constant=_no_constant)
+        message = _DECODER.decode(frame)
     except json.JSONDecodeError as e:
         raise ProtocolError("bad_request", f"不是合法的 JSON（{e.msg}）") from None
     except (ValueError, RecursionError):  # a number too long, NaN, nesting too deep

@@ -76,10 +76,14 @@ def service_rate(service: str, windows: list[WindowNow], waiting: dict[str, int]
         serving = [w for w in windows if w.open and service in w.services]
     rate = 0.0
     for w in serving:
-        demand = {s: weight * max(waiting.get(s, 0), 0) for s, weight in w.services.items()
-                  if weight >= 1}
-        total = sum(demand.values())
-        share = demand.get(service, 0) / total if total else 1.0
+        total = own = 0  # the demand on the window's time, and this service's part of it
+        for s, weight in w.services.items():
+            if weight >= 1:
+                demand = weight * max(waiting.get(s, 0), 0)
+                total += demand
+                if s == service:
+                    own = demand
+        share = own / total if total else 1.0
         rate += (share or 1.0 / max(len(w.services), 1)) / w.pace_s
     return rate, sum(1 for w in serving if w.idle)
 

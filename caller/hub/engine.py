@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+from bisect import bisect_left, insort
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
@@ -182,6 +183,13 @@ class Engine(BookingDesk):
         self.bookings = Bookings()
         self._waiting: dict[str, dict[int, Ticket]] = {s: {} for s in config.services}
         self._directed: dict[str, dict[int, Ticket]] = {w: {} for w in config.windows}
+        # each queue in calling order too, as sorted `_place`s, so that its head and a
+        # ticket's place are a bisection away, however many wait
+        self._waiting_line: dict[str, list[tuple]] = {s: [] for s in config.services}
+        self._directed_line: dict[str, list[tuple]] = {w: [] for w in config.windows}
+        self._placed: dict[int, tuple[list[tuple], tuple]] = {}  # ticket -> its line, place
+        self._counts = {s: 0 for s in config.services}  # the tickets in each service's queue
+        self._directed_at: set[str] = set()  # the windows with directed tickets waiting
         self._open: dict[str, tuple[bool, str]] = {}
         self._open_checked: tuple[date, int, int] | None = None
         self._events: list[dict] = []
@@ -193,6 +201,8 @@ class Engine(BookingDesk):
         self._clock_offset: float | None = None  # wall clock minus mono at the last call
         self._clock_behind = False  # the clock shows a day before the business day
         self._rating_due: dict[str, float] = {}  # window -> mono time its rating times out
+        self._rating_open: set[str] = set()  # the windows with a rating_deadline
+        self._window_rank = {w: n for n, w in enumerate(config.windows)}
         self._commands = {
             "issue_ticket": self._issue_ticket,
             "call_next": self._call_next,
@@ -281,10 +291,8 @@ class Engine(BookingDesk):
         changes.appeals = self.appeals.take_changes()
         changes.staff, changes.photos = self.roster.take_changes()
         changes.bookings, changes.bans = self.bookings.take_changes()
-        ended = [t for t in changes.tickets if t.state not in ACTIVE_STATES]
-        referenced = self.referenced_ticket_ids() if ended else set()
-        for t in ended:
-            if t.id not in referenced:
+        for t in changes.tickets:
+            if t.state not in ACTIVE_STATES and not self._referenced(t):
                 del self.tickets[t.id]
         self._dirty_tickets.clear()
         self._dirty_windows.clear()
@@ -292,16 +300,11 @@ class Engine(BookingDesk):
         self._dirty_meta = False
         return changes
 
-    def referenced_ticket_ids(self) -> set[int | None]:
-        """The tickets some window still points at (None and 0 left out)."""
-        refs: set[int | None] = set()
-        for ws in self.windows.values():  # every call ends a ticket: kept cheap per window
-            refs.add(ws.current)
-            refs.add(ws.last_finished)
-            refs.add(ws.rating_ticket)
-        refs.discard(None)
-        refs.discard(0)
-        return refs
+    def _referenced(self, t: Ticket) -> bool:
+        """Does a window still point at this ticket? Only the window that called it can
+        (its `window`): it holds it as its current, its last finished or its rating's."""
+        ws = self.windows.get(t.window) if t.window is not None else None
+        return ws is not None and t.id in (ws.current, ws.last_finished, ws.rating_ticket)
 
     # ------------------------------------------------------------------ restore / dump
 
@@ -330,9 +333,14 @@ class Engine(BookingDesk):
             elif c.day > meta.day:
                 self._counters_ahead.setdefault(c.day, {})[c.service] = c
         self._rating_due = {}
+        self._rating_open = {w for w, ws in self.windows.items() if ws.rating_deadline is not None}
         self.recent_calls = list(recent_calls)[: self.config.calling.recent_calls]
-        for q in (*self._waiting.values(), *self._directed.values()):
+        for q in (*self._waiting.values(), *self._directed.values(),
+                  *self._waiting_line.values(), *self._directed_line.values()):
             q.clear()
+        self._placed.clear()
+        self._counts = dict.fromkeys(self._counts, 0)
+        self._directed_at.clear()
         for t in self.tickets.values():
             if t.state == "waiting":
                 self._enqueue(t)
@@ -436,11 +444,12 @@ class Engine(BookingDesk):
         for t in self.tickets.values():
             if t.state not in ACTIVE_STATES or t.day != self.meta.day:
                 continue
-            is_waiting = t.state == "waiting"
+            ahead = self._ahead(t) if t.state == "waiting" else None
             tickets.append({
                 "id": t.id, "number": t.number, "service": t.service, "state": t.state,
-                "ahead": self._ahead(t) if is_waiting else None,
-                "wait_min": minutes(self.wait_s(t, windows, waiting)) if is_waiting else None,
+                "ahead": ahead,
+                "wait_min": minutes(self.wait_s(t, windows, waiting, ahead))
+                if ahead is not None else None,
                 "window": t.window, "window_name": names.get(t.window or ""),
                 "target_window": t.target_window, "target_name": names.get(t.target_window or ""),
                 "transfers": t.transfers, "requeues": t.requeues, "recalls": t.recalls,
@@ -453,7 +462,7 @@ class Engine(BookingDesk):
         return self.meta.notice if self.meta.notice is not None else self.config.hall.notice
 
     def waiting_counts(self) -> dict[str, int]:
-        return {s: len(q) for s, q in self._waiting.items()}
+        return dict(self._counts)
 
     def window_waiting(self, wid: str) -> int:
         """How many tickets this window could call now."""
@@ -524,20 +533,38 @@ class Engine(BookingDesk):
         self._window_views.clear()
 
     def _queue_changed(self) -> None:
-        directed = {w: len(q) for w, q in self._directed.items() if q}
+        directed = {w: len(self._directed[w])
+                    for w in sorted(self._directed_at, key=self._window_rank.__getitem__)}
         self._emit(Event.QUEUE_CHANGED, waiting=self.waiting_counts(), directed=directed)
 
     def _enqueue(self, t: Ticket) -> None:
         if t.target_window is not None:
             self._directed[t.target_window][t.id] = t
+            line = self._directed_line[t.target_window]
+            self._directed_at.add(t.target_window)
         else:
-            self._waiting[t.service][t.id] = t
+            queue = self._waiting[t.service]
+            queue[t.id] = t
+            self._counts[t.service] = len(queue)
+            line = self._waiting_line[t.service]
+        place = _place(t)
+        insort(line, place)
+        self._placed[t.id] = (line, place)
 
     def _dequeue(self, t: Ticket) -> None:
         if t.target_window is not None:
-            self._directed[t.target_window].pop(t.id, None)
+            directed = self._directed[t.target_window]
+            directed.pop(t.id, None)
+            if not directed:
+                self._directed_at.discard(t.target_window)
         else:
-            self._waiting[t.service].pop(t.id, None)
+            queue = self._waiting[t.service]
+            queue.pop(t.id, None)
+            self._counts[t.service] = len(queue)
+        placed = self._placed.pop(t.id, None)
+        if placed is not None:
+            line, place = placed
+            del line[bisect_left(line, place)]
 
     def _service_open(self, service: Service, local: datetime) -> tuple[bool, str]:
         return open_status(self.config.hall, service, local)
@@ -547,9 +574,10 @@ class Engine(BookingDesk):
         self._watch_clock(local, day)
         if day.isoformat() > self.meta.day:
             self._roll_day(day)
-        for ws in self.windows.values():
-            if ws.rating_deadline is not None and self._mono >= self._rating_due_at(ws, local):
-                self._rating_timeout(ws, local)
+        due = [w for w in self._rating_open
+               if self._mono >= self._rating_due_at(self.windows[w], local)]
+        for wid in sorted(due, key=self._window_rank.__getitem__):
+            self._rating_timeout(self.windows[wid], local)
         minute = (local.date(), local.hour, local.minute)
         if minute != self._open_checked:
             self._open_checked = minute
@@ -610,6 +638,7 @@ class Engine(BookingDesk):
         ws.rating_ticket = None
         ws.rating_deadline = None
         self._rating_due.pop(ws.id, None)
+        self._rating_open.discard(ws.id)
         self._touch_window(ws)
         if t is None:
             return
@@ -663,29 +692,21 @@ class Engine(BookingDesk):
                 sources.append(a)
         return sources
 
-    def _candidates(self, wid: str) -> list[tuple[tuple, Ticket]]:
-        """(sort key, ticket) for every ticket this window may call; smallest key first.
+    def _next_for(self, wid: str) -> Ticket | None:
+        """The ticket this window calls next, the best of the heads of its queues.
 
         Directed tickets go first; then by the window's weight for the service
         (2 before 1, and 0 only when nothing else waits); among equal weights priority
-        tickets, then transferred-in ones, then queue order."""
-        out = []
-        for source in self._directed_sources(wid):
-            for t in self._directed[source].values():
-                out.append(((-3, not t.priority, not t.transferred, t.order), t))
-        for sid, weight in self.config.windows[wid].services.items():
-            for t in self._waiting[sid].values():
-                out.append(((-weight, not t.priority, not t.transferred, t.order), t))
-        return out
-
-    @staticmethod
-    def _queue_key(t: Ticket) -> tuple:
-        return (not t.priority, not t.transferred, t.order)
+        tickets, then transferred-in ones, then queue order (`_place`)."""
+        lines = [*((-3, self._directed_line[a]) for a in self._directed_sources(wid)),
+                 *((-weight, self._waiting_line[sid])
+                   for sid, weight in self.config.windows[wid].services.items())]
+        heads = [(rank, *line[0]) for rank, line in lines if line]
+        return self.tickets[min(heads)[-1]] if heads else None
 
     def _ahead(self, t: Ticket) -> int:
-        queue = self._directed[t.target_window] if t.target_window else self._waiting[t.service]
-        key = self._queue_key(t)
-        return sum(1 for o in queue.values() if o.id != t.id and self._queue_key(o) < key)
+        line = self._directed_line[t.target_window] if t.target_window else self._waiting_line[t.service]
+        return bisect_left(line, _place(t)[:-1])  # those of a smaller place, whatever their id
 
     # --- the commands
 
@@ -880,15 +901,18 @@ class Engine(BookingDesk):
     def _call_next(self, cmd: dict, local: datetime) -> dict:
         ws = self._ready_window(cmd)
         number = self._arg(cmd, "number", required=False)
-        candidates = self._candidates(ws.id)
         if number is not None:
-            chosen = [t for _, t in candidates if t.number == number.upper()]
-            if not chosen:
+            wanted = number.upper()
+            queues = [*(self._directed[a] for a in self._directed_sources(ws.id)),
+                      *(self._waiting[sid] for sid in self.config.windows[ws.id].services)]
+            chosen = next((t for q in queues for t in q.values() if t.number == wanted), None)
+            if chosen is None:
                 raise Refused("unknown_ticket", number)
-            return self._call(ws, chosen[0], local)
-        if not candidates:
+            return self._call(ws, chosen, local)
+        chosen = self._next_for(ws.id)
+        if chosen is None:
             raise Refused("queue_empty")
-        return self._call(ws, min(candidates, key=lambda kt: kt[0])[1], local)
+        return self._call(ws, chosen, local)
 
     def _recall(self, cmd: dict, local: datetime) -> dict:
         ws = self._ready_window(cmd)
@@ -1057,6 +1081,7 @@ class Engine(BookingDesk):
         ws.rating_ticket = t.id
         ws.rating_deadline = local + timedelta(seconds=timeout)
         self._rating_due[ws.id] = self._mono + timeout
+        self._rating_open.add(ws.id)
         self._touch_window(ws)
         self._emit(Event.RATING_REQUESTED, window=ws.id, ticket=self.ticket_view(t), timeout_s=timeout)
 
@@ -1083,6 +1108,7 @@ class Engine(BookingDesk):
         t.rating, t.rating_status, t.rated_at = level, "rated", local
         ws.rating_ticket, ws.rating_deadline = None, None
         self._rating_due.pop(ws.id, None)
+        self._rating_open.discard(ws.id)
         self._touch(t)
         self._touch_window(ws)
         view = self.ticket_view(t)
@@ -1378,6 +1404,11 @@ class Engine(BookingDesk):
         self._dirty_meta = True
         self._emit(Event.NOTICE_CHANGED, text=self.notice)
         return {"text": self.notice}
+
+
+def _place(t: Ticket) -> tuple:
+    """A waiting ticket's place in its queue: smallest first; its id settles a tie."""
+    return (not t.priority, not t.transferred, t.order, t.id)
 
 
 TICKET_FIELDS = tuple(f.name for f in fields(Ticket))

@@ -647,16 +647,16 @@ class Hub:
             self._snapshots = None
             self.engine = self.store.load_engine(self.config, now)
             self._defaults_done = None  # what the failed batch settled is undone: run again
-            replies = [(i, _error(code)) for i in batch if i.kind == "command"]
+            replies = [_answered(i, _error(code)) for i in batch if i.kind == "command"]
             numbered = []
         self.stats["batches"] += 1
         self.stats["commands"] += len(replies)
         direct: dict[Session, list[str]] = {}
-        for item, reply in replies:
-            frame = self._reply(item, reply)
+        for item, message, own in replies:
+            frame = self._frame(item, message, own)
             for waiter in item.waiters:
                 direct.setdefault(waiter, []).append(frame)
-            self._log_command(item, reply)
+            self._log_command(item, message)
         self._publish(direct, numbered)
         if self.notifier is not None:  # after the calls are out: texts never delay them
             self.notifier.after_batch(self.engine, numbered)
@@ -668,10 +668,10 @@ class Hub:
                     log.exception("welcome failed", extra={"fields": {
                         "device": item.session.device.id}})
 
-    async def _run(self, batch: list[_Item], now: datetime) -> tuple[list, list[dict]]:
+    async def _run(self, batch: list[_Item], now: datetime) -> tuple[list[_Answer], list[dict]]:
         """Apply the batch to the engine and commit it; raise (having written nothing)
         when anything fails."""
-        replies: list[tuple[_Item, dict]] = []
+        replies: list[_Answer] = []
         events: list[dict] = []
         for item in batch:
             if item.kind == "hello":
@@ -690,11 +690,11 @@ class Hub:
                 reply["snapshot"]["manager"]["today"] = self.today
             events.extend(produced)
             if item.kind == "command":
-                replies.append((item, reply))
+                replies.append(_answered(item, reply))
         events = _last_queue_changed(events)
         changes = self.engine.take_changes()
-        durable = [(i.session.device.id, i.payload["id"], protocol.reply_ok(i.payload["id"], r))
-                   for i, r in replies if r["ok"] and i.payload["type"] not in READ_ONLY]
+        durable = [(i.session.device.id, i.payload["id"], own) for i, message, own in replies
+                   if message["ok"] and i.payload["type"] not in READ_ONLY]
         numbered: list[dict] = []
         if events or durable or changes.tickets or changes.windows or changes.meta \
                 or changes.alerts or changes.cases or changes.counters or changes.appeals \
@@ -748,7 +748,7 @@ class Hub:
         for item in batch:
             if item.kind == "command":
                 with contextlib.suppress(Exception):
-                    self._push(item.waiters, self._reply(item, _error(code)))
+                    self._push(item.waiters, self._frame(*_answered(item, _error(code))))
 
     def _publish(self, direct: dict[Session, list[str]], numbered: list[dict]) -> None:
         """Send each connection, in one write, its replies and then every event: in full
@@ -787,17 +787,15 @@ class Hub:
             elif events:
                 self._write(session, events, wire)
 
-    def _reply(self, item: _Item, reply: dict) -> str:
-        """The reply frame owed to a request; a refusal is remembered for its retries."""
-        rid = item.payload["id"]
-        message = (protocol.reply_ok(rid, reply) if reply["ok"]
-                   else protocol.reply_error(rid, reply["error"]["code"], reply["error"]["message"]))
-        if not reply["ok"] and reply["error"]["code"] not in protocol.TRANSIENT_ERRORS:
+    def _frame(self, item: _Item, message: dict, own: str) -> str:
+        """The reply frame owed to a request (`message`, encoded as `own`), as its device
+        may see it; a refusal is remembered for its retries."""
+        if not message["ok"] and message["error"]["code"] not in protocol.TRANSIENT_ERRORS:
             errors = self._errors.setdefault(item.session.device.id, OrderedDict())
-            errors[rid] = message
+            errors[message["id"]] = message
             while len(errors) > ERROR_CACHE_PER_DEVICE:
                 errors.popitem(last=False)
-        return protocol.encode_for(message, item.session.audience)
+        return protocol.encode_for(message, item.session.audience, own)
 
     def _welcome(self, item: _Item, now: datetime) -> None:
         """Send the welcome, then subscribe; the replay (if any) streams from a task while
@@ -855,6 +853,8 @@ class Hub:
 
     def _log_command(self, item: _Item, reply: dict) -> None:
         """One line per command, written once its outcome is durable."""
+        if not log.isEnabledFor(logging.INFO):
+            return
         fields: dict[str, Any] = {"device": item.session.device.id, "id": for_log(item.payload["id"]),
                                   "command": item.payload["type"], "ok": reply["ok"]}
         if not reply["ok"]:
@@ -906,6 +906,17 @@ def _last_queue_changed(events: list[dict]) -> list[dict]:
                default=None)
     return [e for n, e in enumerate(events)
             if n == last or e["event"] != protocol.Event.QUEUE_CHANGED]
+
+
+_Answer = tuple[_Item, dict, str]
+"""A request, its reply message and that message's frame."""
+
+
+def _answered(item: _Item, reply: dict) -> _Answer:
+    rid = item.payload["id"]
+    message = (protocol.reply_ok(rid, reply) if reply["ok"]
+               else protocol.reply_error(rid, reply["error"]["code"], reply["error"]["message"]))
+    return item, message, protocol.encode(message)
 
 
 def _error(code: str) -> dict:

@@ -21,7 +21,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any
 
-from caller.core.config import HallConfig
+from caller.core.config import HallConfig, RatingPolicy
 from caller.core.errors import HallqError
 from caller.core.messages import LEVEL_NAMES
 from caller.manager.report import write_table_xlsx
@@ -123,6 +123,54 @@ def roster_names(conn: sqlite3.Connection) -> dict[str, str]:
         return {}
 
 
+@dataclass(frozen=True)
+class HallRecord:
+    """What the record reads of a hall besides its tickets: its config's region, rating
+    policy, service items and window names, and its staff roster's names. The centre
+    keeps the same for each hall (caller/central), so a region's record reads the same."""
+
+    region_code: str
+    policy: RatingPolicy
+    items: dict[str, tuple[str, str]]  # service id -> (事项编码, 事项名称)
+    windows: dict[str, str]  # window id -> name
+    staff_names: dict[str, str]  # 工号 -> name
+
+    @classmethod
+    def of(cls, config: HallConfig, staff_names: dict[str, str]) -> HallRecord:
+        return cls(config.hall.region_code, config.rating,
+                   {s.id: (s.item_code, s.item_name or s.name) for s in config.services.values()},
+                   {w.id: w.name for w in config.windows.values()}, staff_names)
+
+
+class Rows:
+    """The record's rows, oldest first, made from the stored values of the ratings — by
+    the hall's own export and by the centre's export of a region, which must agree."""
+
+    def __init__(self) -> None:
+        self.seen: Counter[str] = Counter()  # ratings per 办件编号 so far
+        self.rows: list[RecordRow] = []
+
+    def add(self, hall: HallRecord, *, case_no: str | None, service: str, holder: str | None,
+            rated_at: str, level: str, status: str, reasons: str | None, text: str | None,
+            staff: str | None, window: str | None, number: str, appeal: str | None) -> None:
+        """One rating: `rated_at` already formatted in hall time, `reasons` the stored JSON
+        array, `window` the window's id."""
+        if case_no:
+            self.seen[case_no] += 1
+        policy = hall.policy
+        item_code, item_name = hall.items.get(service, ("", service))
+        self.rows.append(RecordRow(
+            case_no=case_no or "", item_code=item_code, item_name=item_name,
+            region_code=hall.region_code, channel=policy.channel_name,
+            channel_code=policy.channel_code, rater=holder or ANONYMOUS, rated_at=rated_at,
+            count=self.seen[case_no] if case_no else 1,
+            level=LEVEL_NAMES[level], level_code=policy.level_code(level),
+            kind=KINDS[status], reasons=_reasons(reasons), text=text or "",
+            staff=staff_label(staff, hall.staff_names), staff_no=staff or "",
+            window=hall.windows.get(window, window) if window else "", number=number,
+            appeal=APPEAL_NAMES.get(appeal, appeal or "")))
+
+
 def load_record(conn: sqlite3.Connection, first: date, last: date,
                 config: HallConfig) -> list[RecordRow]:
     """Every rating (a citizen's or a default) of the tickets of business days [first,
@@ -134,32 +182,15 @@ def load_record(conn: sqlite3.Connection, first: date, last: date,
         f"{', '.join(extra)} FROM tickets WHERE day BETWEEN ? AND ? "
         "AND rating_status IN ('rated', 'default') AND rating IS NOT NULL "
         "ORDER BY rated_at, id", (first.isoformat(), last.isoformat()))
-    policy, tz = config.rating, config.hall.tz
-    names = roster_names(conn)
-    seen: Counter[str] = Counter()
-    out = []
+    tz = config.hall.tz
+    hall, out = HallRecord.of(config, roster_names(conn)), Rows()
     for (number, sid, window, staff, level, status, rated_at, holder, reasons, text, case_no,
          appeal) in rows:
-        service = config.services.get(sid)
-        if case_no:
-            seen[case_no] += 1
-        w = config.windows.get(window) if window else None
-        out.append(RecordRow(
-            case_no=case_no or "",
-            item_code=service.item_code if service else "",
-            item_name=(service.item_name or service.name) if service else sid,
-            region_code=config.hall.region_code,
-            channel=policy.channel_name, channel_code=policy.channel_code,
-            rater=holder or ANONYMOUS,
-            rated_at=datetime.fromisoformat(rated_at).astimezone(tz).strftime(TIME_FORMAT),
-            count=seen[case_no] if case_no else 1,
-            level=LEVEL_NAMES[level], level_code=policy.level_code(level),
-            kind=KINDS[status], reasons=_reasons(reasons), text=text or "",
-            staff=staff_label(staff, names), staff_no=staff or "",
-            window=w.name if w else (window or ""), number=number,
-            appeal=APPEAL_NAMES.get(appeal, appeal or ""),
-        ))
-    return out
+        out.add(hall, case_no=case_no, service=sid, holder=holder,
+                rated_at=datetime.fromisoformat(rated_at).astimezone(tz).strftime(TIME_FORMAT),
+                level=level, status=status, reasons=reasons, text=text, staff=staff,
+                window=window, number=number, appeal=appeal)
+    return out.rows
 
 
 def write_record(rows: Sequence[RecordRow], out: IO[bytes], fmt: str) -> None:

@@ -6,7 +6,8 @@ each with nothing else around it:
 
 - the CPU of one transaction of the rows a `call_next` writes (two tickets, a window,
   its events, the reply), through the hub's own `Store`, and of the barest durable
-  transaction (one row), both with `synchronous=FULL` as the hub commits;
+  transaction (one row), both with `synchronous=FULL` as the hub commits (the bare one
+  also with `synchronous=NORMAL`, to show what the `fsync` of each commit costs);
 - the CPU of a server process (same event loop as the hub) that writes one already
   framed event to each of N loopback websocket connections, 100 rounds a second, as
   the hub's writer does (`transport.write`), and the same through websockets'
@@ -47,11 +48,12 @@ DISPLAY = "display"  # what a receiving connection says first
 # ------------------------------------------------------------------ the commit
 
 
-def bare_commit_ms(path: Path, commits: int) -> float:
-    """CPU ms of this thread per durable transaction of one small row."""
+def bare_commit_ms(path: Path, commits: int, synchronous: str = "FULL") -> float:
+    """CPU ms of this thread per durable transaction of one small row (with
+    `synchronous=NORMAL`, for comparison: not durable at its commit in WAL mode)."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("CREATE TABLE events (seq INTEGER PRIMARY KEY, body TEXT)")
     started = time.thread_time()
     for n in range(commits):
@@ -75,7 +77,7 @@ def call_commit_ms(folder: Path, commits: int) -> float:
         now = datetime.now(UTC)
         reply, events = engine.handle({**command, "device": device}, now)
         return (engine.take_changes(), _last_queue_changed(events), now,
-                [(device, f"r{n}", protocol.reply_ok(f"r{n}", reply))])
+                [(device, f"r{n}", protocol.encode(protocol.reply_ok(f"r{n}", reply)))])
 
     for w in range(1, WINDOWS + 1):
         store.commit(*batch(w, "admin", type="login", window=str(w), staff=str(w)))
@@ -198,6 +200,8 @@ async def write_floor(url: str, pid: int, displays: int, rounds: int) -> dict:
 def measure(rounds: int, displays: int = 50) -> dict:
     with tempfile.TemporaryDirectory(prefix="hallq-bench-floor-") as tmp:
         figures = {"floor_commit_bare_ms": round(bare_commit_ms(Path(tmp) / "bare.db", rounds), 4),
+                   "floor_commit_bare_normal_ms": round(
+                       bare_commit_ms(Path(tmp) / "normal.db", rounds, "NORMAL"), 4),
                    "floor_commit_call_ms": round(call_commit_ms(Path(tmp), rounds), 4)}
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from caller.core.config import HallConfig
 from caller.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, translator
 from web.citizen.booking import BookingPages
 from web.citizen.limits import PublicLimits, address
-from web.citizen.tickets import Board, Found
+from web.citizen.tickets import Board, Found, view_text
 from web.live import Hall
 
 HERE = Path(__file__).resolve().parent
@@ -37,10 +37,24 @@ class Citizen:
         self.config, self.hall = config, hall
         self.limits = limits or PublicLimits()
         self.board = Board(config, db, self._queue_status,
-                           lambda: (hall.snapshot or {}).get("day"))
+                           lambda: (hall.snapshot or {}).get("day"), lambda: hall.news)
         hall.hooks.append(self.board.refresh)
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"),
                                autoescape=select_autoescape(["html"]))
+
+    async def start(self) -> None:
+        self._ticker = asyncio.create_task(self._keepalive(), name="citizen-keepalive")
+
+    async def stop(self) -> None:
+        self._ticker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._ticker
+
+    async def _keepalive(self) -> None:
+        """One timer for every open page, instead of a timeout armed per page and message."""
+        while True:
+            await asyncio.sleep(KEEPALIVE_S)
+            self.board.keepalive()
 
     def mount(self) -> Mount:
         return Mount(PREFIX, routes=self.routes())
@@ -116,8 +130,9 @@ class Citizen:
         snapshot = self.hall.snapshot or {"services": [], "hall": {"notice": ""}}
         services = [{"name": s["name"], "waiting": s["waiting"], "open": s["open"]}
                     for s in snapshot["services"]]
-        return self.page(request, "home.html", {"services": services,
-                                                "connected": self.hall.client.connected,
+        # connected but without the first snapshot yet: no queues to show, say so
+        connected = self.hall.client.connected and self.hall.snapshot is not None
+        return self.page(request, "home.html", {"services": services, "connected": connected,
                                                 "notice": snapshot["hall"].get("notice", "")})
 
     async def ticket_page(self, request: Request) -> Response:
@@ -148,22 +163,23 @@ class Citizen:
             return found
         if self.board.open_pages >= MAX_STREAMS:
             return Response("busy", status_code=503, headers={"retry-after": "30"})
-        first = await self.board.current(found)
-        queue = self.board.open(found)
+        page = self.board.open(found)
+        try:
+            first = view_text(await self.board.current(found))
+        except BaseException:
+            self.board.close(found, page)
+            raise
+        page.begin(first)
 
         async def stream() -> AsyncIterator[str]:
             try:
                 yield "retry: 3000\n\n"
-                yield _sse(json.dumps(first, ensure_ascii=False, separators=(",", ":")))
-                while not await request.is_disconnected():
-                    try:
-                        text = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
-                    except TimeoutError:
-                        yield ": keepalive\n\n"
-                        continue
-                    yield _sse(text)
+                yield _sse(first)
+                while True:  # till the phone goes: Starlette then cancels this stream
+                    text = await page.queue.get()
+                    yield _sse(text) if text else ": keepalive\n\n"
             finally:
-                self.board.close(found, queue)
+                self.board.close(found, page)
 
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"X-Accel-Buffering": "no"})

@@ -3,10 +3,12 @@ push each change to the open pages.
 
 `hallq web` is one hub client. After each burst of hub events the board asks the hub once
 for `queue_status` (every live ticket's place and estimated wait) — only while a page is
-open — and sends each open page its ticket's view when it changed. A ticket that left the
-live list (finished, no-show, cancelled) is read once from the hall database, which the
-hub has written before it told anyone. A thousand open pages cost the hub one request per
-burst and the server one small JSON text per page that changed.
+open — and sends each open page its ticket's view when it changed. A page that opens uses
+the list in hand if no event came since it was asked for; pages opening together share one
+request. A ticket that left the live list (finished, no-show, cancelled) is read once from
+the hall database, which the hub has written before it told anyone. A thousand open pages
+cost the hub one request per burst and the server one small JSON text per ticket that
+changed.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,21 +69,52 @@ def read_ticket(db: Path, *, code: str | None = None, ticket_id: int | None = No
                   "requeues": requeues or 0})
 
 
+@dataclass(eq=False)
+class Page:
+    """One open ticket page: the views on their way to it, and the newest it was given."""
+
+    queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(maxsize=QUEUE_MAX))
+    given: str = ""
+
+    def give(self, text: str) -> None:
+        if text == self.given:
+            return
+        if self.queue.full():
+            with contextlib.suppress(asyncio.QueueEmpty):
+                self.queue.get_nowait()
+        self.queue.put_nowait(text)
+        self.given = text
+
+    def poke(self) -> None:
+        """A keepalive (an empty text) for a page with nothing on its way."""
+        if self.queue.empty():
+            self.queue.put_nowait("")
+
+    def begin(self, text: str) -> None:
+        """Its first view, sent apart: whatever was queued before is no newer."""
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.given = text
+
+
 class Board:
     """The live tickets of the day as the citizen pages show them."""
 
     def __init__(self, config: HallConfig, db: Path | None,
-                 request: Callable[[], Any], day: Callable[[], str | None]) -> None:
+                 request: Callable[[], Any], day: Callable[[], str | None],
+                 news: Callable[[], int]) -> None:
         self.config, self.db = config, db
         self._request = request  # the hub's queue_status, as a coroutine
         self._day = day
+        self._news = news  # a count that moves with every hub event (web.live.Hall.news)
         self.live: dict[int, dict] = {}  # ticket id -> its queue_status entry
-        self.live_day: str | None = None
+        self._live_at: int | None = None  # the news count when `live` was asked for
+        self._asking: tuple[int, asyncio.Future[bool]] | None = None
         self._ended: dict[int, dict] = {}  # ticket id -> its stored state, once it left
-        self._pages: dict[int, set[asyncio.Queue[str]]] = {}
+        self._pushed_at: int | None = None  # `_live_at` of the list last pushed
+        self._pages: dict[int, set[Page]] = {}
         self._found: dict[int, Found] = {}
-        self._sent: dict[int, str] = {}
-        self.refreshes = 0
+        self._drawn: dict[int, tuple[tuple, str]] = {}  # ticket id -> (what it was drawn from, text)
 
     # ------------------------------------------------------------------ finding
 
@@ -98,70 +131,84 @@ class Board:
 
     # ------------------------------------------------------------------ pages
 
-    def open(self, found: Found) -> asyncio.Queue[str]:
-        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_MAX)
-        self._pages.setdefault(found.id, set()).add(queue)
+    def open(self, found: Found) -> Page:
+        """A page that gets the ticket's view at every change from now on."""
+        page = Page()
+        self._pages.setdefault(found.id, set()).add(page)
         self._found[found.id] = found
-        return queue
+        return page
 
-    def close(self, found: Found, queue: asyncio.Queue[str]) -> None:
+    def close(self, found: Found, page: Page) -> None:
         pages = self._pages.get(found.id)
         if pages is not None:
-            pages.discard(queue)
+            pages.discard(page)
             if not pages:
                 del self._pages[found.id]
                 self._found.pop(found.id, None)
-                self._sent.pop(found.id, None)
+                self._ended.pop(found.id, None)
+                self._drawn.pop(found.id, None)
+
+    def keepalive(self) -> None:
+        for pages in self._pages.values():
+            for page in pages:
+                page.poke()
 
     @property
     def open_pages(self) -> int:
         return sum(len(p) for p in self._pages.values())
 
     async def refresh(self) -> None:
-        """Ask the hub for the live tickets (while any page is open) and push the changes."""
-        if not self._pages:
-            return
-        before = set(self.live)
-        if not await self._fetch():
-            return
-        gone = [tid for tid in self._pages if tid in before and tid not in self.live]
-        for tid in gone:
-            self._ended.pop(tid, None)
-        if gone and self.db is not None:
-            for tid in gone:
-                found = await asyncio.to_thread(read_ticket, self.db, ticket_id=tid)
-                if found is not None:
-                    self._ended[tid] = found.stored
-        self.push()
+        """After hub events: the live tickets anew (while any page is open), the changes pushed."""
+        if self._pages and await self._fetch() and self._pushed_at != self._live_at:
+            self._pushed_at = self._live_at
+            self.push()
 
     def push(self) -> None:
+        """Each open page its ticket's view; a ticket is drawn again only when what its view
+        is drawn from changed (a call in one queue leaves the other queues' pages alone)."""
         for tid, pages in self._pages.items():
-            text = json.dumps(self.view(self._found[tid]), ensure_ascii=False, separators=(",", ":"))
-            if self._sent.get(tid) == text:
-                continue
-            self._sent[tid] = text
-            for queue in pages:
-                if queue.full():
-                    with contextlib.suppress(asyncio.QueueEmpty):
-                        queue.get_nowait()
-                queue.put_nowait(text)
+            found = self._found[tid]
+            source = (self.expired(found), self.live.get(tid), self._ended.get(tid))
+            drawn = self._drawn.get(tid)
+            if drawn is None or drawn[0] != source:
+                drawn = self._drawn[tid] = (source, view_text(self.view(found)))
+            for page in pages:
+                page.give(drawn[1])
 
     async def _fetch(self) -> bool:
+        """The live list as of the hub's latest event. Nothing is asked while the list in
+        hand is that recent, and callers at the same moment (a thousand phones opening their
+        pages) share one request."""
+        news = self._news()
+        if self._live_at == news:
+            return True
+        if self._asking is None or self._asking[0] != news or self._asking[1].done():  # failed
+            self._asking = (news, asyncio.ensure_future(self._ask(news)))
+        return await asyncio.shield(self._asking[1])
+
+    async def _ask(self, news: int) -> bool:
         try:
             reply = await self._request()
         except TimeoutError:
             return False
         if not reply.get("ok"):
             return False
-        self.refreshes += 1
-        self.live = {t["id"]: t for t in reply["tickets"]}
-        self.live_day = reply["day"]
+        live = {t["id"]: t for t in reply["tickets"]}
+        # a ticket that left the live list while its page is open: its end, as stored
+        gone = [tid for tid in self._pages if tid in self.live and tid not in live]
+        for tid in gone:
+            found = (await asyncio.to_thread(read_ticket, self.db, ticket_id=tid)
+                     if self.db is not None else None)
+            if found is not None:
+                self._ended[tid] = found.stored
+        if self._live_at is not None and news < self._live_at:
+            return True  # a newer answer came first
+        self.live, self._live_at = live, news
         return True
 
     async def current(self, found: Found) -> dict[str, Any]:
-        """The view now; the live list is fetched first unless open pages keep it fresh."""
-        if not self._pages:
-            await self._fetch()
+        """The view now, the live list fetched first unless it is up to date."""
+        await self._fetch()
         return self.view(found)
 
     # ------------------------------------------------------------------ the view
@@ -198,6 +245,11 @@ class Board:
             if state == "done" and self.config.web.rating_url else "",
         }
         return view
+
+
+def view_text(view: dict[str, Any]) -> str:
+    """A view as an event stream sends it."""
+    return json.dumps(view, ensure_ascii=False, separators=(",", ":"))
 
 
 def words(lang: str) -> Translator:

@@ -4,6 +4,7 @@
 - every ticket is in exactly one place (one queue, one window, held, or finished);
 - waiting counts equal what the snapshot lists;
 - call_next picks what the rules pick (checked against a brute-force reference);
+- the places the citizens' pages show (queue_status) are those counted one by one;
 - the state rebuilt from the store equals the live state, and no ticket is lost.
 """
 
@@ -122,6 +123,19 @@ def check_invariants(engine: Engine, now) -> None:
                 engine.config.windows[t.target_window].backup == w["id"]
                 and engine.window_state(t.target_window) in ("closed", "paused"))))))
         assert w["waiting"] == eligible
+    # the citizens' pages: each waiting ticket's place, counted ticket by ticket
+    def rank(t):
+        return (not t.priority, not t.transferred, t.order)
+
+    for entry in engine.queue_status()["tickets"]:
+        t = engine.tickets[entry["id"]]
+        if t.state != "waiting":
+            assert entry["ahead"] is None
+            continue
+        mates = [o for o in engine.tickets.values() if o.state == "waiting"
+                 and o.target_window == t.target_window
+                 and (t.target_window is not None or o.service == t.service)]
+        assert entry["ahead"] == sum(rank(o) < rank(t) for o in mates), t.number
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

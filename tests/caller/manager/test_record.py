@@ -42,7 +42,7 @@ def hall_config(tmp_path, **rating):
                         base=tmp_path)
 
 
-def driven_day(tmp_path, **rating) -> StoreDriver:
+def driven_day(tmp_path, cfg=None, **rating) -> StoreDriver:
     """Monday at the test hall, every window with an evaluator:
 
         A001  window 1, S1, 办件 CASE_1, rated 非常满意 at 09:06:05
@@ -50,7 +50,7 @@ def driven_day(tmp_path, **rating) -> StoreDriver:
         A002  window 1, S1, 办件 CASE_1 again (the second visit), rated 满意 at 09:20:10
         C001  window 3, S3, no 办件编号, not rated (the evaluator timed out)
     """
-    d = StoreDriver(Store(tmp_path / "hall.db", synchronous="OFF"), hall_config(tmp_path, **rating))
+    d = StoreDriver(Store(tmp_path / "hall.db", synchronous="OFF"), cfg or hall_config(tmp_path, **rating))
     d.at(MONDAY, 9, 0).login_all()
     card = RESIDENTS["zhang"]
     d.issue("a")
