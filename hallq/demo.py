@@ -19,8 +19,10 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from caller.core.cli import add_config_option, exits_on_config_error
 from caller.core.config import HallConfig
@@ -74,6 +76,9 @@ def opening_morning(config: HallConfig) -> datetime:
     return datetime(day.year, day.month, day.day, 9, 0, tzinfo=config.hall.tz)
 
 
+BROWSER_STOP_S = 60.0
+
+
 class Hall:
     """The processes and simulators of one demo hall."""
 
@@ -91,6 +96,8 @@ class Hall:
                                 keypads=self.counter.options["addresses"].values(),
                                 evaluators=self.counter.options["addresses"].values())
         self.strips = LedLineSimulator(self.led.options["protocol"], out / "dev" / self.led.id)
+        self.console_shots: threading.Thread | None = None
+        self.tablets: Tablets | None = None
 
     def start_core(self, start_time: datetime, speed: float) -> None:
         cfg = self.config.path
@@ -131,7 +138,15 @@ class Hall:
         raise RuntimeError(f"the hub did not start; see {self.out / 'logs' / 'hub.log'}")
 
     def stop(self) -> None:
+        if self.tablets is not None:
+            self.tablets.stop()
         self.sup.stop()
+        # Playwright's greenlets still running in a thread when the interpreter exits crash
+        # it (a segmentation fault on Ctrl-C or SIGTERM): the browsers end first. With the
+        # console gone, what they still wait for fails within Playwright's timeouts.
+        for browser in (self.tablets, self.console_shots):
+            if browser is not None and browser.is_alive():
+                browser.join(BROWSER_STOP_S)
         self.bus.close()
         self.strips.close()
 
@@ -156,14 +171,17 @@ async def busy_hour(hall: Hall, plan: HourPlan, kiosk_done) -> BusyHour:
 
     try:
         await hour.run(lambda: kiosk_done() and appointments.done, on_minute)
+    except asyncio.CancelledError:  # stopped by a signal
+        phones.cancel()
+        raise
     finally:
         await hour.close()
-        await phones
+        await asyncio.gather(phones, return_exceptions=True)
     return hour
 
 
 def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report,
-                 centre: Postgres | None = None) -> int:
+                 stops: StopSignals, centre: Postgres | None = None) -> int:
     plan = HourPlan(speed=45.0, minutes=15, arrivals_per_hour=70, seed=args.seed) if args.quick \
         else HourPlan(speed=30.0, minutes=60, arrivals_per_hour=100, seed=args.seed)
     start = opening_morning(config)
@@ -221,7 +239,7 @@ def run_headless(config: HallConfig, out: Path, args: argparse.Namespace, report
                 "--headless", "--script", str(path), "--shots", str(out / "terminals" / device.id)),
                 restart=False))
         kiosk_program = hall.sup.programs["kiosk"]
-        asyncio.run(busy_hour(hall, plan, lambda: kiosk_program.finished))
+        stops.run(busy_hour(hall, plan, lambda: kiosk_program.finished))
         hall.sup.write("wall", "sleep 1.0")
         hall.sup.write("wall", "shot wall-final")
         time.sleep(2.5)  # strips finish flashing; the wall takes its last picture
@@ -259,13 +277,12 @@ def scripts_finished(kiosks: list[Program], citizens: int) -> dict:
 
 
 def run_windows(config: HallConfig, out: Path, args: argparse.Namespace, report,
-                centre: Postgres | None = None) -> int:
+                stops: StopSignals, centre: Postgres | None = None) -> int:
     start = opening_morning(config)
     if centre is not None:
         config = load_checked(str(shipping_config(config, centre)))
         report(f"hallq demo: the centre is a local PostgreSQL: psql \"{centre.dsn}\"")
     hall = Hall(config, out, args.port, report, centre)
-    stop = asyncio.Event()
     try:
         hall.start_core(start, 1.0)
         kiosk = next(d for d in config.devices.values() if d.role == Role.KIOSK)
@@ -284,23 +301,22 @@ def run_windows(config: HallConfig, out: Path, args: argparse.Namespace, report,
                f"Printed tickets go to {out / 'tickets'}. Ctrl-C stops the hall.")
         plan = HourPlan(speed=1.0, minutes=600, arrivals_per_hour=0, seed=args.seed)
 
-        async def keypads() -> None:
+        async def keypads() -> None:  # until Ctrl-C
             hour = BusyHour(config, plan, hall.url, hall.bus, report)
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
             tasks = [asyncio.create_task(hour.manager()),
                      asyncio.create_task(hour.citizens_rate())]
             tasks += [asyncio.create_task(hour.keypad_clerk(w, a))
                       for w, a in hour.addresses.items()]
-            await stop.wait()
-            hour.stop.set()
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await hour.close()
+            try:
+                await asyncio.gather(*tasks)
+            finally:
+                hour.stop.set()
+                for t in tasks:
+                    t.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                await hour.close()
 
-        asyncio.run(keypads())
+        stops.run(keypads())
     finally:
         report("hallq demo: stopping the hall")
         hall.stop()
@@ -329,16 +345,16 @@ def run(args: argparse.Namespace) -> int:
     except PostgresMissing as e:
         print(f"hallq demo --central: {e}", file=sys.stderr)
         return 2
-    stopped_by = stop_on_signals()
+    stops = StopSignals()
     try:
         if centre is not None:
             centre.start()
             report(f"hallq demo: a local PostgreSQL serves as the centre ({centre.root})")
         if args.headless or not has_screen():
-            return run_headless(config, out, args, report, centre)
-        return run_windows(config, out, args, report, centre)
+            return run_headless(config, out, args, report, stops, centre)
+        return run_windows(config, out, args, report, stops, centre)
     except KeyboardInterrupt:
-        signum = stopped_by[0] if stopped_by else signal.SIGINT
+        signum = stops.received[0] if stops.received else signal.SIGINT
         report(f"hallq demo: stopped by {signal.Signals(signum).name}; every program it started "
                "has been stopped")
         return 128 + signum
@@ -347,22 +363,46 @@ def run(args: argparse.Namespace) -> int:
             centre.close()
 
 
-def stop_on_signals() -> list[int]:
-    """Make SIGTERM (a `timeout`, a `kill`, a service manager) stop the demo as Ctrl-C does: both
-    raise KeyboardInterrupt in the main thread, so the `finally` that stops the hall runs.
+class StopSignals:
+    """SIGINT and SIGTERM (Ctrl-C, a `timeout`, a `kill`, a service manager) stop the demo.
+    In its plain stretches the signal raises KeyboardInterrupt in the main thread, so the
+    `finally` that stops the hall runs. While an event loop runs (`run`) it cancels the
+    loop's main task instead, so the coroutine's clean-up runs on a working loop: raised
+    inside the loop, the interrupt can break a websocket in mid-frame and hang the stop.
 
     The programs run in sessions of their own and do not see a signal sent to the demo; only
     that `finally` stops them. A second signal while the hall is stopping is ignored, so the
-    stop itself is not cut short. Returns a list that receives the signal's number."""
-    received: list[int] = []
+    stop itself is not cut short. `received` holds the signal's number."""
 
-    def handler(signum: int, _frame: object) -> None:
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self._task: asyncio.Task | None = None
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, _frame: object) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, signal.SIG_IGN)
-        received.append(signum)
-        raise KeyboardInterrupt
+        self.received.append(signum)
+        task = self._task
+        if task is None or task.done():
+            raise KeyboardInterrupt
+        task.cancel()  # as asyncio.Runner does for Ctrl-C, then wake the loop from its select
+        task.get_loop().call_soon_threadsafe(lambda: None)
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, handler)
-    return received
+    def run(self, coro: Coroutine[Any, Any, None]) -> None:
+        """`asyncio.run(coro)`; a signal cancels it, then raises KeyboardInterrupt."""
+        async def main() -> None:
+            self._task = asyncio.current_task()
+            try:
+                await coro
+            finally:
+                self._task = None
 
+        try:
+            asyncio.run(main())
+        except asyncio.CancelledError:
+            if not self.received:
+                raise
+        if self.received:
+            raise KeyboardInterrupt

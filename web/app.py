@@ -99,7 +99,8 @@ class Console:
         @contextlib.asynccontextmanager
         async def lifespan(_: Starlette) -> AsyncIterator[None]:
             await self.hall.start()
-            parts = [self.screen_pages.screens] if self.screen_pages else []
+            screens = self.screen_pages.screens if self.screen_pages else None
+            parts = [part for part in (self.citizen, screens) if part is not None]
             for part in parts:
                 await part.start()
             try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -43,6 +44,20 @@ _CASES_SQL = (
     f"SELECT {_CASE_NAMES} FROM cases WHERE id IN ("
     "SELECT json_extract(body, '$.case.id') FROM events WHERE seq > ? AND seq <= ? "
     f"AND name IN ({', '.join('?' * len(_CASE_EVENTS))}))")
+
+
+def _without_contacts(value: Any) -> Any:
+    """`value` with no holder's `contact` (the phone number and name as the citizen gave
+    them, for the hall's own SMS and call-backs); the masked forms stay."""
+    if isinstance(value, list):
+        return [_without_contacts(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: _without_contacts(v) for k, v in value.items()}
+    holder = out.get("holder")
+    if isinstance(holder, dict):
+        holder.pop("contact", None)
+    return out
 
 
 class HallLogError(HallqError):
@@ -116,6 +131,8 @@ class HallLog:
                     body = self._without_notes(body)
                 if scrub and '"holder"' in body:  # every holder taken out
                     body = protocol.encode(protocol.shown(orjson.loads(body), ("kiosk", ())))
+                elif '"contact"' in body:  # a holder's phone and name as given stay in the hall
+                    body = protocol.encode(_without_contacts(orjson.loads(body)))
                 if body is not rows[n][3]:
                     rows[n] = (seq, at, name, body)
             batch.events = rows

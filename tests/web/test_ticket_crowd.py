@@ -75,3 +75,19 @@ async def follow(hub: HubProcess, web: WebProcess, paths: list[str], clerk: Devi
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def test_a_quiet_page_gets_a_keepalive_and_a_busy_one_its_view_first():
+    from web.citizen.tickets import Page
+
+    async def run() -> tuple[list[str], list[str]]:
+        quiet, busy = Page(), Page()
+        busy.give("view-2")
+        for page in (quiet, busy):
+            page.poke()
+        return ([quiet.queue.get_nowait()],
+                [busy.queue.get_nowait() for _ in range(busy.queue.qsize())])
+
+    quiet, busy = asyncio.run(run())
+    assert quiet == [""]  # the stream writes ": keepalive" for it
+    assert busy == ["view-2"]  # a page with a view on its way needs no keepalive

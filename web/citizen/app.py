@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,20 @@ class Citizen:
         hall.hooks.append(self.board.refresh)
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"),
                                autoescape=select_autoescape(["html"]))
+
+    async def start(self) -> None:
+        self._ticker = asyncio.create_task(self._keepalive(), name="citizen-keepalive")
+
+    async def stop(self) -> None:
+        self._ticker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._ticker
+
+    async def _keepalive(self) -> None:
+        """One timer for every open page, instead of a timeout armed per page and message."""
+        while True:
+            await asyncio.sleep(KEEPALIVE_S)
+            self.board.keepalive()
 
     def mount(self) -> Mount:
         return Mount(PREFIX, routes=self.routes())
@@ -161,13 +176,8 @@ class Citizen:
                 yield "retry: 3000\n\n"
                 yield _sse(first)
                 while True:  # till the phone goes: Starlette then cancels this stream
-                    try:
-                        async with asyncio.timeout(KEEPALIVE_S):  # no task per wait (wait_for's)
-                            text = await page.queue.get()
-                    except TimeoutError:
-                        yield ": keepalive\n\n"
-                        continue
-                    yield _sse(text)
+                    text = await page.queue.get()
+                    yield _sse(text) if text else ": keepalive\n\n"
             finally:
                 self.board.close(found, page)
 

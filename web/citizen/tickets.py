@@ -85,6 +85,11 @@ class Page:
         self.queue.put_nowait(text)
         self.given = text
 
+    def poke(self) -> None:
+        """A keepalive (an empty text) for a page with nothing on its way."""
+        if self.queue.empty():
+            self.queue.put_nowait("")
+
     def begin(self, text: str) -> None:
         """Its first view, sent apart: whatever was queued before is no newer."""
         while not self.queue.empty():
@@ -142,6 +147,11 @@ class Board:
                 self._found.pop(found.id, None)
                 self._ended.pop(found.id, None)
                 self._drawn.pop(found.id, None)
+
+    def keepalive(self) -> None:
+        for pages in self._pages.values():
+            for page in pages:
+                page.poke()
 
     @property
     def open_pages(self) -> int:
