@@ -342,7 +342,7 @@ class ScriptRunner:
             self.done += 1
             self._step = None
             self._last_frame = Clock.frames_displayed
-        elif time.monotonic() - self._began > step.timeout:
+        elif time.monotonic() - self._began > step.timeout + (step.arg if step.verb == "sleep" else 0):
             self._finish(f"step {self.done + 1} ({step}) did not happen within "
                          f"{step.timeout:g} s; now {json.dumps(self.view(), ensure_ascii=False)}")
             return False

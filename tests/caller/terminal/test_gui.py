@@ -241,3 +241,11 @@ def test_a_terminal_the_hub_refuses_says_so_in_chinese(hub_process, tmp_path):
     run = asyncio.run(run_terminal(hub_process.url, tmp_path / "shots", steps, config=config)).check()
     assert "服务器拒绝了本终端（设备 term-1），请联系管理员核对设备编号和令牌" in run.texts("refused")
     assert run.shots["refused"]["enabled"] == []
+
+
+def test_a_script_sleeps_longer_than_a_steps_timeout(hub_process, tmp_path):
+    # the demo's terminals sleep half the busy hour (two minutes at 15x) before their shot;
+    # a step's timeout is how long it may run past its due, so a long sleep still ends
+    steps = [{"wait": {"connected": True}}, {"sleep": 3, "timeout": 1}, {"shot": "later"}]
+    run = asyncio.run(run_terminal(hub_process.url, tmp_path / "shots", steps)).check()
+    assert "later" in run.shots
