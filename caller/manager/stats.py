@@ -175,7 +175,7 @@ def transfers_out(conn: sqlite3.Connection, ticket_ids: set[int],
     counts: Counter[str] = Counter()
     for tid, window in conn.execute(
             "SELECT json_extract(body, '$.ticket.id'), json_extract(body, '$.from_window') "
-            "FROM events WHERE name = ?", (Event.TICKET_TRANSFERRED,)):
+            f"FROM events WHERE name = '{Event.TICKET_TRANSFERRED}'"):  # for its index
         if tid in ticket_ids:
             counts[window] += 1
     return dict(counts)

@@ -62,6 +62,7 @@ def assert_stored_as(d: Driver, path: Path) -> None:
             i: asdict(t) for i, t in d.engine.tickets.items()}
         assert loaded.windows == d.engine.windows
         assert loaded.meta == d.engine.meta
+        assert loaded.recent_calls == d.engine.recent_calls
         assert {s: asdict(c) for s, c in loaded.counters.items()} == {
             s: asdict(c) for s, c in d.engine.counters.items()}
         for n in range(1, d.engine.meta.next_ticket_id):
@@ -117,7 +118,7 @@ def test_a_refused_commit_leaves_the_rows_as_committed(tmp_path) -> None:
 def test_the_index_migration_keeps_the_rows_and_serves_the_queries(tmp_path, monkeypatch) -> None:
     d = hall()
     path = tmp_path / "hall.db"
-    previous = store_module.MIGRATIONS[:-1]
+    previous = store_module.MIGRATIONS[:-2]  # before the indexes of this round
     with monkeypatch.context() as m:
         m.setattr(store_module, "MIGRATIONS", previous)
         store = Store(path)
@@ -143,10 +144,16 @@ def test_the_index_migration_keeps_the_rows_and_serves_the_queries(tmp_path, mon
         assert "idx_tickets_day" in plan("SELECT * FROM tickets WHERE day BETWEEN ? AND ?", day, day)
         assert "idx_tickets_active" in plan(
             f"SELECT * FROM tickets WHERE {store_module._ACTIVE}")
+        assert "idx_events_called" in plan(
+            "SELECT body FROM events WHERE name = 'ticket_called' ORDER BY seq DESC")
+        assert "idx_events_transferred" in plan(
+            "SELECT body FROM events WHERE name = 'ticket_transferred'")
         indexes = {r[0] for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickets'")}
         assert "idx_tickets_day_service" not in indexes
         assert "idx_tickets_issued_at" not in indexes
+        assert conn.execute("SELECT count(*) FROM events WHERE name = 'ticket_transferred'"
+                            ).fetchone()[0] == 2
         assert conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == \
             d.engine.meta.next_ticket_id - 1
     finally:
