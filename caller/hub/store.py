@@ -610,29 +610,46 @@ class _Rows:
         self._columns = [f'"{n}"' for n in names]
         self._values = attrgetter(*names)
         self._sql: dict[tuple, str] = {}  # the shape of a write (below) -> its statement
-        self._written: dict[Any, tuple] = {}  # key -> its row as committed, oldest first
+        # key -> the values committed and their row (as bound), oldest first
+        self._written: dict[Any, tuple[tuple, list]] = {}
 
-    def write(self, conn: sqlite3.Connection, objs: Iterable[Any]) -> dict[Any, tuple]:
+    def write(self, conn: sqlite3.Connection, objs: Iterable[Any]) -> dict[Any, tuple[tuple, list]]:
         """Write the objects' rows; return those written, for `committed`."""
-        rows: dict[Any, tuple] = {}
+        rows: dict[Any, tuple[tuple, list]] = {}
         shapes: dict[tuple, list[list]] = {}
         for obj in objs:
-            row = tuple([v.isoformat() if type(v) is datetime else int(v) if type(v) is bool
-                         else v for v in self._values(obj)])
-            key = row[0]
+            values = self._values(obj)
+            key = values[0]
             old = self._written.get(key)
             if old is None:  # ("insert", which values are NULL)
+                row = [v.isoformat() if type(v) is datetime else int(v) if type(v) is bool
+                       else v for v in values]
                 shape: tuple = ("insert", tuple([v is None for v in row]))
                 params = [v for v in row if v is not None]
-            elif old == row:
-                continue
             else:  # ("update", (column index, the new value is NULL) of each changed one)
-                changed = tuple([(i, row[i] is None) for i in range(1, len(row))
-                                 if row[i] != old[i]])
-                shape = ("update", changed)
+                before, row = old
+                # the values are immutable: one still the object committed is unchanged
+                looked = [i for i in range(1, len(values)) if values[i] is not before[i]]
+                if not looked:
+                    continue
+                row = row.copy()
+                changed = []
+                for i in looked:
+                    v = values[i]
+                    if type(v) is datetime:
+                        v = v.isoformat()
+                    elif type(v) is bool:
+                        v = int(v)
+                    if v != row[i]:
+                        row[i] = v
+                        changed.append((i, v is None))
+                rows[key] = (values, row)
+                if not changed:
+                    continue
+                shape = ("update", tuple(changed))
                 params = [row[i] for i, null in changed if not null]
                 params.append(key)
-            rows[key] = row
+            rows[key] = (values, row)
             shapes.setdefault(shape, []).append(params)
         for shape, params in shapes.items():
             sql = self._sql.get(shape)
@@ -652,7 +669,7 @@ class _Rows:
         return (f"INSERT INTO {self._table} ({', '.join(cols)}) VALUES ({values}) "
                 f"ON CONFLICT({cols[0]}) DO UPDATE SET {assigned}")
 
-    def committed(self, rows: dict[Any, tuple]) -> None:
+    def committed(self, rows: dict[Any, tuple[tuple, list]]) -> None:
         """Remember the rows of a committed `write`, the last `_KEEP_ROWS` of them."""
         written = self._written
         for key, row in rows.items():

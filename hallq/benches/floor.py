@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import copy
 import json
 import multiprocessing
 import os
@@ -76,7 +77,9 @@ def call_commit_ms(folder: Path, commits: int) -> float:
     def batch(n: int, device: str, **command: object) -> tuple:
         now = datetime.now(UTC)
         reply, events = engine.handle({**command, "device": device}, now)
-        return (engine.take_changes(), _last_queue_changed(events), now,
+        # a copy: the rows as this command left them, as the hub commits them (the engine's
+        # own objects would hold the state after every call built below)
+        return (copy.deepcopy(engine.take_changes()), _last_queue_changed(events), now,
                 [(device, f"r{n}", protocol.encode(protocol.reply_ok(f"r{n}", reply)))])
 
     for w in range(1, WINDOWS + 1):
