@@ -673,6 +673,7 @@ class Hub:
         when anything fails."""
         replies: list[_Answer] = []
         events: list[dict] = []
+        mono = self.clock.monotonic()
         for item in batch:
             if item.kind == "hello":
                 continue
@@ -682,7 +683,7 @@ class Hub:
             elif item.device is not None:
                 command["device"] = item.device
             await self._adopt(command, now)
-            reply, produced = self.engine.handle(command, now, self.clock.monotonic())
+            reply, produced = self.engine.handle(command, now, mono)
             if item.kind == "job" and reply.get("ok"):
                 self._defaults_done = (None if reply["defaulted"] >= DEFAULTS_PER_RUN
                                        else self.engine.meta.day)
@@ -777,15 +778,16 @@ class Hub:
                     texts[audience].append(text)
                     wires[audience].append(wire)
             streams = {a: (texts[a], b"".join(wires[a])) for a in audiences}
-        for session in self.sessions | direct.keys():
-            replies = direct.get(session, [])
-            events, wire = streams.get(session.audience, ([], b"")) \
-                if session in self.sessions else ([], b"")
+        for session in self.sessions:
+            replies = direct.pop(session, None) if direct else None
+            events, wire = streams.get(session.audience, ((), b""))
             if replies:
                 self._write(session, [*replies, *events],
-                            b"".join(_wire(r) for r in replies) + wire)
+                            b"".join([_wire(r) for r in replies]) + wire)
             elif events:
                 self._write(session, events, wire)
+        for session, replies in direct.items():  # not subscribed (yet, or any longer)
+            self._write(session, replies, b"".join([_wire(r) for r in replies]))
 
     def _frame(self, item: _Item, message: dict, own: str) -> str:
         """The reply frame owed to a request (`message`, encoded as `own`), as its device
