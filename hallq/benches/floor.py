@@ -35,7 +35,7 @@ from websockets.frames import Frame, Opcode
 
 from caller.core import protocol
 from caller.core.config import load_config
-from caller.hub.main import DEFAULT_LOOP, loop_factory
+from caller.core.loops import loop_factory
 from caller.hub.server import _last_queue_changed
 from caller.hub.store import Store
 from hallq.benches.cpu import cpu_seconds
@@ -137,7 +137,7 @@ async def _writing_server(pipe: Connection) -> None:
 
 
 def _serve(pipe: Connection) -> None:
-    with asyncio.Runner(loop_factory=loop_factory(DEFAULT_LOOP)) as runner:
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
         runner.run(_writing_server(pipe))
 
 
