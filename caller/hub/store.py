@@ -17,6 +17,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
+from itertools import islice
 from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any
@@ -44,6 +45,8 @@ from caller.hub.roster import STAFF_FIELDS, StaffMember
 
 _BOOKING_TIMES = ("made_at", "updated_at")
 META_FIELDS = tuple(f.name for f in fields(Meta))
+_ACTIVE = f"state IN ({', '.join(repr(s) for s in ACTIVE_STATES)})"  # idx_tickets_active's WHERE
+_KEEP_ROWS = 4096  # rows of each table whose committed values a Store keeps (class _Rows)
 _TICKET_TIMES = {"issued_at", "first_called_at", "called_at", "started_at", "finished_at",
                  "held_at", "rated_at"}
 
@@ -159,9 +162,18 @@ def _add_alert_parts(db: sqlite_utils.Database) -> None:
     db["alerts"].add_column("part", str)
 
 
+def _local_ticket_indexes(db: sqlite_utils.Database) -> None:
+    """Indexes whose new entries of a batch share a leaf page: every reader of tickets by
+    day asks for the day alone (one leaf per service was written per batch), and no query
+    reads tickets by `issued_at` (BENCHMARKS.md, issue 14, fourth round)."""
+    db.execute("DROP INDEX idx_tickets_day_service")
+    db.execute("DROP INDEX idx_tickets_issued_at")
+    db["tickets"].create_index(["day"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _create_v1, _create_v2, _create_v3, _create_v7_rating_record, _create_bookings,
-    _create_staff_roster, _create_ticket_codes, _add_alert_parts]
+    _create_staff_roster, _create_ticket_codes, _add_alert_parts, _local_ticket_indexes]
 
 
 class StorageError(HallqError):
@@ -211,10 +223,11 @@ class Store:
         # sees only committed data, never a batch the writer is still committing.
         self.reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.last_seq = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
-        self._upserts = {name: _Upsert(name, names) for name, names in (
+        self._rows = {name: _Rows(name, names) for name, names in (
             ("tickets", TICKET_FIELDS), ("windows", WINDOW_FIELDS), ("alerts", ALERT_FIELDS),
             ("cases", CASE_FIELDS), ("appeals", APPEAL_FIELDS), ("staff", STAFF_FIELDS),
             ("bookings", BOOKING_FIELDS), ("bans", BAN_FIELDS))}
+        self._meta: dict[str, str] = {}  # the meta rows as committed
 
     # ------------------------------------------------------------------ schema
 
@@ -255,42 +268,61 @@ class Store:
         try:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                self._write(changes, numbered, seq, replies)
+                written, meta = self._write(changes, numbered, seq, replies)
                 self.conn.execute("COMMIT")
             except BaseException:
+                self._forget()  # a failed COMMIT may yet have left its rows
                 if self.conn.in_transaction:  # a failed COMMIT has already rolled back
                     self.conn.execute("ROLLBACK")
                 raise
         except sqlite3.Error as e:
             raise StorageError(str(e)) from e
         self.last_seq = seq
+        for table, rows in written:
+            self._rows[table].committed(rows)
+        self._meta.update(meta)
         return numbered
 
     def _write(self, changes: Changes, numbered: list[dict], seq: int,
-               replies: Iterable[tuple[str, str, str]]) -> None:
+               replies: Iterable[tuple[str, str, str]],
+               ) -> tuple[list[tuple[str, dict]], list[tuple[str, str]]]:
+        """Write a batch inside its transaction; return the rows and meta values written."""
         c = self.conn
-        for table, upsert in self._upserts.items():
+        written = []
+        for table, rows in self._rows.items():
             objs = getattr(changes, table)
             if objs:
-                upsert.write(c, objs)
+                written.append((table, rows.write(c, objs)))
         if changes.photos:
             c.executemany("INSERT OR REPLACE INTO staff_photos VALUES (?, ?)", changes.photos)
         if changes.counters:
             c.executemany(
-                "INSERT OR REPLACE INTO counters (service, day, last, issued, segments, remote) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO counters (service, day, last, issued, segments, remote) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(service, day) DO UPDATE SET "
+                "last = excluded.last, issued = excluded.issued, segments = excluded.segments, "
+                "remote = excluded.remote",
                 [(k.service, k.day, k.last, k.issued, encode(k.segments), k.remote)
                  for k in changes.counters])
+        meta = []
         if changes.meta is not None:
-            meta = changes.meta
-            c.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                          [(name, json.dumps(getattr(meta, name))) for name in META_FIELDS])
+            values = changes.meta
+            meta = [(name, value) for name in META_FIELDS
+                    if self._meta.get(name) != (value := json.dumps(getattr(values, name)))]
+            c.executemany("INSERT INTO meta VALUES (?, ?) "
+                          "ON CONFLICT(key) DO UPDATE SET value = excluded.value", meta)
         if numbered:
             c.executemany("INSERT INTO events VALUES (?, ?, ?, ?)",
                           [(e["seq"], e["at"], e["event"], encode(e)) for e in numbered])
         rows = [(device, rid, seq, reply) for device, rid, reply in replies]
         if rows:
             c.executemany("INSERT OR REPLACE INTO requests VALUES (?, ?, ?, ?)", rows)
+        return written, meta
+
+    def _forget(self) -> None:
+        """The tables may hold other rows than those committed through `commit`."""
+        for rows in self._rows.values():
+            rows.forget()
+        self._meta.clear()
 
     # ------------------------------------------------------------------ reading
 
@@ -329,7 +361,9 @@ class Store:
         windows = [_window_from_row(r) for r in self._dict_rows("SELECT * FROM windows")]
         refs = {i for w in windows for i in (w.current, w.last_finished, w.rating_ticket) if i}
         marks = ", ".join("?" * len(ACTIVE_STATES))
-        rows = self._dict_rows(f"SELECT * FROM tickets WHERE state IN ({marks})", ACTIVE_STATES)
+        # the states written out: SQLite takes a partial index only for a query whose terms
+        # match its WHERE, and not with parameters
+        rows = self._dict_rows(f"SELECT * FROM tickets WHERE {_ACTIVE}")
         if refs:
             rows += self._dict_rows(
                 f"SELECT * FROM tickets WHERE id IN ({', '.join('?' * len(refs))}) "
@@ -455,6 +489,7 @@ class Store:
     def erase_holders(self, before_day: str) -> int:
         """Forget who held the tickets of days before ``before_day`` (the retention period):
         in the tickets and in the stored events. Returns how many tickets were erased."""
+        self._forget()
         self.conn.execute("BEGIN IMMEDIATE")
         cursor = self.conn.execute(
             "UPDATE tickets SET person_key = NULL, holder_name = NULL, id_last4 = NULL, "
@@ -547,32 +582,78 @@ def _damaged(path: str, detail: str) -> str:
             "aside to start with an empty database")
 
 
-class _Upsert:
-    """Writes a table's rows from the objects (dataclasses) they mirror, in one statement
-    per shape. The sqlite3 module binds a None or a bool four times slower than an int
-    (it looks each up for an adapter, raising and clearing an AttributeError), and most of
-    a ticket's 37 fields are None: NULLs are written into the statement instead, bools
-    bound as ints (BENCHMARKS.md, issue 14, third round)."""
+class _Rows:
+    """Writes a table's rows from the objects (dataclasses) they mirror, key first.
+
+    A row this store committed before (among the last `_KEEP_ROWS`) is written as an
+    UPDATE of the columns that changed, and not at all when none did; any other row is
+    upserted. SQLite rewrites an index entry whenever a column it covers is assigned, even
+    to its old value, and INSERT OR REPLACE deletes and re-inserts the row and every index
+    entry: a call's tickets dirtied pages of four indexes whose keys had not changed
+    (BENCHMARKS.md, issue 14, fourth round). NULLs are written into the statement and bools
+    bound as ints: the sqlite3 module binds a None or a bool four times slower than an int
+    (it looks each up for an adapter, raising and clearing an AttributeError; third round)."""
 
     def __init__(self, table: str, names: tuple[str, ...]) -> None:
-        columns = ", ".join(f'"{n}"' for n in names)
-        self._head = f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ("
+        self._table = table
+        self._columns = [f'"{n}"' for n in names]
         self._values = attrgetter(*names)
-        self._sql: dict[tuple[bool, ...], str] = {}  # which values are NULL -> its statement
+        self._sql: dict[tuple, str] = {}  # the shape of a write (below) -> its statement
+        self._written: dict[Any, tuple] = {}  # key -> its row as committed, oldest first
 
-    def write(self, conn: sqlite3.Connection, objs: Iterable[Any]) -> None:
-        shapes: dict[tuple[bool, ...], list[list]] = {}
+    def write(self, conn: sqlite3.Connection, objs: Iterable[Any]) -> dict[Any, tuple]:
+        """Write the objects' rows; return those written, for `committed`."""
+        rows: dict[Any, tuple] = {}
+        shapes: dict[tuple, list[list]] = {}
         for obj in objs:
-            values = self._values(obj)
-            shapes.setdefault(tuple([v is None for v in values]), []).append(
-                [v.isoformat() if type(v) is datetime else int(v) if type(v) is bool else v
-                 for v in values if v is not None])
-        for nulls, rows in shapes.items():
-            sql = self._sql.get(nulls)
+            row = tuple([v.isoformat() if type(v) is datetime else int(v) if type(v) is bool
+                         else v for v in self._values(obj)])
+            key = row[0]
+            old = self._written.get(key)
+            if old is None:  # ("insert", which values are NULL)
+                shape: tuple = ("insert", tuple([v is None for v in row]))
+                params = [v for v in row if v is not None]
+            elif old == row:
+                continue
+            else:  # ("update", (column index, the new value is NULL) of each changed one)
+                changed = tuple([(i, row[i] is None) for i in range(1, len(row))
+                                 if row[i] != old[i]])
+                shape = ("update", changed)
+                params = [row[i] for i, null in changed if not null]
+                params.append(key)
+            rows[key] = row
+            shapes.setdefault(shape, []).append(params)
+        for shape, params in shapes.items():
+            sql = self._sql.get(shape)
             if sql is None:
-                sql = self._sql[nulls] = self._head + ", ".join(
-                    "NULL" if null else "?" for null in nulls) + ")"
-            conn.executemany(sql, rows)
+                sql = self._sql[shape] = self._statement(shape)
+            conn.executemany(sql, params)
+        return rows
+
+    def _statement(self, shape: tuple) -> str:
+        kind, parts = shape
+        cols = self._columns
+        if kind == "update":
+            sets = ", ".join(f"{cols[i]} = {'NULL' if null else '?'}" for i, null in parts)
+            return f"UPDATE {self._table} SET {sets} WHERE {cols[0]} = ?"
+        values = ", ".join("NULL" if null else "?" for null in parts)
+        assigned = ", ".join(f"{c} = excluded.{c}" for c in cols[1:])
+        return (f"INSERT INTO {self._table} ({', '.join(cols)}) VALUES ({values}) "
+                f"ON CONFLICT({cols[0]}) DO UPDATE SET {assigned}")
+
+    def committed(self, rows: dict[Any, tuple]) -> None:
+        """Remember the rows of a committed `write`, the last `_KEEP_ROWS` of them."""
+        written = self._written
+        for key, row in rows.items():
+            written.pop(key, None)
+            written[key] = row
+        if len(written) > _KEEP_ROWS:
+            for key in list(islice(written, len(written) - _KEEP_ROWS)):
+                del written[key]
+
+    def forget(self) -> None:
+        """The table may differ from what was committed through here: upsert every row."""
+        self._written.clear()
 
 
 def _times(row: dict, names: Iterable[str]) -> dict:
