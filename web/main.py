@@ -26,6 +26,7 @@ from typing import Any
 
 from caller.core.cli import region_prefix
 from caller.core.config import ConfigError, default_config_path, load_config
+from caller.core.loops import loop_factory
 from web.accounts import ROLE_NAMES, ROLES, AccountError, Accounts
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -163,9 +164,7 @@ def _run_city(args: argparse.Namespace) -> int:
 def _run(main: Coroutine[Any, Any, int]) -> int:
     """On the hub's event loop (uvloop where installed): a thousand open ticket pages cost
     the server less CPU per update on it."""
-    from caller.hub.main import DEFAULT_LOOP, loop_factory
-
-    with asyncio.Runner(loop_factory=loop_factory(DEFAULT_LOOP)) as runner:
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
         return runner.run(main)
 
 

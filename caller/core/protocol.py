@@ -257,7 +257,7 @@ def decode(frame: str | bytes) -> dict[str, Any]:
     """Parse one frame into a JSON object, or raise ProtocolError(bad_request)."""
     if isinstance(frame, bytes):
         raise ProtocolError("bad_request", "只接受文本帧（JSON）")
-    if len(frame.encode("utf-8")) > MAX_FRAME:
+    if len(frame) > MAX_FRAME // 4 and len(frame.encode("utf-8")) > MAX_FRAME:  # <= 4 bytes a char
         raise ProtocolError("bad_request", "帧超过 64 KiB")
     try:
         message = _DECODER.decode(frame)

@@ -46,14 +46,15 @@ class Invalid(HallqError, ValueError):
 
 def text(field: str, value: str) -> str:
     """The value, NFC-normalised, or raise Invalid."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise Invalid(field, "含有无效的 Unicode 字符（孤立代理项）") from None
-    value = unicodedata.normalize("NFC", value)
-    pattern = _CONTROL_EXCEPT_LINES if field in FREE_TEXT else _CONTROL
-    if pattern.search(value):
-        raise Invalid(field, "含有控制字符")
+    if not (value.isascii() and value.isprintable()):  # else: no surrogate, control, or change by NFC
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise Invalid(field, "含有无效的 Unicode 字符（孤立代理项）") from None
+        value = unicodedata.normalize("NFC", value)
+        pattern = _CONTROL_EXCEPT_LINES if field in FREE_TEXT else _CONTROL
+        if pattern.search(value):
+            raise Invalid(field, "含有控制字符")
     limit = FIELD_LENGTHS.get(field, DEFAULT_LENGTH)
     if len(value) > limit:
         raise Invalid(field, f"超过 {limit} 个字符")

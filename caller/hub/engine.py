@@ -177,6 +177,7 @@ class Engine(BookingDesk):
         # windows_now's views, until a window changes (_touch_window: a stint ending there
         # moves the hall's pace, which the windows without stints of their own take)
         self._window_views: dict[str, WindowNow] = {}
+        self._estimate_views: dict[tuple, list[WindowNow]] = {}  # wait_s's, by its windows
         self.followup = FollowUp()
         self.appeals = Appeals()
         self.roster = Roster()
@@ -198,6 +199,8 @@ class Engine(BookingDesk):
         self._dirty_counters: set[str] = set()
         self._dirty_meta = now is not None  # a new hall's day is stored at its first commit
         self._mono = 0.0
+        self._instant: tuple[datetime, float] | None = None  # of the last advance
+        self._local = datetime.min
         self._clock_offset: float | None = None  # wall clock minus mono at the last call
         self._clock_behind = False  # the clock shows a day before the business day
         self._rating_due: dict[str, float] = {}  # window -> mono time its rating times out
@@ -252,9 +255,12 @@ class Engine(BookingDesk):
         """Apply one command at `now` (`mono`: a monotonic clock in seconds; None: the
         wall clock, for callers whose clock never steps); return the reply and events."""
         self._events = []
-        local = now.astimezone(self.tz)
-        self._mono = now.timestamp() if mono is None else mono
-        self._advance(local)
+        mono = now.timestamp() if mono is None else mono
+        instant = (now, mono)
+        if instant != self._instant:  # the commands of a batch share one: advance once
+            self._local, self._mono, self._instant = now.astimezone(self.tz), mono, instant
+            self._advance(self._local)
+        local = self._local
         kind = command.get("type")
         lang = command.get("lang") if isinstance(command.get("lang"), str) else "zh"
         try:
@@ -421,12 +427,16 @@ class Engine(BookingDesk):
                waiting: dict[str, int] | None = None, ahead: int | None = None) -> float | None:
         """The estimated wait of a waiting ticket from now (caller.core.waits); `ahead`:
         its place, when the caller knows it."""
-        windows = windows if windows is not None else self.windows_now(self._estimated_by(t))
+        if windows is None:
+            key = (t.target_window, t.service)
+            windows = self._estimate_views.get(key)
+            if windows is None:
+                windows = self._estimate_views[key] = self.windows_now(self._estimated_by(t))
         if t.target_window is not None:
             rate, idle = directed_rate(t.target_window, windows)
         else:
             rate, idle = service_rate(t.service, windows,
-                                      waiting if waiting is not None else self.waiting_counts())
+                                      waiting if waiting is not None else self._counts)
         return wait_seconds(self._ahead(t) if ahead is None else ahead, rate, idle)
 
     def reachable(self) -> list[tuple[Ticket, int | None]]:
@@ -531,6 +541,7 @@ class Engine(BookingDesk):
     def _touch_window(self, ws: WindowState) -> None:
         self._dirty_windows.add(ws.id)
         self._window_views.clear()
+        self._estimate_views.clear()
 
     def _queue_changed(self) -> None:
         directed = {w: len(self._directed[w])

@@ -48,16 +48,23 @@ class RateLimiter:
     clock: Callable[[], float] = time.monotonic
     configured: dict[str, Rate] = field(default_factory=dict)  # the hall's [limits]
     _buckets: dict[tuple[str, str], _Bucket] = field(default_factory=dict)
+    _rates: dict[tuple[str, str], tuple[Rate, Rate | None]] = field(default_factory=dict)
 
     def allow(self, device: str, role: str, command: str) -> float:
         """0 when the command may run now; otherwise the seconds until it may."""
-        wait = self._take((device, "*"), self.configured.get(role)
-                          or ROLE_RATES.get(role, DEFAULT_RATE))
-        rate = (self.configured.get(f"{role}.{command}") or self.configured.get(f"*.{command}")
-                or COMMAND_RATES.get((role, command)) or COMMAND_RATES.get(("*", command)))
-        if not wait and rate is not None:
-            wait = self._take((device, command), rate)
+        rates = self._rates.get((role, command))
+        if rates is None:
+            rates = self._rates[(role, command)] = self._rates_of(role, command)
+        wait = self._take((device, "*"), rates[0])
+        if not wait and rates[1] is not None:
+            wait = self._take((device, command), rates[1])
         return wait
+
+    def _rates_of(self, role: str, command: str) -> tuple[Rate, Rate | None]:
+        """The role's rate over all its commands, and this command's own (if any)."""
+        return (self.configured.get(role) or ROLE_RATES.get(role, DEFAULT_RATE),
+                self.configured.get(f"{role}.{command}") or self.configured.get(f"*.{command}")
+                or COMMAND_RATES.get((role, command)) or COMMAND_RATES.get(("*", command)))
 
     def _take(self, key: tuple[str, str], rate: Rate) -> float:
         now = self.clock()

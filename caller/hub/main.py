@@ -8,26 +8,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import ipaddress
 import json
 import sys
-from collections.abc import Callable
 from datetime import datetime
 
 from caller.core.cli import CONFIG_ERROR_EXIT, exits_on_config_error
 from caller.core.config import HallConfig, default_config_path, load_config
 from caller.core.logs import setup_logging
+from caller.core.loops import DEFAULT_LOOP, LOOPS, UVLOOP_INSTALLED, loop_factory
 from caller.hub.server import HallClock, run_hub, ssl_context
 from caller.hub.store import DamagedDatabase, DatabaseInUse
 
 EXIT_CONFIG = CONFIG_ERROR_EXIT
 EXIT_DB_IN_USE = 3
 EXIT_DB_DAMAGED = 4
-# uvloop's event loop costs the hub less CPU per ticket and per call (BENCHMARKS.md);
-# asyncio's own is the fallback where uvloop is not installed
-LOOPS = ("uvloop", "asyncio")
-DEFAULT_LOOP = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,15 +41,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--loop", choices=LOOPS, default=DEFAULT_LOOP,
                         help=f"event loop (default here: {DEFAULT_LOOP})")
-
-
-def loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """The event loop named by --loop; None for asyncio's own."""
-    if name == "asyncio":
-        return None
-    import uvloop
-
-    return uvloop.new_event_loop
 
 
 def is_loopback(host: str) -> bool:
@@ -85,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     if problem is None and args.config is None and not is_loopback(args.host):
         problem = (f"hallq hub: without --config the hub serves the demo hall ({path}) on "
                    f"loopback only; expected --host 127.0.0.1 or a --config, got --host {args.host}")
-    if problem is None and args.loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
+    if problem is None and args.loop == "uvloop" and not UVLOOP_INSTALLED:
         problem = "hallq hub: --loop uvloop, but uvloop is not installed; expected --loop asyncio"
     if problem:
         print(problem, file=sys.stderr)

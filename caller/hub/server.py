@@ -29,6 +29,7 @@ import math
 import os
 import sqlite3
 import ssl
+import struct
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -39,13 +40,11 @@ from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
-from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
 from websockets.protocol import State
 
 from caller.core import protocol
 from caller.core.config import Device, HallConfig
-from caller.core.logs import JsonLogFormatter, setup_logging  # noqa: F401 - moved there; importers of old
 from caller.core.messages import say
 from caller.core.ticketcode import looks_like_code
 from caller.core.validate import for_log
@@ -673,6 +672,7 @@ class Hub:
         when anything fails."""
         replies: list[_Answer] = []
         events: list[dict] = []
+        mono = self.clock.monotonic()
         for item in batch:
             if item.kind == "hello":
                 continue
@@ -682,7 +682,7 @@ class Hub:
             elif item.device is not None:
                 command["device"] = item.device
             await self._adopt(command, now)
-            reply, produced = self.engine.handle(command, now, self.clock.monotonic())
+            reply, produced = self.engine.handle(command, now, mono)
             if item.kind == "job" and reply.get("ok"):
                 self._defaults_done = (None if reply["defaulted"] >= DEFAULTS_PER_RUN
                                        else self.engine.meta.day)
@@ -777,15 +777,16 @@ class Hub:
                     texts[audience].append(text)
                     wires[audience].append(wire)
             streams = {a: (texts[a], b"".join(wires[a])) for a in audiences}
-        for session in self.sessions | direct.keys():
-            replies = direct.get(session, [])
-            events, wire = streams.get(session.audience, ([], b"")) \
-                if session in self.sessions else ([], b"")
+        for session in tuple(self.sessions):  # a write may drop a slow one from the set
+            replies = direct.pop(session, None) if direct else None
+            events, wire = streams.get(session.audience, ((), b""))
             if replies:
                 self._write(session, [*replies, *events],
-                            b"".join(_wire(r) for r in replies) + wire)
+                            b"".join([_wire(r) for r in replies]) + wire)
             elif events:
                 self._write(session, events, wire)
+        for session, replies in direct.items():  # not subscribed (yet, or any longer)
+            self._write(session, replies, b"".join([_wire(r) for r in replies]))
 
     def _frame(self, item: _Item, message: dict, own: str) -> str:
         """The reply frame owed to a request (`message`, encoded as `own`), as its device
@@ -890,9 +891,19 @@ class _ReplayReader:
 
 
 def _wire(frame: str) -> bytes:
-    """A text frame as the hub puts it on the wire: unmasked and, since the hub never
-    compresses, the same bytes for every connection."""
-    return Frame(Opcode.TEXT, frame.encode()).serialize(mask=False)
+    """A text frame as the hub puts it on the wire: final, unmasked and, since the hub
+    never compresses, the same bytes for every connection (RFC 6455 5.2: the length in
+    7 bits, or 126 and 16 bits, or 127 and 64 bits)."""
+    data = frame.encode()
+    n = len(data)
+    if n < 126:
+        return bytes((_FIN_TEXT, n)) + data
+    if n < 65536:
+        return struct.pack("!BBH", _FIN_TEXT, 126, n) + data
+    return struct.pack("!BBQ", _FIN_TEXT, 127, n) + data
+
+
+_FIN_TEXT = 0x81  # FIN bit and the text opcode
 
 
 def _framed(frame: str) -> tuple[str, bytes]:

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from caller.core.client import HubClient
 from caller.core.config import default_config_path
-from caller.hub.main import DEFAULT_LOOP, loop_factory
+from caller.core.loops import loop_factory
 from hallq.benches.cpu import cpu_seconds
 from hallq.benches.wire import percentile
 from hallq.harness.hub import HubProcess
@@ -138,7 +138,7 @@ def measure(quick: bool = False, pages: int | None = None, calls: int | None = N
         # the phones on uvloop too: their own reading is timed with the server's
         with HubProcess(config, db, start_time=HALL_MONDAY_9AM) as hub, \
                 WebProcess(config, db, hub.url, port=port) as web, \
-                asyncio.Runner(loop_factory=loop_factory(DEFAULT_LOOP)) as runner:
+                asyncio.Runner(loop_factory=loop_factory()) as runner:
             return runner.run(_run(hub, web, "demo-admin", pages, calls))
 
 

@@ -8,6 +8,9 @@ each with nothing else around it:
   its events, the reply), through the hub's own `Store`, and of the barest durable
   transaction (one row), both with `synchronous=FULL` as the hub commits (the bare one
   also with `synchronous=NORMAL`, to show what the `fsync` of each commit costs);
+- what awaiting each commit in a thread costs the process over making it on the loop
+  (`floor_handoff_ms`: the thread's wake-up, the loop's, and the interpreter lock passed
+  back and forth);
 - the CPU of a server process (same event loop as the hub) that writes one already
   framed event to each of N loopback websocket connections, 100 rounds a second, as
   the hub's writer does (`transport.write`), and the same through websockets'
@@ -36,7 +39,7 @@ from websockets.frames import Frame, Opcode
 
 from caller.core import protocol
 from caller.core.config import load_config
-from caller.hub.main import DEFAULT_LOOP, loop_factory
+from caller.core.loops import loop_factory
 from caller.hub.server import _last_queue_changed
 from caller.hub.store import Store
 from hallq.benches.cpu import cpu_seconds
@@ -49,21 +52,55 @@ DISPLAY = "display"  # what a receiving connection says first
 # ------------------------------------------------------------------ the commit
 
 
-def bare_commit_ms(path: Path, commits: int, synchronous: str = "FULL") -> float:
-    """CPU ms of this thread per durable transaction of one small row (with
-    `synchronous=NORMAL`, for comparison: not durable at its commit in WAL mode)."""
-    conn = sqlite3.connect(path, isolation_level=None)
+def _bare_store(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("CREATE TABLE events (seq INTEGER PRIMARY KEY, body TEXT)")
+    return conn
+
+
+def _bare_commit(conn: sqlite3.Connection, n: int) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("INSERT INTO events VALUES (?, ?)", (n, '{"event":"ticket_called"}'))
+    conn.execute("COMMIT")
+
+
+def bare_commit_ms(path: Path, commits: int, synchronous: str = "FULL") -> float:
+    """CPU ms of this thread per durable transaction of one small row (with
+    `synchronous=NORMAL`, for comparison: not durable at its commit in WAL mode)."""
+    conn = _bare_store(path, synchronous)
     started = time.thread_time()
     for n in range(commits):
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT INTO events VALUES (?, ?)", (n, '{"event":"ticket_called"}'))
-        conn.execute("COMMIT")
+        _bare_commit(conn, n)
     cost = time.thread_time() - started
     conn.close()
     return cost * 1000 / commits
+
+
+def handoff_ms(path: Path, commits: int) -> float:
+    """CPU ms of the process that keeping a commit off the event loop costs (the hub
+    awaits each in a thread, as it does every blocking disk call): bare durable commits at
+    the call workload's pace on the hub's loop, through `asyncio.to_thread` against made
+    on the loop itself."""
+    conn = _bare_store(path)
+
+    async def paced(first: int, through_thread: bool) -> float:
+        started, cpu = time.perf_counter(), time.process_time()
+        for n in range(first, first + commits):
+            await asyncio.sleep(max(0.0, started + (n - first) / RATE - time.perf_counter()))
+            if through_thread:
+                await asyncio.to_thread(_bare_commit, conn, n)
+            else:
+                _bare_commit(conn, n)
+        return time.process_time() - cpu
+
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        runner.run(paced(0, True))  # the WAL file grown to its size, the thread started
+        on_loop = runner.run(paced(commits, False))
+        in_thread = runner.run(paced(2 * commits, True))
+    conn.close()
+    return (in_thread - on_loop) * 1000 / commits
 
 
 def call_commit_ms(folder: Path, commits: int) -> float:
@@ -140,7 +177,7 @@ async def _writing_server(pipe: Connection) -> None:
 
 
 def _serve(pipe: Connection) -> None:
-    with asyncio.Runner(loop_factory=loop_factory(DEFAULT_LOOP)) as runner:
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
         runner.run(_writing_server(pipe))
 
 
@@ -205,7 +242,8 @@ def measure(rounds: int, displays: int = 50) -> dict:
         figures = {"floor_commit_bare_ms": round(bare_commit_ms(Path(tmp) / "bare.db", rounds), 4),
                    "floor_commit_bare_normal_ms": round(
                        bare_commit_ms(Path(tmp) / "normal.db", rounds, "NORMAL"), 4),
-                   "floor_commit_call_ms": round(call_commit_ms(Path(tmp), rounds), 4)}
+                   "floor_commit_call_ms": round(call_commit_ms(Path(tmp), rounds), 4),
+                   "floor_handoff_ms": round(handoff_ms(Path(tmp) / "handoff.db", rounds), 4)}
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
     server = context.Process(target=_serve, args=(child,), daemon=True)
