@@ -20,6 +20,7 @@ KEYS = ("issue_per_s", "call_p50_ms", "call_p99_ms", "rss_mb", "restart_s", "key
         "console_update_p99_ms", "web_rss_mb", "swipe_to_print_ms", "cores",
         "slow_client_rss_growth_mb", "replay_baseline_call_p99_ms", "replay_others_call_p99_ms",
         "replay_hello_welcome_ms", "reconnect_storm_s", "cpu_ms_per_ticket", "cpu_ms_per_call",
+        "cpu_ms_per_ticket_loop", "cpu_ms_per_call_loop",
         "cpu_ms_per_hello", "cpu_ms_per_idle_conn_min", "defaults_batch_ms", "record_xlsx_s",
         "ship_events_per_s", "ship_events_per_s_10", "catchup_week_s",
         "ship_down_baseline_call_p99_ms", "ship_down_call_p99_ms", "county_halls",

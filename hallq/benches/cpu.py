@@ -1,5 +1,7 @@
 """What the hub costs: its CPU time (user + system, all threads) per ticket, per call,
-per hello and per idle connection-minute, each over a fixed workload on a fresh hub.
+per hello and per idle connection-minute, each over a fixed workload on a fresh hub; of
+the ticket and call figures also the event-loop thread's part (`..._loop`: the rest is
+the commit thread, which makes each batch durable, and the interpreter's handing over).
 
 Each workload runs twice: once plainly for the figure, once with the hub under cProfile
 (`hallq.benches.profiled`) recording only the measured stretch, between the workload's
@@ -40,11 +42,36 @@ PROFILE_TOP = 25
 Meter = Callable[[], float]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and all its threads, from /proc/PID/stat."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """User + system CPU time of a process and all its threads, from /proc/PID/stat (of
+    one of its threads, from /proc/PID/task/TID/stat)."""
+    stat = Path(f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat").read_text()
     fields = stat.rsplit(")", 1)[1].split()  # the name may hold spaces; fields 3.. follow it
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def loop_thread_seconds(pid: int) -> float:
+    """User + system CPU time of the process's first thread, where its event loop runs."""
+    return cpu_seconds(pid, thread=pid)
+
+
+class SplitMeter:
+    """Reads the hub's CPU, and what its event-loop thread used of it (the rest went to
+    the commit thread and the others)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.readings: list[tuple[float, float]] = []  # (whole process, event-loop thread)
+
+    def __call__(self) -> float:
+        self.readings.append((cpu_seconds(self.pid), loop_thread_seconds(self.pid)))
+        return self.readings[-1][0]
+
+    def loop_part(self) -> float:
+        """The event loop's part of the CPU between the last two readings (the measured
+        stretch of a ticket or call workload)."""
+        (whole0, loop0), (whole1, loop1) = self.readings[-2:]
+        return (loop1 - loop0) / (whole1 - whole0) if whole1 > whole0 else 0.0
 
 
 class ProfilingMeter:
@@ -146,6 +173,9 @@ WORKLOADS: dict[str, tuple[str, Callable[[str, Meter, Sizes], Awaitable[float]]]
 }
 
 
+SPLIT = ("ticket", "call")  # whose figure also says the event-loop thread's part (KEY_loop)
+
+
 def write_profile_summary(prof: Path) -> None:
     """The top functions by cumulative time, as text beside the .prof."""
     out = io.StringIO()
@@ -154,19 +184,21 @@ def write_profile_summary(prof: Path) -> None:
     prof.with_suffix(".txt").write_text(out.getvalue(), encoding="utf-8")
 
 
-def _run_one(config: Path, db: Path, name: str, sizes: Sizes, profile: Path | None) -> float:
+def _run_one(config: Path, db: Path, name: str, sizes: Sizes,
+             profile: Path | None) -> tuple[float, float]:
+    """The workload's figure, and the event-loop thread's part of it (0..1; 0 when profiled)."""
     # absolute: the hub runs in the repository's folder, not in ours
     python_args = ["-m", "hallq.benches.profiled", str(profile.resolve())] if profile else []
     hub = HubProcess(config, db, extra=["--log-level", "WARNING"], python_args=python_args).start()
     try:
         pid = hub.proc.pid
-        meter = ProfilingMeter(pid) if profile else (lambda: cpu_seconds(pid))
+        meter = ProfilingMeter(pid) if profile else SplitMeter(pid)
         value = asyncio.run(WORKLOADS[name][1](hub.url, meter, sizes))
         if profile:
             _wait_for(profile)
     finally:
         hub.stop()
-    return value
+    return value, meter.loop_part() if isinstance(meter, SplitMeter) else 0.0
 
 
 def _wait_for(profile: Path, timeout_s: float = 30.0) -> None:
@@ -185,7 +217,10 @@ def measure(work: Path, config: Path, out: Path, quick: bool, profile: bool = Tr
     for name, (key, _) in WORKLOADS.items():
         if only is not None and name not in only:
             continue
-        results[key] = round(_run_one(config, work / f"cpu-{name}.db", name, sizes, None), 3)
+        value, loop_part = _run_one(config, work / f"cpu-{name}.db", name, sizes, None)
+        results[key] = round(value, 3)
+        if name in SPLIT:
+            results[f"{key}_loop"] = round(value * loop_part, 3)
         if profile:
             prof = out / f"profile-{name}.prof"
             prof.unlink(missing_ok=True)
