@@ -199,12 +199,14 @@ class Hall:
             self._publish()
 
     async def refresh(self) -> None:
-        """Refresh now (after a console action: its events may still be on their way)."""
-        self._alerts_dirty = True
-        await self._refresh()
+        """Refresh now, alerts too (after a console action: its events may still be on
+        their way). It asks for the alerts itself: a refresh already running (woken by
+        the action's own events) may have taken the flag while its answer is still on
+        the way, and the page drawn next must show the action done."""
+        await self._refresh(alerts=True)
         self._publish()
 
-    async def _refresh(self) -> None:
+    async def _refresh(self, alerts: bool = False) -> None:
         if not self.client.connected:
             return
         # The database already holds what the events say (the hub commits before it
@@ -222,7 +224,7 @@ class Hall:
         reply = await self.client.request("snapshot", timeout=5)
         if reply.get("ok"):
             self.snapshot = reply["snapshot"]
-        if self._alerts_dirty:
+        if alerts or self._alerts_dirty:
             self._alerts_dirty = False
             reply = await self.client.request("list_alerts", timeout=5)
             if reply.get("ok"):
