@@ -622,8 +622,7 @@ class _Rows:
             key = values[0]
             old = self._written.get(key)
             if old is None:  # ("insert", which values are NULL)
-                row = [v.isoformat() if type(v) is datetime else int(v) if type(v) is bool
-                       else v for v in values]
+                row = _bound(values)
                 shape: tuple = ("insert", tuple([v is None for v in row]))
                 params = [v for v in row if v is not None]
             else:  # ("update", (column index, the new value is NULL) of each changed one)
@@ -634,17 +633,12 @@ class _Rows:
                     continue
                 row = row.copy()
                 changed = []
-                for i in looked:
-                    v = values[i]
-                    if type(v) is datetime:
-                        v = v.isoformat()
-                    elif type(v) is bool:
-                        v = int(v)
+                for i, v in zip(looked, _bound([values[i] for i in looked]), strict=True):
                     if v != row[i]:
                         row[i] = v
                         changed.append((i, v is None))
-                rows[key] = (values, row)
                 if not changed:
+                    rows[key] = (values, row)
                     continue
                 shape = ("update", tuple(changed))
                 params = [row[i] for i, null in changed if not null]
@@ -682,6 +676,12 @@ class _Rows:
     def forget(self) -> None:
         """The table may differ from what was committed through here: upsert every row."""
         self._written.clear()
+
+
+def _bound(values: Iterable[Any]) -> list:
+    """Values as a row binds them: a time as its ISO text, a bool as an int."""
+    return [v.isoformat() if type(v) is datetime else int(v) if type(v) is bool else v
+            for v in values]
 
 
 def _times(row: dict, names: Iterable[str]) -> dict:
