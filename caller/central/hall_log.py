@@ -49,15 +49,8 @@ _CASES_SQL = (
 def _without_contacts(value: Any) -> Any:
     """`value` with no holder's `contact` (the phone number and name as the citizen gave
     them, for the hall's own SMS and call-backs); the masked forms stay."""
-    if isinstance(value, list):
-        return [_without_contacts(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    out = {k: _without_contacts(v) for k, v in value.items()}
-    holder = out.get("holder")
-    if isinstance(holder, dict):
-        holder.pop("contact", None)
-    return out
+    return protocol.with_holders(
+        value, lambda _, holder: {k: v for k, v in holder.items() if k != "contact"})
 
 
 class HallLogError(HallqError):

@@ -10,6 +10,7 @@ other module uses the members. Nothing in this module does I/O.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -420,19 +421,31 @@ def _has_holder(value: Any) -> bool:
     return False
 
 
-def _without_holders(value: Any, kind: str, windows: tuple[str, ...]) -> Any:
+def with_holders(value: Any, keep: Callable[[dict, dict], dict | None]) -> Any:
+    """`value` with each object's `holder` as `keep(the object, its holder)` says (left
+    out where it says None), however deep the holders lie."""
     if isinstance(value, list):
-        return [_without_holders(v, kind, windows) for v in value]
+        return [with_holders(v, keep) for v in value]
     if not isinstance(value, dict):
         return value
-    out = {k: _without_holders(v, kind, windows) for k, v in value.items() if k != "holder"}
+    out = {k: with_holders(v, keep) for k, v in value.items() if k != "holder"}
     holder = value.get("holder")
     if isinstance(holder, dict):
-        if kind == "window" and value.get("window") in windows:
-            out["holder"] = holder
-        elif kind != "kiosk" and holder.get("wall"):
-            out["holder"] = {"name": holder.get("name")}
+        kept = keep(value, holder)
+        if kept is not None:
+            out["holder"] = kept
     return out
+
+
+def _without_holders(value: Any, kind: str, windows: tuple[str, ...]) -> Any:
+    def keep(owner: dict, holder: dict) -> dict | None:
+        if kind == "window" and owner.get("window") in windows:
+            return holder
+        if kind != "kiosk" and holder.get("wall"):
+            return {"name": holder.get("name")}
+        return None
+
+    return with_holders(value, keep)
 
 
 def withheld(event: dict[str, Any]) -> dict[str, Any]:
