@@ -58,7 +58,7 @@ def write_summary(config: HallConfig, out: Path, strips: dict[int, str],
                    "SELECT w.id, w.staff, w.paused, t.number FROM windows w "
                    "LEFT JOIN tickets t ON t.id = w.current")]
     newest = conn.execute(f"SELECT body FROM events WHERE name = '{Event.TICKET_CALLED}' "
-                          "ORDER BY seq DESC LIMIT 1").fetchone()
+                          "ORDER BY seq DESC LIMIT 1").fetchone()  # written out, for its index
     day = date.fromisoformat(tickets[0][1]) if tickets else date.today()
     figures = compute_report(conn, day, day, config=config)
     ratings = load_record(conn, day, day, config)
