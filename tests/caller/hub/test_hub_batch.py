@@ -107,3 +107,66 @@ def test_a_retried_id_gets_its_first_answer_with_or_without_the_index(tmp_path, 
             await kiosk.close()
 
     asyncio.run(scenario())
+
+
+async def replies_to(conn, ids: list[str]) -> None:
+    """Wait until the connection has every reply of `ids` (events meanwhile are skipped)."""
+    left = set(ids)
+    async with asyncio.timeout(WAIT):
+        while left:
+            message = json.loads(await conn.recv())
+            if message["type"] == "reply":
+                assert message["ok"], message
+                left.discard(message["id"])
+
+
+def test_a_busy_hub_holds_a_batch_for_the_commands_that_follow_and_a_quiet_one_does_not(
+        tmp_path, monkeypatch):
+    """Group commit: after a batch of several commands, the next batch waits until its first
+    command has waited `GROUP_WAIT_S`, and what arrives meanwhile shares its commit; after a
+    batch of one command, the next is applied at once."""
+    hold = 1.0
+    monkeypatch.setattr(server, "GROUP_WAIT_S", hold)
+    monkeypatch.setattr(server, "TICK_S", 3600.0)  # no clock tick joins or splits a batch
+    committing = threading.Event()
+    real_commit = Store.commit
+
+    def slow_first_commit(self, *args, **kwargs):
+        if not committing.is_set():
+            committing.set()
+            time.sleep(0.3)
+        return real_commit(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "commit", slow_first_commit)
+
+    def request(rid: str) -> str:
+        return json.dumps({"type": "issue_ticket", "id": rid, "service": "civil"})
+
+    async def scenario() -> None:
+        async with running_hub(tmp_path / "hall.db") as (hub, url):
+            kiosk = await raw_session(url, "kiosk-1")
+            await kiosk.send(request("t0"))
+            await asyncio.to_thread(committing.wait, WAIT)
+            await kiosk.send(request("t1"))
+            await kiosk.send(request("t2"))  # t1 and t2 make one batch behind t0's commit
+            await replies_to(kiosk, ["t0", "t1", "t2"])
+            batches = hub.stats["batches"]
+
+            sent = time.monotonic()
+            await kiosk.send(request("t3"))
+            await asyncio.sleep(hold / 4)
+            await kiosk.send(request("t4"))
+            await replies_to(kiosk, ["t3", "t4"])
+            assert time.monotonic() - sent >= hold  # t3 waited for company
+            assert hub.stats["batches"] == batches + 1  # and t4 shared its commit
+
+            await kiosk.send(request("t5"))  # held too, and alone in its batch
+            await replies_to(kiosk, ["t5"])
+            sent = time.monotonic()
+            await kiosk.send(request("t6"))
+            await replies_to(kiosk, ["t6"])
+            assert time.monotonic() - sent < hold / 2  # quiet again: no waiting
+            assert hub.stats["batches"] == batches + 3
+            await kiosk.close()
+
+    asyncio.run(scenario())
