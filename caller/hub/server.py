@@ -58,11 +58,13 @@ from caller.manager.stats import live_figures
 log = logging.getLogger("hallq.hub")
 
 BATCH_MAX = 512
+GROUP_MIN = 5
 GROUP_WAIT_S = 0.005
-"""While the hub is busy (its last batch held more than one command), the next batch is
-held until its first item has waited this long, so that the commands arriving meanwhile
-share its commit: one `fdatasync`, one hand-off to the commit thread and one write to each
-connection for the whole group (group commit; issue 14). A quiet hub never waits."""
+"""Group commit (issue 14): after a batch of at least `GROUP_MIN` commands, the next batch
+is held until as many items are queued again or its first item has waited this long,
+so that they share one commit, one `fdatasync`, one hand-off to the commit thread and one
+write to each connection. A hub that gets commands one at a time never holds one (as
+PostgreSQL's `commit_delay` applies only with `commit_siblings` others at work)."""
 QUEUE_MAX = 4096  # commands waiting for the writer; a full queue stops reading sockets
 INFLIGHT_MAX = 32  # requests per connection waiting for their reply
 UNSENT_MAX = 1 << 20  # bytes a connection may leave unread before it is closed (1013)
@@ -149,6 +151,7 @@ class Hub:
         self.on_fatal = on_fatal
         self._queue: asyncio.Queue[_Item] = asyncio.Queue(QUEUE_MAX)
         self._inflight: dict[tuple[str, str], _Item] = {}
+        self._gathering: tuple[asyncio.Future, int] | None = None  # a held batch: its size
         # every stored (device, request id), or None past REQUEST_INDEX_MAX: then each
         # request asks the store, until a prune brings the table back under it
         self._request_ids = store.request_keys(REQUEST_INDEX_MAX)
@@ -421,6 +424,7 @@ class Hub:
             self._inflight.pop(key, None)
             session.slots.release()
             raise
+        self._queued()
 
     @staticmethod
     def _default_window(device: Device, message: dict) -> None:
@@ -586,19 +590,17 @@ class Hub:
 
     async def _writer(self) -> None:
         pruned = time.monotonic()
-        busy = False
+        group = 0  # commands in the last batch
         while True:
             if time.monotonic() - pruned > PRUNE_EVERY_S:
                 pruned = time.monotonic() if await self._prune() else (
                     time.monotonic() - PRUNE_EVERY_S + PRUNE_RETRY_S)
             batch = [await self._queue.get()]
-            if busy:
-                held = batch[0].arrived + GROUP_WAIT_S - time.monotonic()
-                if held > 0:
-                    await asyncio.sleep(held)
+            if group >= GROUP_MIN:
+                await self._gather(batch[0].arrived + GROUP_WAIT_S, group)
             while len(batch) < BATCH_MAX and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            busy = sum(item.kind == "command" for item in batch) > 1
+            group = sum(item.kind == "command" for item in batch)
             try:
                 await self._apply(batch)
             except Exception:  # even reloading the state failed: answer everyone, restart
@@ -614,6 +616,27 @@ class Hub:
                         item.future.set_exception(ConnectionError("hub could not welcome"))
                     self._queue.task_done()
                 self.progress = time.monotonic()
+
+    async def _gather(self, deadline: float, size: int) -> None:
+        """Hold the batch whose first item is taken until `size` items are in it or the
+        monotonic clock reaches `deadline`."""
+        held = deadline - time.monotonic()
+        if held <= 0 or self._queue.qsize() + 1 >= size:
+            return
+        loop = asyncio.get_running_loop()
+        gathered = loop.create_future()
+        timer = loop.call_later(held, _settle, gathered)
+        self._gathering = gathered, size
+        try:
+            await gathered
+        finally:
+            timer.cancel()
+            self._gathering = None
+
+    def _queued(self) -> None:
+        """A command was queued: release a held batch that is now whole."""
+        if self._gathering is not None and self._queue.qsize() + 1 >= self._gathering[1]:
+            _settle(self._gathering[0])
 
     async def _prune(self) -> bool:
         """Drop old events and old request ids; False (logged) when the store refused."""
@@ -934,6 +957,11 @@ def _last_queue_changed(events: list[dict]) -> list[dict]:
 
 _Answer = tuple[_Item, dict, str]
 """A request, its reply message and that message's frame."""
+
+
+def _settle(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _answered(item: _Item, reply: dict) -> _Answer:

@@ -122,11 +122,12 @@ async def replies_to(conn, ids: list[str]) -> None:
 
 def test_a_busy_hub_holds_a_batch_for_the_commands_that_follow_and_a_quiet_one_does_not(
         tmp_path, monkeypatch):
-    """Group commit: after a batch of several commands, the next batch waits until its first
-    command has waited `GROUP_WAIT_S`, and what arrives meanwhile shares its commit; after a
-    batch of one command, the next is applied at once."""
+    """Group commit: after a batch of `GROUP_MIN` commands or more, the next batch waits
+    until as many are queued or its first command has waited `GROUP_WAIT_S`, and what
+    arrives meanwhile shares its commit; after a smaller batch, the next is applied at once."""
     hold = 1.0
     monkeypatch.setattr(server, "GROUP_WAIT_S", hold)
+    monkeypatch.setattr(server, "GROUP_MIN", 2)
     monkeypatch.setattr(server, "TICK_S", 3600.0)  # no clock tick joins or splits a batch
     committing = threading.Event()
     real_commit = Store.commit
@@ -142,6 +143,16 @@ def test_a_busy_hub_holds_a_batch_for_the_commands_that_follow_and_a_quiet_one_d
     def request(rid: str) -> str:
         return json.dumps({"type": "issue_ticket", "id": rid, "service": "civil"})
 
+    async def answered_after(kiosk, rids: list[str], pause: float = 0.0) -> float:
+        """Send the requests `pause` apart; the seconds until all are answered."""
+        sent = time.monotonic()
+        for n, rid in enumerate(rids):
+            if n:
+                await asyncio.sleep(pause)
+            await kiosk.send(request(rid))
+        await replies_to(kiosk, rids)
+        return time.monotonic() - sent
+
     async def scenario() -> None:
         async with running_hub(tmp_path / "hall.db") as (hub, url):
             kiosk = await raw_session(url, "kiosk-1")
@@ -151,21 +162,11 @@ def test_a_busy_hub_holds_a_batch_for_the_commands_that_follow_and_a_quiet_one_d
             await kiosk.send(request("t2"))  # t1 and t2 make one batch behind t0's commit
             await replies_to(kiosk, ["t0", "t1", "t2"])
             batches = hub.stats["batches"]
-
-            sent = time.monotonic()
-            await kiosk.send(request("t3"))
-            await asyncio.sleep(hold / 4)
-            await kiosk.send(request("t4"))
-            await replies_to(kiosk, ["t3", "t4"])
-            assert time.monotonic() - sent >= hold  # t3 waited for company
-            assert hub.stats["batches"] == batches + 1  # and t4 shared its commit
-
-            await kiosk.send(request("t5"))  # held too, and alone in its batch
-            await replies_to(kiosk, ["t5"])
-            sent = time.monotonic()
-            await kiosk.send(request("t6"))
-            await replies_to(kiosk, ["t6"])
-            assert time.monotonic() - sent < hold / 2  # quiet again: no waiting
+            # t3 is held for t4, and both go as soon as they are two, in one commit
+            assert hold / 4 <= await answered_after(kiosk, ["t3", "t4"], hold / 4) < hold / 2
+            assert hub.stats["batches"] == batches + 1
+            assert await answered_after(kiosk, ["t5"]) >= hold  # held; nobody came
+            assert await answered_after(kiosk, ["t6"]) < hold / 2  # after a batch of one: at once
             assert hub.stats["batches"] == batches + 3
             await kiosk.close()
 
