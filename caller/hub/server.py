@@ -4,7 +4,7 @@ One asyncio task, the writer, is the only one that touches the engine and the
 store. Connections hand it commands through a bounded queue; it applies a batch,
 commits it in one SQLite transaction (in a worker thread, so the loop keeps serving
 sockets), and only then sends the replies and the numbered events. While it is busy,
-a batch waits a few milliseconds for more commands to share its commit (`GROUP_WAIT_S`).
+a batch waits up to 10 ms for more commands to share its commit (`GROUP_WAIT_S`).
 Nothing is visible before it is durable, and every client sees events in `seq` order.
 
 The writer never dies: a batch that fails in any way is rolled back, the engine is
@@ -59,10 +59,11 @@ log = logging.getLogger("hallq.hub")
 
 BATCH_MAX = 512
 GROUP_MIN = 5
-GROUP_WAIT_S = 0.005
+GROUP_WAIT_S = 0.010
 """Group commit (issue 14): after a batch of at least `GROUP_MIN` commands, the next batch
-is held until as many items are queued again or its first item has waited this long,
-so that they share one commit, one `fdatasync`, one hand-off to the commit thread and one
+is held until it holds as many items as the recent peak (the largest batch since the hub
+was last quiet, less one for each batch since) or its first item has waited this long, so
+that they share one commit, one `fdatasync`, one hand-off to the commit thread and one
 write to each connection. A hub that gets commands one at a time never holds one (as
 PostgreSQL's `commit_delay` applies only with `commit_siblings` others at work)."""
 QUEUE_MAX = 4096  # commands waiting for the writer; a full queue stops reading sockets
@@ -590,17 +591,18 @@ class Hub:
 
     async def _writer(self) -> None:
         pruned = time.monotonic()
-        group = 0  # commands in the last batch
+        peak = 0  # the batch size to hold for while busy; 0 when quiet
         while True:
             if time.monotonic() - pruned > PRUNE_EVERY_S:
                 pruned = time.monotonic() if await self._prune() else (
                     time.monotonic() - PRUNE_EVERY_S + PRUNE_RETRY_S)
             batch = [await self._queue.get()]
-            if group >= GROUP_MIN:
-                await self._gather(batch[0].arrived + GROUP_WAIT_S, group)
+            if peak:
+                await self._gather(batch[0].arrived + GROUP_WAIT_S, peak)
             while len(batch) < BATCH_MAX and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            group = sum(item.kind == "command" for item in batch)
+            size = sum(item.kind == "command" for item in batch)
+            peak = max(size, peak - 1) if size >= GROUP_MIN else 0
             try:
                 await self._apply(batch)
             except Exception:  # even reloading the state failed: answer everyone, restart

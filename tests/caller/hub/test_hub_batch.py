@@ -123,8 +123,9 @@ async def replies_to(conn, ids: list[str]) -> None:
 def test_a_busy_hub_holds_a_batch_for_the_commands_that_follow_and_a_quiet_one_does_not(
         tmp_path, monkeypatch):
     """Group commit: after a batch of `GROUP_MIN` commands or more, the next batch waits
-    until as many are queued or its first command has waited `GROUP_WAIT_S`, and what
-    arrives meanwhile shares its commit; after a smaller batch, the next is applied at once."""
+    until it is as large as the recent peak (less one a batch) or its first command has
+    waited `GROUP_WAIT_S`, and what arrives meanwhile shares its commit; after a smaller
+    batch, the next is applied at once."""
     hold = 1.0
     monkeypatch.setattr(server, "GROUP_WAIT_S", hold)
     monkeypatch.setattr(server, "GROUP_MIN", 2)
@@ -158,16 +159,20 @@ def test_a_busy_hub_holds_a_batch_for_the_commands_that_follow_and_a_quiet_one_d
             kiosk = await raw_session(url, "kiosk-1")
             await kiosk.send(request("t0"))
             await asyncio.to_thread(committing.wait, WAIT)
-            await kiosk.send(request("t1"))
-            await kiosk.send(request("t2"))  # t1 and t2 make one batch behind t0's commit
-            await replies_to(kiosk, ["t0", "t1", "t2"])
+            first = [f"t{n}" for n in range(1, 5)]
+            for rid in first:  # one batch of four behind t0's commit: the peak is four
+                await kiosk.send(request(rid))
+            await replies_to(kiosk, ["t0", *first])
             batches = hub.stats["batches"]
-            # t3 is held for t4, and both go as soon as they are two, in one commit
-            assert hold / 4 <= await answered_after(kiosk, ["t3", "t4"], hold / 4) < hold / 2
-            assert hub.stats["batches"] == batches + 1
-            assert await answered_after(kiosk, ["t5"]) >= hold  # held; nobody came
-            assert await answered_after(kiosk, ["t6"]) < hold / 2  # after a batch of one: at once
-            assert hub.stats["batches"] == batches + 3
+            # held for four that never come, each pair shares one commit at the deadline,
+            # and the peak falls by one a batch: three, then two
+            assert await answered_after(kiosk, ["t5", "t6"], hold / 4) >= hold
+            assert await answered_after(kiosk, ["t7", "t8"], hold / 4) >= hold
+            # now two is the peak: t9 and t10 go as soon as they are two
+            assert hold / 4 <= await answered_after(kiosk, ["t9", "t10"], hold / 4) < hold / 2
+            assert await answered_after(kiosk, ["t11"]) >= hold  # held; nobody came
+            assert await answered_after(kiosk, ["t12"]) < hold / 2  # after a batch of one: at once
+            assert hub.stats["batches"] == batches + 5
             await kiosk.close()
 
     asyncio.run(scenario())
