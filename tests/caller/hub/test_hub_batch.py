@@ -27,28 +27,37 @@ async def frames_until(conn, seq: int) -> list[dict]:
     return got
 
 
-def test_a_batch_reaches_every_role_whole_in_order_with_one_queue_count(tmp_path, monkeypatch):
+def issue_request(rid: str) -> str:
+    return json.dumps({"type": "issue_ticket", "id": rid, "service": "civil"})
+
+
+def slow_first_commit(monkeypatch, seconds: float) -> threading.Event:
+    """Make the hub's first commit take `seconds`; the event is set once it has begun, so
+    that what is sent meanwhile queues up into the next batch."""
     committing = threading.Event()
     real_commit = Store.commit
 
-    def slow_first_commit(self, *args, **kwargs):  # runs in the writer's thread
+    def commit(self, *args, **kwargs):  # runs in the writer's thread
         if not committing.is_set():
             committing.set()
-            time.sleep(0.5)
+            time.sleep(seconds)
         return real_commit(self, *args, **kwargs)
 
-    monkeypatch.setattr(Store, "commit", slow_first_commit)
+    monkeypatch.setattr(Store, "commit", commit)
+    return committing
+
+
+def test_a_batch_reaches_every_role_whole_in_order_with_one_queue_count(tmp_path, monkeypatch):
+    committing = slow_first_commit(monkeypatch, 0.5)
 
     async def scenario() -> tuple[list[dict], list[dict]]:
         async with running_hub(tmp_path / "hall.db") as (hub, url):
             wall = await raw_session(url, "wall-1")
             kiosk = await raw_session(url, "kiosk-1")
-            requests = [{"type": "issue_ticket", "id": f"t{n}", "service": "civil"}
-                        for n in range(FOLLOWERS + 1)]
-            await kiosk.send(json.dumps(requests[0]))
+            await kiosk.send(issue_request("t0"))
             await asyncio.to_thread(committing.wait, WAIT)
-            for request in requests[1:]:
-                await kiosk.send(json.dumps(request))
+            for n in range(1, FOLLOWERS + 1):
+                await kiosk.send(issue_request(f"t{n}"))
             last = 2 + FOLLOWERS + 1  # two batches: each ticket_issued, one queue count each
             seen = await frames_until(wall, last), await frames_until(kiosk, last)
             assert hub.stats["batches"] >= 2
@@ -77,7 +86,7 @@ def test_a_batch_reaches_every_role_whole_in_order_with_one_queue_count(tmp_path
 
 
 async def issue(conn, rid: str) -> dict:
-    await conn.send(json.dumps({"type": "issue_ticket", "id": rid, "service": "civil"}))
+    await conn.send(issue_request(rid))
     async with asyncio.timeout(WAIT):
         while True:
             message = json.loads(await conn.recv())
@@ -130,19 +139,7 @@ def test_a_busy_hub_holds_a_batch_for_the_commands_that_follow_and_a_quiet_one_d
     monkeypatch.setattr(server, "GROUP_WAIT_S", hold)
     monkeypatch.setattr(server, "GROUP_MIN", 2)
     monkeypatch.setattr(server, "TICK_S", 3600.0)  # no clock tick joins or splits a batch
-    committing = threading.Event()
-    real_commit = Store.commit
-
-    def slow_first_commit(self, *args, **kwargs):
-        if not committing.is_set():
-            committing.set()
-            time.sleep(0.3)
-        return real_commit(self, *args, **kwargs)
-
-    monkeypatch.setattr(Store, "commit", slow_first_commit)
-
-    def request(rid: str) -> str:
-        return json.dumps({"type": "issue_ticket", "id": rid, "service": "civil"})
+    committing = slow_first_commit(monkeypatch, 0.3)
 
     async def answered_after(kiosk, rids: list[str], pause: float = 0.0) -> float:
         """Send the requests `pause` apart; the seconds until all are answered."""
@@ -150,18 +147,18 @@ def test_a_busy_hub_holds_a_batch_for_the_commands_that_follow_and_a_quiet_one_d
         for n, rid in enumerate(rids):
             if n:
                 await asyncio.sleep(pause)
-            await kiosk.send(request(rid))
+            await kiosk.send(issue_request(rid))
         await replies_to(kiosk, rids)
         return time.monotonic() - sent
 
     async def scenario() -> None:
         async with running_hub(tmp_path / "hall.db") as (hub, url):
             kiosk = await raw_session(url, "kiosk-1")
-            await kiosk.send(request("t0"))
+            await kiosk.send(issue_request("t0"))
             await asyncio.to_thread(committing.wait, WAIT)
             first = [f"t{n}" for n in range(1, 5)]
             for rid in first:  # one batch of four behind t0's commit: the peak is four
-                await kiosk.send(request(rid))
+                await kiosk.send(issue_request(rid))
             await replies_to(kiosk, ["t0", *first])
             batches = hub.stats["batches"]
             # held for four that never come, each pair shares one commit at the deadline,
